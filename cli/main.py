@@ -1,0 +1,383 @@
+"""The ``schedcert`` command line (Click).
+
+Every problem plugs in through the registry (reader, validator, methods,
+generator, plot); nothing here is problem-specific. Exit codes: 0 success,
+1 no solution found / proven infeasible / invalid schedule, 2 bad input or
+usage. Input errors print one line naming file, line and what was expected,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from schedcert.errors import InputError
+from schedcert.registry import example_path, get_method, get_problem, problem_keys, run_method
+from schedcert.result import Options, Result, Status
+
+
+class _Group(click.Group):
+    """Turns InputError into a one-line message and its exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            click.echo(f"schedcert: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="schedcert")
+def cli():
+    """Certified scheduling: schedules with a proven bound, the optimality gap
+    and an independent feasibility check."""
+
+
+def main():  # console-script entry point
+    cli(prog_name="schedcert")
+
+
+# --------------------------------------------------------------------------
+# shared helpers
+# --------------------------------------------------------------------------
+
+def _parse_params(items) -> dict:
+    out = {}
+    for it in items:
+        if "=" not in it:
+            raise InputError(f"--param expects KEY=VALUE, got {it!r}")
+        k, v = it.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _options(time_limit, workers, seed, log, params) -> Options:
+    if time_limit is not None and time_limit <= 0:
+        raise InputError("--time-limit must be > 0 seconds")
+    return Options(time_limit=time_limit, workers=workers or os.cpu_count() or 1, seed=seed, log=log,
+                   params=_parse_params(params))
+
+
+def _guard_overwrite(path: str | None, force: bool) -> None:
+    """Refuse to overwrite a user's file unless --force or they confirm."""
+    if path is None or force or not Path(path).exists():
+        return
+    if sys.stdin.isatty() and click.confirm(f"{path} exists. Overwrite?", default=False, err=True):
+        return
+    raise InputError("exists; not overwritten (pass --force to overwrite)", path)
+
+
+def _read_instance(problem, file, fmt, example=False):
+    if example:
+        if file:
+            raise InputError("give either FILE or --example, not both")
+        return problem.read(str(example_path(problem)), None)
+    if not file:
+        raise InputError("missing FILE (or pass --example to use the bundled example)")
+    return problem.read(file, fmt)
+
+
+def _fmt(v):
+    if v is None:
+        return "–"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _summary_table(rows, title=None):
+    from rich.table import Table
+
+    t = Table(title=title, show_header=False, box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column()
+    for k, v in rows:
+        t.add_row(k, v)
+    return t
+
+
+def _result_rows(res: Result, sense: str):
+    g = res.gap
+    return [
+        ("instance", res.instance),
+        ("method", res.method),
+        ("status", str(res.status)),
+        ("objective", _fmt(res.objective)),
+        ("lower bound" if sense == "min" else "upper bound", _fmt(res.bound)),
+        ("gap", "–" if g is None else f"{100 * g:.2f} %"),
+        ("runtime", f"{res.runtime:.2f} s"),
+        ("validated", "feasible (independent check)" if res.evaluation and res.evaluation.feasible
+         else "no solution"),
+    ]
+
+
+def _solution_table(headers, rows, width: int = 80):
+    """Rows laid out in side-by-side column groups that fit `width`."""
+    from rich.table import Table
+
+    cell = max(len(str(c)) for r in rows[:50] for c in r) if rows else 1
+    group_w = sum(max(len(h), cell) + 2 for h in headers) + 1
+    groups = max(1, width // group_w)
+    t = Table(box=None, header_style="bold", pad_edge=False)
+    per = -(-len(rows) // groups) if len(rows) > 12 else len(rows)
+    ngroups = -(-len(rows) // per) if per else 1
+    for g in range(ngroups):
+        for h in headers:
+            t.add_column(h, justify="right", style=None if g % 2 else "cyan")
+    for r in range(per):
+        cells = []
+        for g in range(ngroups):
+            idx = g * per + r
+            cells += [str(c) for c in rows[idx]] if idx < len(rows) else [""] * len(headers)
+        t.add_row(*cells)
+    return t
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+common = [
+    click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds for the whole method."),
+    click.option("--workers", type=int, default=None, help="Solver threads [default: all cores]."),
+    click.option("--seed", type=int, default=0, show_default=True),
+    click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Method parameter (repeatable)."),
+    click.option("--log", is_flag=True, help="Stream the solver log to stderr."),
+    click.option("--format", "fmt", default=None, help="Instance format (default: from the file ending)."),
+]
+
+
+def with_common(f):
+    for opt in reversed(common):
+        f = opt(f)
+    return f
+
+
+# --------------------------------------------------------------------------
+# commands
+# --------------------------------------------------------------------------
+
+@cli.command()
+def problems():
+    """List problems, their file formats and methods."""
+    con = _console()
+    for key in problem_keys():
+        p = get_problem(key)
+        con.print(f"[bold]{key}[/bold]: {p.title}")
+        con.print("  formats: " + "; ".join(f"{k} ({v})" for k, v in p.formats.items()))
+        con.print(f"  default: {p.default_method} (warm-started by {p.default_heuristic})")
+        for kind in ("exact", "heuristic"):
+            ms = [m for m in p.methods.values() if m.kind == kind]
+            con.print(f"  {kind} methods:")
+            for m in ms:
+                con.print(f"    {m.name:<16} {m.description}")
+
+
+@cli.command()
+@click.argument("problem")
+@click.argument("file", required=False)
+@click.option("--example", is_flag=True, help="Solve the bundled example instance of PROBLEM.")
+@click.option("--method", "-m", default=None, help="Method name (default: the problem's strongest exact method).")
+@with_common
+@click.option("--out", "-o", default=None, help="Write the Result JSON (with the solution) here.")
+@click.option("--plot", default=None, help="Write a chart of the solution here (PNG/PDF/SVG).")
+@click.option("--json", "as_json", is_flag=True, help="Print only the Result JSON on stdout.")
+@click.option("--force", is_flag=True, help="Overwrite existing --out / --plot files.")
+def solve(problem, file, example, method, time_limit, workers, seed, params, log, fmt, out, plot, as_json, force):
+    """Solve FILE; print the solution, its objective, a proven bound and the gap."""
+    prob = get_problem(problem)
+    method = method or prob.default_method
+    get_method(prob, method)
+    _guard_overwrite(out, force)
+    _guard_overwrite(plot, force)
+    inst = _read_instance(prob, file, fmt, example)
+    res = run_method(prob, method, inst, _options(time_limit, workers, seed, log, params))
+    doc = res.to_dict(lambda s: prob.solution_to_dict(s, inst))
+    if out:
+        Path(out).write_text(json.dumps(doc, indent=1) + "\n")
+    if plot and res.solution is not None:
+        prob.plot(inst, res.solution, plot, f"{inst.name}: {method}, objective {_fmt(res.objective)}")
+    if as_json:
+        click.echo(json.dumps(doc, indent=1))
+    else:
+        con = _console()
+        if res.solution is not None and prob.describe is not None:
+            con.print(_solution_table(*prob.describe(inst, res.solution), width=con.width))
+        con.print(_summary_table(_result_rows(res, prob.sense)))
+        for f, what in ((out, "result"), (plot, "chart")):
+            if f:
+                con.print(f"{what} written to {f}")
+    sys.exit(0 if res.status in (Status.OPTIMAL, Status.FEASIBLE) else 1)
+
+
+@cli.command()
+@click.argument("problem")
+@click.argument("file", required=False)
+@click.option("--example", is_flag=True, help="Use the bundled example instance of PROBLEM.")
+@click.option("--heuristic", "-H", required=True, help="Heuristic to certify.")
+@click.option("--exact", "-e", default=None, help="Exact method (default: the problem's strongest).")
+@with_common
+@click.option("--json", "as_json", is_flag=True, help="Print only the certificate JSON.")
+def certify(problem, file, example, heuristic, exact, time_limit, workers, seed, params, log, fmt, as_json):
+    """Prove how far HEURISTIC is from optimal on FILE (--time-limit applies
+    to each of the two runs)."""
+    from schedcert.certify import certify as run_certify
+
+    prob = get_problem(problem)
+    inst = _read_instance(prob, file, fmt, example)
+    opts = _options(time_limit, workers, seed, log, params)
+    cert = run_certify(prob, inst, heuristic, exact, opts)
+    h, e = cert["heuristic"], cert["exact"]
+    doc = {
+        "problem": prob.key, "instance": inst.name, "heuristic": h.method, "exact": e.method,
+        "heuristic_objective": h.objective, "exact_objective": e.objective, "exact_status": e.status.value,
+        "bound": cert["bound"], "heuristic_gap": cert["heuristic_gap"],
+        "heuristic_optimal": cert["heuristic_optimal"],
+        "heuristic_result": h.to_dict(lambda s: prob.solution_to_dict(s, inst)),
+        "exact_result": e.to_dict(lambda s: prob.solution_to_dict(s, inst)),
+    }
+    if as_json:
+        click.echo(json.dumps(doc, indent=1))
+        return
+    hg = cert["heuristic_gap"]
+    verdict = ("PROVEN OPTIMAL" if cert["heuristic_optimal"] else
+               f"at most {100 * hg:.2f} % above optimal (proven)" if hg is not None else "no bound")
+    rows = [("instance", inst.name), ("heuristic", f"{h.method}: {_fmt(h.objective)} ({h.runtime:.2f} s)"),
+            ("exact", f"{e.method}: {_fmt(e.objective)}, {e.status} ({e.runtime:.2f} s)"),
+            ("proven bound", _fmt(cert["bound"])), ("heuristic is", verdict)]
+    _console().print(_summary_table(rows, "certificate"))
+
+
+@cli.command()
+@click.argument("problem")
+@click.argument("file")
+@click.argument("solution")
+@click.option("--format", "fmt", default=None, help="Instance format (default: from the file ending).")
+def validate(problem, file, solution, fmt):
+    """Check SOLUTION (JSON) against FILE from the problem definition: exit 0
+    if feasible, 1 if not."""
+    prob = get_problem(problem)
+    inst = _read_instance(prob, file, fmt)
+    sp = Path(solution)
+    if not sp.is_file():
+        raise InputError("no such file", sp)
+    try:
+        data = json.loads(sp.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", sp, exc.lineno) from None
+    sol = prob.solution_from_dict(inst, data, sp)
+    ev = prob.evaluate(inst, sol)
+    if ev.feasible:
+        click.echo(f"feasible: objective {_fmt(ev.objective)}")
+        return
+    click.echo(f"infeasible: {len(ev.violations)} violation(s)")
+    for v in ev.violations:
+        click.echo(f"  - {v}")
+    sys.exit(1)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("problem")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--count", type=int, default=1, show_default=True, help="Instances (seeds seed..seed+count-1).")
+@click.option("-o", "--out", "out_dir", required=True, help="Folder for the instance files.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.pass_context
+def generate(ctx, problem, seed, count, out_dir, force):
+    """Generate seeded instances; generator parameters as --name value
+    (e.g. rcpsp: --jobs 30 --resources 4 --complexity 1.5 --resource-factor 0.5
+    --resource-strength 0.5)."""
+    prob = get_problem(problem)
+    if prob.generate is None:
+        raise InputError(f"{problem} has no generator")
+    params = _generator_params(ctx.args)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for s in range(seed, seed + count):
+        try:
+            inst = prob.generate(seed=s, **params)
+        except TypeError as exc:
+            raise InputError(f"generator parameters: {exc}") from None
+        path = out / f"{inst.name}.json"
+        _guard_overwrite(str(path), force)
+        prob.write(inst, path)
+        click.echo(str(path))
+
+
+def _generator_params(args) -> dict:
+    out, i = {}, 0
+    while i < len(args):
+        a = args[i]
+        if not a.startswith("--") or i + 1 >= len(args):
+            raise InputError(f"expected generator parameters as --name value, got {a!r}")
+        key, val = a[2:].replace("-", "_"), args[i + 1]
+        for conv in (int, float):
+            try:
+                val = conv(val)
+                break
+            except ValueError:
+                pass
+        out[key] = val
+        i += 2
+    return out
+
+
+@cli.command()
+@click.argument("problem")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--methods", "-m", required=True, help="Comma-separated method names.")
+@click.option("--time-limit", type=float, default=10.0, show_default=True, help="Seconds per run.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Solver threads per run.")
+@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Runs in parallel (processes).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE")
+@click.option("--reference", default=None, help="CSV of known bounds/optima per instance.")
+@click.option("--out", "-o", "out_dir", required=True, help="Output folder (resumable).")
+@click.option("--limit", type=int, default=None, help="Only the first N instances.")
+@click.option("--no-report", is_flag=True, help="Skip writing summary.md/csv/png.")
+def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, reference, out_dir, limit, no_report):
+    """Run METHODS on every instance in INPUTS (files, folders, globs); append
+    to OUT/runs.jsonl, resume on rerun, then write the summary."""
+    from schedcert.bench import BenchConfig, expand_inputs, run_bench
+    from schedcert.reference import read_reference
+    from schedcert.report import markdown, write_report
+
+    prob = get_problem(problem)
+    mlist = [m.strip() for m in methods.split(",") if m.strip()]
+    for m in mlist:
+        get_method(prob, m)
+    paths = expand_inputs(inputs, prob.suffixes)
+    if limit:
+        paths = paths[:limit]
+    refs = read_reference(reference) if reference else None
+    cfg = BenchConfig(problem=problem, time_limit=time_limit, workers=workers, seed=seed,
+                      params=_parse_params(params))
+    run_bench(cfg, paths, mlist, out_dir, jobs=jobs, references=refs)
+    if not no_report:
+        rows = write_report(out_dir)
+        click.echo(markdown(rows, out_dir))
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path())
+@click.option("--no-plot", is_flag=True)
+def report(out_dir, no_plot):
+    """Summarise a bench folder: summary.md, summary.csv and summary.png."""
+    from schedcert.report import markdown, write_report
+
+    rows = write_report(out_dir, make_plot=not no_plot)
+    click.echo(markdown(rows, out_dir))
+    click.echo(f"written: {Path(out_dir) / 'summary.md'}, summary.csv" + ("" if no_plot else ", summary.png"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,665 @@
+"""RCPSP: data model, readers/writers, generator and validator.
+
+The single-mode resource-constrained project scheduling problem
+(PS | prec | Cmax): activities ``j = 0..n-1`` with integer durations ``p_j``
+(time units) and demands ``r_jk`` on renewable resources ``k`` of constant
+capacity ``R_k``; precedences ``i -> j`` mean ``S_j >= S_i + p_i``. Find
+integer start times ``S_j >= 0`` such that at every period ``t`` the
+activities in process (``S_j <= t < S_j + p_j``) use at most ``R_k`` of each
+resource, minimising the makespan ``max_j S_j + p_j``.
+(Blazewicz, Lenstra & Rinnooy Kan 1983; Kolisch & Sprecher 1996, PSPLIB.)
+
+Formats read: PSPLIB ``.sm`` and Patterson ``.rcp`` (through the ``psplib``
+package, after a line-by-line check of our own that reports the file and
+line of any malformed entry), and the project's JSON (``.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+from schedcert.errors import InfeasibleInstance, InputError
+from schedcert.registry import Problem, register_problem
+from schedcert.result import Evaluation
+
+FORMATS = {
+    "psplib": "PSPLIB single-mode .sm (Kolisch & Sprecher 1996)",
+    "patterson": "Patterson .rcp",
+    "json": "schedcert RCPSP JSON (.json)",
+}
+_SUFFIX = {".sm": "psplib", ".rcp": "patterson", ".json": "json"}
+
+
+@dataclass(frozen=True, eq=False)
+class RcpspInstance:
+    """A single-mode RCPSP instance (immutable).
+
+    Attributes
+    ----------
+    name : str
+    durations : tuple of int, shape (n,)
+        Processing times ``p_j`` in time units.
+    demands : tuple of tuple of int, shape (n, K)
+        ``demands[j][k] = r_jk``, units of renewable resource k per period.
+    capacities : tuple of int, shape (K,)
+        ``R_k``.
+    successors : tuple of tuple of int, shape (n, *)
+        Immediate successors of each activity (0-based indices).
+    activity_names : tuple of str, shape (n,)
+        Names shown to users (PSPLIB job numbers, 1-based, by default).
+    resource_names : tuple of str, shape (K,)
+    metadata : dict
+        Source file / generator parameters.
+    """
+
+    name: str
+    durations: tuple
+    demands: tuple
+    capacities: tuple
+    successors: tuple
+    activity_names: tuple = ()
+    resource_names: tuple = ()
+    metadata: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        n = len(self.durations)
+        if not self.activity_names:
+            object.__setattr__(self, "activity_names", tuple(str(j + 1) for j in range(n)))
+        if not self.resource_names:
+            object.__setattr__(self, "resource_names", tuple(f"R{k + 1}" for k in range(len(self.capacities))))
+
+    @property
+    def n(self) -> int:
+        """Number of activities (PSPLIB's dummy source and sink included)."""
+        return len(self.durations)
+
+    @property
+    def n_resources(self) -> int:
+        return len(self.capacities)
+
+    @property
+    def predecessors(self) -> tuple:
+        preds = [[] for _ in range(self.n)]
+        for i, succ in enumerate(self.successors):
+            for j in succ:
+                preds[j].append(i)
+        return tuple(tuple(p) for p in preds)
+
+    def edges(self):
+        """Iterate over precedence pairs ``(i, j)``."""
+        for i, succ in enumerate(self.successors):
+            for j in succ:
+                yield i, j
+
+
+@dataclass(frozen=True)
+class RcpspSolution:
+    """A schedule: ``starts[j]`` is the integer start time ``S_j`` of activity j
+    (shape (n,), time units)."""
+
+    starts: tuple
+
+    def makespan(self, instance: RcpspInstance) -> int:
+        return max((s + p for s, p in zip(self.starts, instance.durations)), default=0)
+
+
+# --------------------------------------------------------------------------
+# Validator (from the problem definition only)
+# --------------------------------------------------------------------------
+
+def evaluate(instance: RcpspInstance, solution: RcpspSolution) -> Evaluation:
+    """Check a schedule against the RCPSP definition and recompute its makespan.
+
+    Checks: one integer start per activity, ``S_j >= 0``, every precedence
+    ``S_j >= S_i + p_i``, and for every period ``t`` and resource ``k``
+    ``sum_{j: S_j <= t < S_j + p_j} r_jk <= R_k``.
+
+    Returns
+    -------
+    Evaluation
+        ``objective`` is the makespan (None if starts are missing);
+        ``violations`` lists each violated constraint in the user's terms.
+    """
+    names = instance.activity_names
+    starts = list(solution.starts)
+    v: list[str] = []
+    if len(starts) != instance.n:
+        return Evaluation(None, [f"schedule has {len(starts)} start times, instance has {instance.n} activities"])
+    for j, s in enumerate(starts):
+        if isinstance(s, bool) or not isinstance(s, int):
+            v.append(f"activity {names[j]}: start {s!r} is not an integer")
+        elif s < 0:
+            v.append(f"activity {names[j]}: start {s} < 0")
+    if v:
+        return Evaluation(None, v)
+    p = instance.durations
+    for i, j in instance.edges():
+        if starts[j] < starts[i] + p[i]:
+            v.append(f"precedence {names[i]}->{names[j]}: activity {names[j]} starts at {starts[j]}"
+                     f" before {names[i]} finishes at {starts[i] + p[i]}")
+    # Resource profile by sweeping start/finish events.
+    events: dict[int, list[int]] = {}
+    for j in range(instance.n):
+        if p[j] == 0:
+            continue
+        for t, sign in ((starts[j], 1), (starts[j] + p[j], -1)):
+            row = events.setdefault(t, [0] * instance.n_resources)
+            for k, r in enumerate(instance.demands[j]):
+                row[k] += sign * r
+    usage = [0] * instance.n_resources
+    times = sorted(events)
+    for idx, t in enumerate(times):
+        for k in range(instance.n_resources):
+            usage[k] += events[t][k]
+        end = times[idx + 1] if idx + 1 < len(times) else t
+        for k, cap in enumerate(instance.capacities):
+            if usage[k] > cap and end > t:
+                v.append(f"resource {instance.resource_names[k]}: usage {usage[k]} > capacity {cap}"
+                         f" in periods [{t}, {end})")
+    makespan = max((s + d for s, d in zip(starts, p)), default=0)
+    return Evaluation(makespan, v)
+
+
+# --------------------------------------------------------------------------
+# Structure shared by heuristics and models (bounds, time windows)
+# --------------------------------------------------------------------------
+
+def topological_order(instance: RcpspInstance) -> list[int]:
+    """Activities in a precedence-feasible order (networkx, lexicographic)."""
+    g = nx.DiGraph()
+    g.add_nodes_from(range(instance.n))
+    g.add_edges_from(instance.edges())
+    return list(nx.lexicographical_topological_sort(g))
+
+
+def earliest_starts(instance: RcpspInstance) -> list[int]:
+    """Earliest start times ``ES_j`` ignoring resources (forward CPM pass)."""
+    es = [0] * instance.n
+    for i in topological_order(instance):
+        for j in instance.successors[i]:
+            es[j] = max(es[j], es[i] + instance.durations[i])
+    return es
+
+
+def tails(instance: RcpspInstance) -> list[int]:
+    """``q_j``: longest path from the start of j to the project end, ``p_j``
+    included (backward CPM pass). ``max_j ES_j + q_j`` is the critical path."""
+    q = list(instance.durations)
+    for i in reversed(topological_order(instance)):
+        for j in instance.successors[i]:
+            q[i] = max(q[i], instance.durations[i] + q[j])
+    return q
+
+
+def critical_path_bound(instance: RcpspInstance) -> int:
+    """LB0: length of the longest path, resources ignored."""
+    es = earliest_starts(instance)
+    return max((e + p for e, p in zip(es, instance.durations)), default=0)
+
+
+def energy_bound(instance: RcpspInstance) -> int:
+    """LB_energy = max_k ceil(sum_j p_j r_jk / R_k) (the resource-based bound
+    of Stinson, Davis & Khumawala 1978)."""
+    best = 0
+    for k, cap in enumerate(instance.capacities):
+        work = sum(p * d[k] for p, d in zip(instance.durations, instance.demands))
+        if cap > 0:
+            best = max(best, -(-work // cap))
+    return best
+
+
+def lower_bound(instance: RcpspInstance) -> int:
+    """max(critical path, energy bound): the cheap bound every heuristic
+    reports."""
+    return max(critical_path_bound(instance), energy_bound(instance))
+
+
+# --------------------------------------------------------------------------
+# Readers
+# --------------------------------------------------------------------------
+
+def read(path: str | Path, format: str | None = None) -> RcpspInstance:
+    """Read an RCPSP instance.
+
+    Parameters
+    ----------
+    path : str or Path
+    format : {'psplib', 'patterson', 'json'}, optional
+        Guessed from the file ending (.sm, .rcp, .json) when omitted.
+
+    Raises
+    ------
+    InputError
+        Missing file, unknown format, malformed content (file and line named),
+        precedence cycle, negative duration or demand, multi-mode data.
+    InfeasibleInstance
+        An activity demands more of a resource than its capacity.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", path)
+    if format is None:
+        format = _SUFFIX.get(path.suffix.lower())
+        if format is None:
+            raise InputError(f"cannot tell the format from the ending {path.suffix!r}; expected one of "
+                             f"{', '.join(_SUFFIX)} (or pass --format)", path)
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise InputError("not a text file", path) from None
+    if format == "psplib":
+        lines = _check_sm(text, path)
+        inst = _from_psplib(path, "psplib")
+    elif format == "patterson":
+        lines = _check_rcp(text, path)
+        inst = _from_psplib(path, "patterson")
+    elif format == "json":
+        return from_dict(_load_json(text, path), path)
+    else:
+        raise InputError(f"unknown RCPSP format {format!r}; expected one of {', '.join(FORMATS)}", path)
+    _check_semantics(inst, path, lines)
+    return inst
+
+
+def _from_psplib(path: Path, fmt: str) -> RcpspInstance:
+    import psplib
+
+    try:
+        proj = psplib.parse(path, instance_format=fmt)
+    except Exception as exc:  # our own check passed, the library still refused
+        raise InputError(f"could not parse as {fmt}: {exc}", path) from None
+    if any(not r.renewable for r in proj.resources):
+        raise InputError("non-renewable resources are not supported (single-mode RCPSP only)", path)
+    if any(len(a.modes) != 1 for a in proj.activities):
+        raise InputError("multi-mode activities are not supported (expected one mode per job)", path)
+    return RcpspInstance(
+        name=path.name,
+        durations=tuple(a.modes[0].duration for a in proj.activities),
+        demands=tuple(tuple(a.modes[0].demands) for a in proj.activities),
+        capacities=tuple(r.capacity for r in proj.resources),
+        successors=tuple(tuple(a.successors) for a in proj.activities),
+        metadata={"source": str(path), "format": fmt},
+    )
+
+
+def _ints(tokens, path, lineno, what):
+    try:
+        return [int(t) for t in tokens]
+    except ValueError:
+        bad = next(t for t in tokens if not re.fullmatch(r"[+-]?\d+", t))
+        raise InputError(f"expected integers ({what}), found {bad!r}", path, lineno) from None
+
+
+def _check_sm(text: str, path: Path) -> dict:
+    """Line-by-line structural check of a PSPLIB .sm file.
+
+    Returns ``{"prec": [line of job j], "req": [line of job j]}`` (1-based
+    line numbers) for later semantic messages.
+    """
+    lines = text.splitlines()
+    marks = {}
+    for idx, line in enumerate(lines):
+        for key in ("PRECEDENCE RELATIONS", "REQUESTS/DURATIONS", "RESOURCEAVAILABILITIES",
+                    "jobs (incl. supersource/sink )", "- renewable"):
+            if key in line and key not in marks:
+                marks[key] = idx
+    for key, label in (("PRECEDENCE RELATIONS", "a 'PRECEDENCE RELATIONS:' section"),
+                       ("REQUESTS/DURATIONS", "a 'REQUESTS/DURATIONS:' section"),
+                       ("RESOURCEAVAILABILITIES", "a 'RESOURCEAVAILABILITIES:' section")):
+        if key not in marks:
+            raise InputError(f"truncated or not a PSPLIB .sm file: expected {label}", path, len(lines) or None)
+    n_jobs = None
+    if "jobs (incl. supersource/sink )" in marks:
+        i = marks["jobs (incl. supersource/sink )"]
+        n_jobs = _ints(lines[i].split(":")[-1].split(), path, i + 1, "number of jobs")[0]
+    # Resources line (e.g. "R 1  R 2 ...") and capacities.
+    a = marks["RESOURCEAVAILABILITIES"]
+    if a + 2 >= len(lines) or not lines[a + 2].strip():
+        raise InputError("truncated: expected a line of resource capacities after RESOURCEAVAILABILITIES",
+                         path, a + 2)
+    n_res = len(re.findall(r"\b[RND]\s*\d+", lines[a + 1]))
+    caps = _ints(lines[a + 2].split(), path, a + 3, "resource capacities")
+    if len(caps) != n_res:
+        raise InputError(f"expected {n_res} resource capacities, found {len(caps)}", path, a + 3)
+    # Precedence section: "jobnr #modes #succ succ..."
+    prec_lines, jobs = [], []
+    p = marks["PRECEDENCE RELATIONS"] + 2
+    r0 = marks["REQUESTS/DURATIONS"]
+    for idx in range(p, r0):
+        s = lines[idx].strip()
+        if not s or s.startswith("*"):
+            continue
+        vals = _ints(s.split(), path, idx + 1, "jobnr, #modes, #successors, successors")
+        if len(vals) < 3 or len(vals) != 3 + vals[2]:
+            raise InputError(f"expected job number, #modes, #successors and that many successors; "
+                             f"found {len(vals)} numbers", path, idx + 1)
+        if vals[1] != 1:
+            raise InputError(f"job {vals[0]} has {vals[1]} modes; only single-mode RCPSP is supported",
+                             path, idx + 1)
+        jobs.append(vals[0])
+        prec_lines.append(idx + 1)
+    if n_jobs is not None and len(jobs) != n_jobs:
+        raise InputError(f"header says {n_jobs} jobs, precedence section lists {len(jobs)}",
+                         path, prec_lines[-1] if prec_lines else p + 1)
+    for pos, (job, ln) in enumerate(zip(jobs, prec_lines)):
+        if job != pos + 1:
+            raise InputError(f"expected job number {pos + 1}, found {job}", path, ln)
+    # Requests section: "jobnr mode duration r1..rK" (job number omitted on
+    # continuation lines of multi-mode jobs).
+    req_lines = []
+    end = a
+    for idx in range(r0 + 3, end):
+        s = lines[idx].strip()
+        if not s or s.startswith("*") or s.startswith("-"):
+            continue
+        vals = _ints(s.split(), path, idx + 1, "jobnr, mode, duration, demands")
+        if len(vals) != 3 + n_res:
+            raise InputError(f"expected job number, mode, duration and {n_res} demands; found {len(vals)} numbers",
+                             path, idx + 1)
+        req_lines.append(idx + 1)
+    if len(req_lines) != len(jobs):
+        raise InputError(f"expected {len(jobs)} lines of durations/demands, found {len(req_lines)}",
+                         path, req_lines[-1] if req_lines else r0 + 1)
+    return {"prec": prec_lines, "req": req_lines}
+
+
+def _check_rcp(text: str, path: Path) -> dict:
+    """Token-by-token structural check of a Patterson .rcp file (the format
+    lets one activity's data run over several lines)."""
+    toks = [(t, ln + 1) for ln, line in enumerate(text.splitlines()) for t in line.split()]
+    if len(toks) < 2:
+        raise InputError("truncated: expected '#activities #resources' on the first line", path, 1)
+    pos = 0
+
+    def take(what):
+        nonlocal pos
+        if pos >= len(toks):
+            last = toks[-1][1] if toks else 1
+            raise InputError(f"truncated: expected {what}", path, last)
+        t, ln = toks[pos]
+        pos += 1
+        return _ints([t], path, ln, what)[0], ln
+
+    n, _ = take("number of activities")
+    k, _ = take("number of resources")
+    for r in range(k):
+        take(f"capacity of resource {r + 1}")
+    prec, req = [], []
+    for j in range(n):
+        _, ln = take(f"duration of activity {j + 1}")
+        req.append(ln)
+        for r in range(k):
+            take(f"demand of activity {j + 1} for resource {r + 1}")
+        ns, ln2 = take(f"number of successors of activity {j + 1}")
+        prec.append(ln2)
+        for _ in range(ns):
+            succ, ln3 = take(f"a successor of activity {j + 1}")
+            if not 1 <= succ <= n:
+                raise InputError(f"activity {j + 1}: successor {succ} is not an activity (1..{n})", path, ln3)
+    if pos != len(toks):
+        raise InputError(f"expected end of file after {n} activities, found {toks[pos][0]!r}", path, toks[pos][1])
+    return {"prec": prec, "req": req}
+
+
+def _check_semantics(inst: RcpspInstance, path, lines: dict | None) -> None:
+    """Range, cycle and capacity checks common to every format."""
+
+    def line(kind, j):
+        return lines[kind][j] if lines and j < len(lines.get(kind, [])) else None
+
+    names = inst.activity_names
+    for k, cap in enumerate(inst.capacities):
+        if cap < 0:
+            raise InputError(f"resource {inst.resource_names[k]}: negative capacity {cap}", path)
+    for j in range(inst.n):
+        if inst.durations[j] < 0:
+            raise InputError(f"activity {names[j]}: negative duration {inst.durations[j]}; expected >= 0",
+                             path, line("req", j))
+        if len(inst.demands[j]) != inst.n_resources:
+            raise InputError(f"activity {names[j]}: {len(inst.demands[j])} demands, expected {inst.n_resources}",
+                             path, line("req", j))
+        for k, r in enumerate(inst.demands[j]):
+            if r < 0:
+                raise InputError(f"activity {names[j]}: negative demand {r} for resource "
+                                 f"{inst.resource_names[k]}", path, line("req", j))
+        for s in inst.successors[j]:
+            if not 0 <= s < inst.n:
+                raise InputError(f"activity {names[j]}: successor index {s + 1} out of range 1..{inst.n}",
+                                 path, line("prec", j))
+            if s == j:
+                raise InputError(f"activity {names[j]} is its own successor", path, line("prec", j))
+    g = nx.DiGraph(list(inst.edges()))
+    try:
+        cycle = nx.find_cycle(g)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        seq = " -> ".join(names[u] for u, _ in cycle) + f" -> {names[cycle[0][0]]}"
+        raise InputError(f"precedence cycle {seq}; expected an acyclic project network", path,
+                         line("prec", cycle[0][0]))
+    for j in range(inst.n):
+        for k, r in enumerate(inst.demands[j]):
+            if r > inst.capacities[k] and inst.durations[j] > 0:
+                raise InfeasibleInstance(
+                    f"infeasible: activity {names[j]} demands {r} of resource {inst.resource_names[k]}"
+                    f" whose capacity is {inst.capacities[k]}", path, line("req", j))
+
+
+# --------------------------------------------------------------------------
+# schedcert JSON
+# --------------------------------------------------------------------------
+
+def _load_json(text: str, path) -> dict:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", path, exc.lineno) from None
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object", path, 1)
+    return data
+
+
+def to_dict(inst: RcpspInstance) -> dict:
+    """The project's JSON document for an instance (named activities)."""
+    names = inst.activity_names
+    return {
+        "problem": "rcpsp",
+        "name": inst.name,
+        "resources": [{"name": n, "capacity": c} for n, c in zip(inst.resource_names, inst.capacities)],
+        "activities": [
+            {"name": names[j], "duration": inst.durations[j],
+             "demands": dict(zip(inst.resource_names, inst.demands[j])),
+             "successors": [names[s] for s in inst.successors[j]]}
+            for j in range(inst.n)
+        ],
+        "metadata": inst.metadata,
+    }
+
+
+def from_dict(data: dict, path=None) -> RcpspInstance:
+    """Build an instance from the project's JSON document; InputError names
+    the offending activity or resource."""
+    try:
+        res = data["resources"]
+        acts = data["activities"]
+        rnames = tuple(str(r["name"]) for r in res)
+        caps = tuple(int(r["capacity"]) for r in res)
+        anames = tuple(str(a["name"]) for a in acts)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"expected 'resources' [{{name, capacity}}] and 'activities' "
+                         f"[{{name, duration, demands, successors}}]: {exc}", path) from None
+    if len(set(anames)) != len(anames):
+        raise InputError("activity names must be unique", path)
+    index = {n: j for j, n in enumerate(anames)}
+    durations, demands, successors = [], [], []
+    for a in acts:
+        nm = a["name"]
+        try:
+            durations.append(int(a["duration"]))
+            dem = a.get("demands", {})
+            unknown = set(dem) - set(rnames)
+            if unknown:
+                raise InputError(f"activity {nm}: unknown resource(s) {sorted(unknown)}", path)
+            demands.append(tuple(int(dem.get(r, 0)) for r in rnames))
+            successors.append(tuple(index[str(s)] for s in a.get("successors", [])))
+        except KeyError as exc:
+            raise InputError(f"activity {nm}: unknown successor or missing field {exc}", path) from None
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"activity {nm}: expected integer duration and demands ({exc})", path) from None
+    inst = RcpspInstance(
+        name=str(data.get("name", Path(path).stem if path else "rcpsp")),
+        durations=tuple(durations), demands=tuple(demands), capacities=caps,
+        successors=tuple(successors), activity_names=anames, resource_names=rnames,
+        metadata=dict(data.get("metadata", {})),
+    )
+    _check_semantics(inst, path, None)
+    return inst
+
+
+def write(inst: RcpspInstance, path: str | Path) -> None:
+    """Write `inst` as schedcert JSON."""
+    Path(path).write_text(json.dumps(to_dict(inst), indent=1) + "\n")
+
+
+def solution_to_dict(sol: RcpspSolution, inst: RcpspInstance | None = None) -> dict:
+    if inst is None:
+        return {"starts": list(sol.starts)}
+    return {"starts": dict(zip(inst.activity_names, sol.starts)), "makespan": sol.makespan(inst)}
+
+
+def solution_from_dict(inst: RcpspInstance, data: dict, source=None) -> RcpspSolution:
+    """Accept ``{"starts": {name: start}}`` or ``{"starts": [..]}``, bare or
+    under a Result document's ``solution`` key."""
+    if isinstance(data, dict) and "solution" in data and isinstance(data["solution"], dict):
+        data = data["solution"]
+    if not isinstance(data, dict) or "starts" not in data:
+        raise InputError("expected a JSON object with 'starts' (activity name -> start time)", source)
+    st = data["starts"]
+    if isinstance(st, list):
+        return RcpspSolution(tuple(st))
+    if not isinstance(st, dict):
+        raise InputError("'starts' must be a list or an object", source)
+    unknown = [k for k in st if k not in inst.activity_names]
+    if unknown:
+        raise InputError(f"unknown activities in 'starts': {unknown[:5]}", source)
+    return RcpspSolution(tuple(st.get(n) for n in inst.activity_names))
+
+
+# --------------------------------------------------------------------------
+# Generator
+# --------------------------------------------------------------------------
+
+def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: float = 1.5,
+             resource_factor: float = 0.5, resource_strength: float = 0.5,
+             max_duration: int = 10, max_demand: int = 10, name: str | None = None) -> RcpspInstance:
+    """Seeded ProGen-like generator (after Kolisch, Sprecher & Drexl 1995).
+
+    Parameters
+    ----------
+    seed : int
+    jobs : int
+        Non-dummy activities; a dummy source and sink are added (n = jobs+2).
+    resources : int
+        Renewable resources K.
+    complexity : float
+        Network complexity NC: non-redundant arcs per activity (about).
+    resource_factor : float in (0, 1]
+        RF: share of resources each activity uses.
+    resource_strength : float in [0, 1]
+        RS: ``R_k = Kmin + RS (Kmax - Kmin)``, Kmin the largest single demand,
+        Kmax the peak demand of the earliest-start schedule.
+    max_duration, max_demand : int
+        Durations ~ U[1, max_duration], demands ~ U[1, max_demand].
+
+    Raises
+    ------
+    InputError
+        On out-of-range parameters.
+    """
+    if jobs < 1 or resources < 1:
+        raise InputError("jobs and resources must be >= 1")
+    if not 0 < resource_factor <= 1 or not 0 <= resource_strength <= 1:
+        raise InputError("resource_factor must be in (0,1] and resource_strength in [0,1]")
+    rng = random.Random(seed)
+    n = jobs + 2
+    src, sink = 0, n - 1
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    for j in range(1, n - 1):  # each real job gets one predecessor among earlier jobs (or the source)
+        i = rng.choice([0] + list(range(max(1, j - max(3, jobs // 4)), j)))
+        g.add_edge(i, j)
+    target = int(round(complexity * jobs))
+    tries = 0
+    while g.number_of_edges() < target and tries < 50 * target:
+        tries += 1
+        i, j = sorted(rng.sample(range(1, n - 1), 2))
+        if g.has_edge(i, j) or nx.has_path(g, i, j):
+            continue  # redundant
+        g.add_edge(i, j)
+    for j in range(1, n - 1):
+        if g.out_degree(j) == 0:
+            g.add_edge(j, sink)
+    durations = [0] + [rng.randint(1, max_duration) for _ in range(jobs)] + [0]
+    demands = [[0] * resources]
+    for _ in range(jobs):
+        used = rng.sample(range(resources), max(1, round(resource_factor * resources)))
+        demands.append([rng.randint(1, max_demand) if k in used else 0 for k in range(resources)])
+    demands.append([0] * resources)
+    succ = tuple(tuple(sorted(g.successors(j))) for j in range(n))
+    draft = RcpspInstance("draft", tuple(durations), tuple(map(tuple, demands)), (1,) * resources, succ)
+    es = earliest_starts(draft)
+    horizon = max(e + p for e, p in zip(es, durations))
+    caps = []
+    for k in range(resources):
+        kmin = max(d[k] for d in demands)
+        kmax = max(sum(demands[j][k] for j in range(n) if es[j] <= t < es[j] + durations[j])
+                   for t in range(horizon)) if horizon else kmin
+        caps.append(max(kmin, kmin + round(resource_strength * (kmax - kmin))))
+    params = dict(seed=seed, jobs=jobs, resources=resources, complexity=complexity,
+                  resource_factor=resource_factor, resource_strength=resource_strength,
+                  max_duration=max_duration, max_demand=max_demand)
+    return RcpspInstance(
+        name=name or f"gen-j{jobs}-k{resources}-s{seed}",
+        durations=tuple(durations), demands=tuple(map(tuple, demands)), capacities=tuple(caps),
+        successors=succ, metadata={"generator": "schedcert.instances.rcpsp.generate", "params": params},
+    )
+
+
+def describe(inst: RcpspInstance, sol: RcpspSolution):
+    """The schedule as ``(headers, rows)``: activity, start, finish, sorted by
+    start (zero-duration dummies included)."""
+    order = sorted(range(inst.n), key=lambda j: (sol.starts[j], j))
+    rows = [(inst.activity_names[j], sol.starts[j], sol.starts[j] + inst.durations[j]) for j in order]
+    return ("activity", "start", "finish"), rows
+
+
+def _plot(inst, sol, path, title=None):
+    from schedcert.plots.rcpsp import plot_schedule
+
+    plot_schedule(inst, sol, path, title=title)
+
+
+PROBLEM = register_problem(Problem(
+    key="rcpsp",
+    title="Resource-constrained project scheduling (single mode, renewable resources, makespan)",
+    sense="min",
+    formats=FORMATS,
+    read=read,
+    write=write,
+    evaluate=evaluate,
+    solution_to_dict=solution_to_dict,
+    solution_from_dict=solution_from_dict,
+    generate=generate,
+    plot=_plot,
+    describe=describe,
+    suffixes=tuple(_SUFFIX),
+    example="rcpsp-example.json",
+    default_method="cpsat",
+    default_heuristic="sampling",
+))

@@ -1,0 +1,242 @@
+"""Bench engine: run methods over many instances, append-only and resumable.
+
+Layout of an output folder ``OUT``:
+
+* ``OUT/bench.json``: the settings (problem, time limit, workers, seed,
+  params). A rerun with other settings is refused, so one folder never mixes
+  runs made under different limits.
+* ``OUT/runs.jsonl``: one Result document per (instance, method) run,
+  appended, flushed and fsynced as each run finishes. A killed bench loses at
+  most the runs in flight; rerunning the same command skips every run already
+  recorded (a torn last line is dropped first).
+
+Runs execute in worker processes (``--jobs``); each gets its own time limit
+and solver worker count. :class:`Executor` is the seam where a distributed
+executor (e.g. Dask's ``Client.submit``/``as_completed``) can be plugged in.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from schedcert.errors import InputError
+from schedcert.reference import Reference
+
+RUNS = "runs.jsonl"
+CONFIG = "bench.json"
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Settings every run of one bench folder shares."""
+
+    problem: str
+    time_limit: float | None
+    workers: int = 1
+    seed: int = 0
+    params: dict = field(default_factory=dict)
+
+    def key(self) -> dict:
+        return asdict(self)
+
+
+def natural_key(s: str):
+    """Sort ``j301_2`` before ``j301_10``."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+
+def expand_inputs(inputs: Iterable[str], suffixes: Iterable[str]) -> list[Path]:
+    """Files named by `inputs`: files, folders (their files with one of
+    `suffixes`, not recursive) and glob patterns. InputError if none match."""
+    suffixes = tuple(s.lower() for s in suffixes)
+    out: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            out += [f for f in p.iterdir() if f.is_file() and f.suffix.lower() in suffixes]
+        elif p.is_file():
+            out.append(p)
+        else:
+            matches = [Path(m) for m in glob.glob(item) if Path(m).is_file()]
+            if not matches:
+                raise InputError(f"no instance files match {item!r}")
+            out += matches
+    if not out:
+        raise InputError(f"no instance files (expected endings {', '.join(suffixes)}) in {', '.join(inputs)}")
+    uniq = sorted(set(out), key=lambda p: natural_key(str(p)))
+    names = {}
+    for p in uniq:
+        if p.name in names:
+            raise InputError(f"two instances named {p.name} ({names[p.name]} and {p}); bench them separately")
+        names[p.name] = p
+    return uniq
+
+
+def read_runs(out_dir: Path) -> list[dict]:
+    """All complete records of ``runs.jsonl``.
+
+    Every record is written with its newline, so a last line without one is
+    a record torn by a kill: it is cut from the file (it is our own unfinished
+    write, never user data) and that run is redone. A complete line that is
+    not JSON is an InputError naming the line.
+    """
+    path = Path(out_dir) / RUNS
+    if not path.exists():
+        return []
+    raw = path.read_bytes()
+    if raw and not raw.endswith(b"\n"):
+        raw = raw[: raw.rfind(b"\n") + 1]
+        with path.open("r+b") as fh:
+            fh.truncate(len(raw))
+    records = []
+    for ln, line in enumerate(raw.decode().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise InputError("corrupt record (not JSON)", path, ln) from None
+    return records
+
+
+def _check_config(out_dir: Path, config: BenchConfig) -> None:
+    cfg_path = out_dir / CONFIG
+    if cfg_path.exists():
+        old = json.loads(cfg_path.read_text())
+        if old != config.key():
+            diff = {k: (old.get(k), v) for k, v in config.key().items() if old.get(k) != v}
+            raise InputError(
+                f"{out_dir} holds runs made with other settings {diff} (was, now); "
+                "rerun with the same settings to resume, or choose another --out", cfg_path)
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        cfg_path.write_text(json.dumps(config.key(), indent=1) + "\n")
+
+
+def run_one(config: dict, path: str, method: str, reference: dict | None) -> dict:
+    """One (instance, method) run -> its JSONL record. Runs in a worker
+    process; input errors become an ``error`` record instead of a crash."""
+    from schedcert.registry import get_problem, run_method
+    from schedcert.result import Options
+
+    prob = get_problem(config["problem"])
+    t0 = time.perf_counter()
+    rec = {"instance": Path(path).name, "method": method, "path": str(path)}
+    try:
+        inst = prob.read(path)
+        opts = Options(time_limit=config["time_limit"], workers=config["workers"],
+                       seed=config["seed"], params=dict(config["params"]))
+        res = run_method(prob, method, inst, opts)
+        doc = res.to_dict(lambda s: prob.solution_to_dict(s, inst))
+        doc["instance"] = rec["instance"]
+        rec = {**doc, "path": str(path)}
+    except InputError as exc:
+        rec.update(status="error", error=str(exc), runtime=round(time.perf_counter() - t0, 4))
+    if reference is not None:
+        rec["reference"] = reference
+    return rec
+
+
+class Executor:
+    """Runs tasks and yields their records as they finish.
+
+    ``jobs == 1`` runs in this process; otherwise a process pool (spawned
+    workers, so no solver threads are forked). Subclass and override
+    :meth:`map_unordered` to distribute runs elsewhere.
+    """
+
+    def __init__(self, jobs: int = 1):
+        self.jobs = max(1, int(jobs))
+
+    def map_unordered(self, tasks: list[tuple]) -> Iterator[dict]:
+        if self.jobs == 1:
+            for t in tasks:
+                yield run_one(*t)
+            return
+        import multiprocessing as mp
+
+        with ProcessPoolExecutor(self.jobs, mp_context=mp.get_context("spawn")) as pool:
+            futures = [pool.submit(run_one, *t) for t in tasks]
+            try:
+                for f in as_completed(futures):
+                    yield f.result()
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+
+
+def run_bench(config: BenchConfig, paths: list[Path], methods: list[str], out_dir: str | Path,
+              jobs: int = 1, references: dict[str, Reference] | None = None,
+              progress: bool = True, executor: Executor | None = None) -> list[dict]:
+    """Run every (instance, method) pair not yet in ``out_dir/runs.jsonl``.
+
+    Returns all records (old and new). Raises InputError on a settings
+    mismatch with an existing folder.
+    """
+    out_dir = Path(out_dir)
+    _check_config(out_dir, config)
+    records = read_runs(out_dir)
+    done = {(r["instance"], r["method"]) for r in records}
+    refs = references or {}
+    tasks = [(config.key(), str(p), m, refs[p.name].to_dict() if p.name in refs else None)
+             for p in paths for m in methods if (p.name, m) not in done]
+    executor = executor or Executor(jobs)
+    counts = {"optimal": sum(r.get("status") == "optimal" for r in records),
+              "feasible": sum(r.get("status") == "feasible" for r in records)}
+    bar = _Progress(len(tasks), len(done), counts, enabled=progress)
+    with bar, (out_dir / RUNS).open("a") as fh:
+        for rec in executor.map_unordered(tasks):
+            fh.write(json.dumps(rec) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+            records.append(rec)
+            if rec.get("status") in counts:
+                counts[rec["status"]] += 1
+            bar.advance(rec)
+    return records
+
+
+class _Progress:
+    """rich progress bar on stderr: runs done, ETA, running optimal/feasible."""
+
+    def __init__(self, total: int, skipped: int, counts: dict, enabled: bool = True):
+        self.total, self.skipped, self.counts = total, skipped, counts
+        self.enabled = enabled and total > 0
+        self._p = None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+
+            self._p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                               console=Console(file=sys.stderr))
+            self._p.__enter__()
+            if self.skipped:
+                self._p.console.print(f"resuming: {self.skipped} runs already recorded")
+            self._task = self._p.add_task(self._desc(), total=self.total)
+        return self
+
+    def _desc(self) -> str:
+        return f"optimal {self.counts['optimal']} feasible {self.counts['feasible']}"
+
+    def advance(self, rec: dict):
+        if self._p is not None:
+            self._p.update(self._task, advance=1, description=self._desc())
+
+    def __exit__(self, *exc):
+        if self._p is not None:
+            self._p.__exit__(*exc)
+        return False

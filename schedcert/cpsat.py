@@ -1,0 +1,94 @@
+"""CP-SAT runner shared by every CP-SAT model.
+
+Applies the common options (time limit, workers, seed, log streaming to
+stderr), solves, and returns the best objective *and* the best proven bound
+even when the time limit stops the search.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import ortools
+from ortools.sat.python import cp_model
+
+from schedcert.result import Options, Status
+
+_STATUS = {
+    cp_model.OPTIMAL: Status.OPTIMAL,
+    cp_model.FEASIBLE: Status.FEASIBLE,
+    cp_model.INFEASIBLE: Status.INFEASIBLE,
+    cp_model.UNKNOWN: Status.UNKNOWN,
+}
+
+
+@dataclass
+class CpsatOutcome:
+    """What one CP-SAT solve produced.
+
+    ``solver`` holds the CpSolver so the caller can read variable values when
+    ``status`` is optimal or feasible. ``objective``/``bound`` are None for
+    models without an objective.
+    """
+
+    status: Status
+    objective: float | None
+    bound: float | None
+    solver: cp_model.CpSolver
+    info: dict
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+
+def solver_info(params: dict) -> dict:
+    return {"name": "cp-sat", "version": ortools.__version__, "params": params}
+
+
+def solve_cpsat(model: cp_model.CpModel, options: Options, time_limit: float | None,
+                extra_params: dict | None = None) -> CpsatOutcome:
+    """Solve `model` with CP-SAT.
+
+    Parameters
+    ----------
+    model : CpModel
+        Hints, if any, must already be added by the caller.
+    options : Options
+        ``workers``, ``seed`` and ``log`` are applied.
+    time_limit : float or None
+        Seconds for this solve (the caller subtracts time already spent).
+    extra_params : dict, optional
+        Further CP-SAT ``SatParameters`` fields by name.
+
+    Raises
+    ------
+    RuntimeError
+        If CP-SAT reports MODEL_INVALID (a defect in the calling model).
+    """
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    params = {"num_workers": max(1, int(options.workers)), "random_seed": int(options.seed)}
+    if time_limit is not None:
+        params["max_time_in_seconds"] = max(0.01, float(time_limit))
+    params.update(extra_params or {})
+    for k, v in params.items():
+        setattr(p, k, v)
+    if options.log:
+        p.log_search_progress = True
+        p.log_to_stdout = False
+        solver.log_callback = lambda line: print(line, file=sys.stderr, flush=True)
+    code = solver.solve(model)
+    if code == cp_model.MODEL_INVALID:
+        raise RuntimeError("CP-SAT: model invalid: " + model.validate())
+    status = _STATUS[code]
+    has_obj = model.has_objective()
+    objective = bound = None
+    if has_obj and status in (Status.OPTIMAL, Status.FEASIBLE):
+        objective = solver.objective_value
+    if has_obj and status != Status.INFEASIBLE:
+        bound = solver.best_objective_bound
+    info = {"wall_time": solver.wall_time, "branches": solver.num_branches,
+            "conflicts": solver.num_conflicts}
+    return CpsatOutcome(status, objective, bound, solver, {"solver_params": params, **info})

@@ -1,0 +1,62 @@
+"""Error types shared by every problem.
+
+`InputError` is raised for anything the *user* got wrong (a malformed file, an
+unknown method, an impossible instance). The CLI turns it into a one-line
+message and exit code 2 — never a traceback. `InfeasibleInstance` is an
+`InputError` whose instance is well formed but provably has no solution
+(exit code 1). `ValidationError` means a method returned an infeasible
+solution: that is a bug in schedcert, not in the input, and it is allowed to
+surface loudly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SchedcertError(Exception):
+    """Base class of all schedcert errors."""
+
+
+class InputError(SchedcertError):
+    """Bad user input: names the file, the line (1-based, when there is one)
+    and what was expected.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong / what was expected, in the user's terms.
+    file : str or Path, optional
+        The file the problem was found in.
+    line : int, optional
+        1-based line number within `file`.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, file: str | Path | None = None, line: int | None = None):
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.line = line
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = self.file + (f":{self.line}" if self.line is not None else "") + ": "
+        return where + self.message
+
+
+class InfeasibleInstance(InputError):
+    """The instance is well formed but provably has no feasible solution
+    (e.g. an activity demands more of a resource than its capacity)."""
+
+    exit_code = 1
+
+
+class ValidationError(SchedcertError):
+    """A method returned a solution that the independent validator rejects.
+
+    This is a defect in schedcert (the model disagrees with the problem
+    definition) and is never silenced.
+    """

@@ -1,0 +1,151 @@
+"""Pyomo runner shared by every MILP formulation.
+
+Formulations are written once, in Pyomo. Solvers:
+
+* ``highs`` (default): HiGHS through ``highspy`` (Pyomo's ``appsi_highs``).
+* ``cbc``: the CBC binary shipped inside PuLP's wheel
+  (``pulp.PULP_CBC_CMD().path``), given to Pyomo's ``cbc`` interface; an
+  independent second solver for cross-checks.
+* any other name Pyomo knows (``gurobi``, ``cplex``, ``scip`` ...), if the
+  user has it installed.
+
+Returns the incumbent and the best proven bound, also on time-out.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+
+import pyomo.environ as pyo
+from pyomo.opt import SolverFactory, TerminationCondition
+
+from schedcert.errors import InputError
+from schedcert.result import Options, Status
+
+
+@dataclass
+class MilpOutcome:
+    """Status, incumbent objective, proven bound and solver description.
+
+    When ``has_solution`` the model's variables hold the incumbent.
+    """
+
+    status: Status
+    objective: float | None
+    bound: float | None
+    solver: dict
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+
+def _solve_highs(model, options: Options, tl):
+    """HiGHS through Pyomo's appsi interface: (status, objective, bound, version)."""
+    from pyomo.contrib.appsi.base import TerminationCondition as TC
+    from pyomo.contrib.appsi.solvers import Highs
+
+    opt = Highs()
+    opt.config.load_solution = False
+    opt.config.stream_solver = bool(options.log)
+    opt.config.mip_gap = 0.0
+    if tl is not None:
+        opt.config.time_limit = tl
+    opt.highs_options.update({"random_seed": int(options.seed), "threads": int(options.workers)})
+    res = opt.solve(model)
+    version = ".".join(map(str, opt.version()))
+    tc = res.termination_condition
+    if tc == TC.infeasible:
+        return Status.INFEASIBLE, None, None, version
+    objective = res.best_feasible_objective
+    bound = res.best_objective_bound
+    if objective is not None:
+        res.solution_loader.load_vars()
+        objective = pyo.value(next(model.component_data_objects(pyo.Objective, active=True)))
+    if bound is not None and abs(bound) == float("inf"):
+        bound = None
+    if objective is None:
+        return Status.UNKNOWN, None, bound, version
+    if tc == TC.optimal:
+        return Status.OPTIMAL, objective, objective if bound is None else bound, version
+    return Status.FEASIBLE, objective, bound, version
+
+
+def _cbc_path() -> str:
+    import pulp
+
+    return pulp.PULP_CBC_CMD().path
+
+
+def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | None,
+                solver: str = "highs") -> MilpOutcome:
+    """Solve `model` (one active objective) with `solver`.
+
+    Parameters
+    ----------
+    model : pyomo ConcreteModel
+    options : Options
+        ``workers``, ``seed`` and ``log`` are applied where the solver
+        supports them.
+    time_limit : float or None
+        Seconds.
+    solver : str
+        ``highs``, ``cbc`` or any Pyomo solver name.
+
+    Raises
+    ------
+    InputError
+        If the named solver is not available on this machine.
+    """
+    obj = next(model.component_data_objects(pyo.Objective, active=True))
+    minimise = obj.sense == pyo.minimize
+    tl = None if time_limit is None else max(1.0, float(time_limit))
+    params = {"time_limit": tl, "threads": options.workers, "seed": options.seed}
+    if solver == "highs":
+        status, objective, bound, version = _solve_highs(model, options, tl)
+        return MilpOutcome(status, objective, bound, {"name": "highs", "version": version, "params": params})
+    kwargs = {"executable": _cbc_path()} if solver == "cbc" else {}
+    opt = SolverFactory(solver, **kwargs)
+    if not opt.available(exception_flag=False):
+        raise InputError(f"MILP solver {solver!r} is not available on this machine")
+    if solver == "cbc":
+        if tl is not None:
+            opt.options["sec"] = tl
+        opt.options["threads"] = int(options.workers)
+        opt.options["randomCbcSeed"] = int(options.seed) or 1
+        opt.options["ratio"] = 0.0
+    elif tl is not None:
+        opt.options["time_limit"] = tl
+    res = opt.solve(model, load_solutions=False, tee=bool(options.log))
+    tc = res.solver.termination_condition
+    name = solver
+    try:
+        version = ".".join(map(str, opt.version() or ()))
+    except Exception:
+        version = ""
+    lower, upper = res.problem.lower_bound, res.problem.upper_bound
+    has_sol = len(res.solution) > 0
+    if has_sol:
+        pyomo_log = logging.getLogger("pyomo.core")
+        level = pyomo_log.level
+        pyomo_log.setLevel(logging.ERROR)  # "aborted status, but containing a solution" is expected
+        try:
+            model.solutions.load_from(res)
+        finally:
+            pyomo_log.setLevel(level)
+    if tc == TerminationCondition.infeasible:
+        return MilpOutcome(Status.INFEASIBLE, None, None, {"name": name, "version": version, "params": params})
+    objective = pyo.value(obj) if has_sol else None
+    bound = lower if minimise else upper
+    if bound is not None and abs(bound) == float("inf"):
+        bound = None
+    if tc == TerminationCondition.optimal and has_sol:
+        status = Status.OPTIMAL
+        bound = objective if bound is None else bound
+    else:
+        status = Status.FEASIBLE if has_sol else Status.UNKNOWN
+    if options.log:
+        print(f"[{name}] termination={tc} objective={objective} bound={bound}", file=sys.stderr)
+    return MilpOutcome(status, objective, bound, {"name": name, "version": version, "params": params})

@@ -1,0 +1,79 @@
+"""Reference values (known optima / best known bounds) for benchmark sets.
+
+Accepted file formats
+---------------------
+* CSV with a header holding ``instance`` and ``lower_bound``/``upper_bound``
+  (optionally ``optimal`` yes/no), as ``shared/instances/psplib/bounds/*.csv``;
+* CSV with ``instance`` and one column whose name starts with ``opt`` or is
+  ``value`` (a known optimum: lower = upper bound).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from schedcert.errors import InputError
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Best known bounds of one instance; ``optimal`` when they meet."""
+
+    lower_bound: float | None
+    upper_bound: float | None
+
+    @property
+    def optimal(self) -> bool:
+        return self.lower_bound is not None and self.lower_bound == self.upper_bound
+
+    def to_dict(self) -> dict:
+        return {"lower_bound": self.lower_bound, "upper_bound": self.upper_bound, "optimal": self.optimal}
+
+
+def _num(text: str, path, line: int, col: str) -> float | None:
+    text = (text or "").strip()
+    if text in ("", "-", "NA", "nan"):
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        raise InputError(f"column {col!r}: expected a number, found {text!r}", path, line) from None
+    return int(v) if v.is_integer() else v
+
+
+def read_reference(path: str | Path) -> dict[str, Reference]:
+    """Map instance name -> :class:`Reference`. Raises InputError naming the
+    file and line of anything malformed."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such reference file", path)
+    with path.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    if not rows or "instance" not in [c.strip() for c in rows[0]]:
+        raise InputError("expected a CSV header with an 'instance' column", path, 1)
+    header = [c.strip() for c in rows[0]]
+    ii = header.index("instance")
+    lo = header.index("lower_bound") if "lower_bound" in header else None
+    hi = header.index("upper_bound") if "upper_bound" in header else None
+    single = None
+    if lo is None and hi is None:
+        cands = [k for k, c in enumerate(header) if c.startswith("opt") or c == "value"]
+        if not cands:
+            raise InputError("expected columns lower_bound/upper_bound, or a column named value or opt*", path, 1)
+        single = cands[0]
+    out: dict[str, Reference] = {}
+    for ln, row in enumerate(rows[1:], start=2):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) != len(header):
+            raise InputError(f"expected {len(header)} columns, found {len(row)}", path, ln)
+        name = row[ii].strip()
+        if single is not None:
+            v = _num(row[single], path, ln, header[single])
+            out[name] = Reference(v, v)
+        else:
+            out[name] = Reference(_num(row[lo], path, ln, "lower_bound") if lo is not None else None,
+                                  _num(row[hi], path, ln, "upper_bound") if hi is not None else None)
+    return out

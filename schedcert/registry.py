@@ -1,0 +1,244 @@
+"""Problem and method registry, and the one entry point that runs a method.
+
+A problem registers itself with :func:`register_problem` (its reader, writer,
+validator, solution (de)serialisers, generator, plot) from its module in
+``schedcert.instances``; its methods register with :func:`method` from
+``schedcert.models`` and ``schedcert.heuristics``. Problem modules are
+imported lazily, on first use, from :data:`PROBLEM_MODULES`.
+
+:func:`run_method` is the only way the CLI, ``certify`` and ``bench`` run a
+method: it times the call and passes every returned solution through the
+problem's independent validator before anything is reported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+from schedcert.errors import InputError, ValidationError
+from schedcert.result import Options, Result, Status
+
+#: problem key -> modules that register it (instances first).
+PROBLEM_MODULES: dict[str, tuple[str, ...]] = {
+    "rcpsp": (
+        "schedcert.instances.rcpsp",
+        "schedcert.heuristics.rcpsp",
+        "schedcert.models.rcpsp",
+    ),
+}
+
+
+@dataclass
+class Method:
+    """A registered method: ``func(instance, options) -> Result``.
+
+    `kind` is ``exact`` (may prove optimality) or ``heuristic``.
+    """
+
+    name: str
+    func: Callable[[Any, Options], Result]
+    kind: str
+    description: str
+
+
+@dataclass
+class Problem:
+    """Everything the generic layers need to know about one problem.
+
+    Attributes
+    ----------
+    key, title : str
+    sense : str
+        ``min`` or ``max``.
+    formats : dict
+        Format name -> one-line description (file endings).
+    read : callable
+        ``read(path, format=None) -> instance``; raises InputError.
+    write : callable
+        ``write(instance, path)`` in the project's own format.
+    evaluate : callable
+        ``evaluate(instance, solution) -> Evaluation``, the validator.
+    solution_to_dict, solution_from_dict : callable
+        JSON (de)serialisation of a solution;
+        ``solution_from_dict(instance, data, source)`` raises InputError.
+    generate : callable, optional
+        ``generate(seed=..., **params) -> instance``.
+    plot : callable, optional
+        ``plot(instance, solution, path, title)``.
+    describe : callable, optional
+        ``describe(instance, solution) -> (headers, rows)``: the solution as
+        a table for the terminal.
+    suffixes : tuple of str
+        File endings of instance files (``bench`` picks these from folders).
+    example : str
+        File name of the bundled example under ``schedcert/examples``.
+    default_method, default_heuristic : str
+    """
+
+    key: str
+    title: str
+    sense: str
+    formats: dict
+    read: Callable
+    write: Callable
+    evaluate: Callable
+    solution_to_dict: Callable
+    solution_from_dict: Callable
+    generate: Callable | None = None
+    plot: Callable | None = None
+    describe: Callable | None = None
+    suffixes: tuple = ()
+    example: str = ""
+    default_method: str = ""
+    default_heuristic: str = ""
+    methods: dict[str, Method] = field(default_factory=dict)
+
+
+_PROBLEMS: dict[str, Problem] = {}
+_PENDING: dict[str, list[Method]] = {}
+
+
+def example_path(problem: Problem):
+    """Path of the problem's bundled example instance (ships with the package)."""
+    from importlib.resources import files
+
+    if not problem.example:
+        raise InputError(f"{problem.key} has no bundled example")
+    return files("schedcert") / "examples" / problem.example
+
+
+def register_problem(problem: Problem) -> Problem:
+    """Register `problem`; methods registered earlier are attached."""
+    _PROBLEMS[problem.key] = problem
+    for m in _PENDING.pop(problem.key, []):
+        problem.methods[m.name] = m
+    return problem
+
+
+def method(problem: str, name: str, kind: str, description: str):
+    """Decorator registering ``func(instance, options) -> Result``."""
+
+    if kind not in ("exact", "heuristic"):
+        raise ValueError(f"kind must be exact or heuristic, not {kind!r}")
+
+    def deco(func):
+        m = Method(name, func, kind, description)
+        if problem in _PROBLEMS:
+            _PROBLEMS[problem].methods[name] = m
+        else:
+            _PENDING.setdefault(problem, []).append(m)
+        return func
+
+    return deco
+
+
+def problem_keys() -> list[str]:
+    return list(PROBLEM_MODULES)
+
+
+def get_problem(key: str) -> Problem:
+    """The registered problem `key`; InputError if there is none."""
+    if key not in PROBLEM_MODULES:
+        raise InputError(
+            f"unknown problem {key!r}; expected one of: {', '.join(PROBLEM_MODULES)}"
+        )
+    if key not in _PROBLEMS or not _PROBLEMS[key].methods:
+        for mod in PROBLEM_MODULES[key]:
+            importlib.import_module(mod)
+    return _PROBLEMS[key]
+
+
+def get_method(problem: Problem, name: str) -> Method:
+    if name not in problem.methods:
+        raise InputError(
+            f"unknown method {name!r} for {problem.key}; expected one of: "
+            + ", ".join(sorted(problem.methods))
+        )
+    return problem.methods[name]
+
+
+def run_method(problem: Problem | str, method_name: str, instance, options: Options | None = None) -> Result:
+    """Run a registered method and validate what it returns.
+
+    Returns
+    -------
+    Result
+        With ``evaluation`` set by the problem's validator and ``objective``
+        equal to the validator's recomputed objective.
+
+    Raises
+    ------
+    InputError
+        Unknown problem or method.
+    ValidationError
+        The method returned an infeasible solution, or one whose objective
+        differs from the validator's (a defect in schedcert).
+    """
+    prob = get_problem(problem) if isinstance(problem, str) else problem
+    meth = get_method(prob, method_name)
+    options = options or Options()
+    t0 = time.perf_counter()
+    warm = None
+    if meth.kind == "exact" and options.warm_start is None and prob.default_heuristic \
+            and str(options.params.get("warm", "1")) not in ("0", "false", "no"):
+        warm = run_method(prob, prob.default_heuristic, instance, warm_start_options(options))
+        options = replace(options, warm_start=warm.solution,
+                          time_limit=None if options.time_limit is None
+                          else max(0.0, options.time_limit - (time.perf_counter() - t0)))
+    result = meth.func(instance, options)
+    elapsed = time.perf_counter() - t0
+    result.method = method_name
+    result.runtime = elapsed
+    if warm is not None:
+        result.info["warm_start"] = prob.default_heuristic
+        result.info["warm_objective"] = warm.objective
+        result.info["warm_runtime"] = round(warm.runtime, 4)
+        if result.bound is not None and warm.bound is not None:  # keep the better proven bound
+            better = max if prob.sense == "min" else min
+            result.bound = better(result.bound, warm.bound)
+            if result.objective is not None and abs(result.objective - result.bound) < 1e-9:
+                result.status = Status.OPTIMAL
+    check_result(prob, instance, result)
+    return result
+
+
+def warm_start_options(options: Options) -> Options:
+    """Options for the heuristic that warm-starts an exact method: 10 % of the
+    time limit, at most 2 s (2 s without a limit); ``warm_*`` params are
+    passed on without the prefix (e.g. ``warm_samples=200``)."""
+    budget = 2.0 if options.time_limit is None else min(2.0, 0.1 * options.time_limit)
+    params = {k[5:]: v for k, v in options.params.items() if k.startswith("warm_")}
+    return Options(time_limit=budget, workers=1, seed=options.seed, log=False, params=params)
+
+
+def check_result(prob: Problem, instance, result: Result) -> None:
+    """Pass `result.solution` through the validator (in place).
+
+    Raises ValidationError on any violation or objective mismatch.
+    """
+    if result.solution is None:
+        if result.status in (Status.OPTIMAL, Status.FEASIBLE):
+            raise ValidationError(f"{result.method}: status {result.status} without a solution")
+        return
+    ev = prob.evaluate(instance, result.solution)
+    result.evaluation = ev
+    if not ev.feasible:
+        raise ValidationError(
+            f"{result.method} returned an infeasible {prob.key} solution on "
+            f"{result.instance}: " + "; ".join(ev.violations[:5])
+        )
+    if result.objective is not None and ev.objective is not None and abs(result.objective - ev.objective) > 1e-6:
+        raise ValidationError(
+            f"{result.method} reported objective {result.objective} but the validator "
+            f"computes {ev.objective} on {result.instance}"
+        )
+    result.objective = ev.objective
+    if result.bound is not None and ev.objective is not None:
+        worse = ev.objective < result.bound - 1e-6 if prob.sense == "min" else ev.objective > result.bound + 1e-6
+        if worse:
+            raise ValidationError(
+                f"{result.method}: objective {ev.objective} beats its own proven bound {result.bound}"
+            )

@@ -1,0 +1,156 @@
+"""Summaries of a bench folder: markdown table, CSV and plots.
+
+Per method: runs, errors, #optimal (proven), #feasible (solution, no proof),
+mean and median gap to the method's own proven bound, mean deviation of the
+objective from the reference upper bound ``(obj - ref_ub) / ref_ub`` (where a
+reference is known), how many runs match or beat the reference, and runtime
+median / p90 / max (seconds).
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from pathlib import Path
+
+from schedcert.bench import read_runs
+from schedcert.errors import InputError
+
+
+def _pct(values, q):
+    if not values:
+        return None
+    s = sorted(values)
+    k = (len(s) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def summarise(records: list[dict]) -> list[dict]:
+    """One summary row per method, in first-seen order."""
+    methods: dict[str, list[dict]] = {}
+    for r in records:
+        methods.setdefault(r["method"], []).append(r)
+    rows = []
+    for m, recs in methods.items():
+        ok = [r for r in recs if r.get("status") in ("optimal", "feasible")]
+        gaps = [r["gap"] for r in ok if r.get("gap") is not None]
+        devs, match, beat = [], 0, 0
+        for r in ok:
+            ref = r.get("reference") or {}
+            ub = ref.get("upper_bound")
+            if ub:
+                devs.append((r["objective"] - ub) / ub)
+                match += r["objective"] == ub
+                beat += r["objective"] < ub
+        times = [r["runtime"] for r in recs if r.get("runtime") is not None]
+        rows.append({
+            "method": m,
+            "runs": len(recs),
+            "errors": sum(r.get("status") == "error" for r in recs),
+            "optimal": sum(r.get("status") == "optimal" for r in recs),
+            "feasible": sum(r.get("status") == "feasible" for r in recs),
+            "mean_gap_pct": None if not gaps else 100 * statistics.fmean(gaps),
+            "median_gap_pct": None if not gaps else 100 * statistics.median(gaps),
+            "with_reference": len(devs),
+            "mean_dev_ref_pct": None if not devs else 100 * statistics.fmean(devs),
+            "equal_ref": match,
+            "better_than_ref": beat,
+            "time_median_s": _pct(times, 0.5),
+            "time_p90_s": _pct(times, 0.9),
+            "time_max_s": max(times) if times else None,
+        })
+    return rows
+
+
+def _fmt(v, digits=2):
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def markdown(rows: list[dict], title: str, config: dict | None = None) -> str:
+    cols = [("method", "method"), ("runs", "runs"), ("optimal", "optimal"), ("feasible", "feasible"),
+            ("errors", "errors"), ("mean_gap_pct", "mean gap %"), ("median_gap_pct", "median gap %"),
+            ("mean_dev_ref_pct", "mean dev. ref UB %"), ("equal_ref", "= ref"), ("better_than_ref", "< ref"),
+            ("time_median_s", "time median s"), ("time_p90_s", "p90 s"), ("time_max_s", "max s")]
+    out = [f"# {title}", ""]
+    if config:
+        out += ["Settings: " + ", ".join(f"{k}={v}" for k, v in config.items()), ""]
+    out.append("| " + " | ".join(h for _, h in cols) + " |")
+    out.append("|" + "---|" * len(cols))
+    for r in rows:
+        out.append("| " + " | ".join(_fmt(r[k], 3 if "gap" in k or "dev" in k else 2) for k, _ in cols) + " |")
+    out += ["", "gap = |objective − bound| / max(|objective|, 1) with the method's own proven bound; "
+            "dev. ref UB = (objective − reference upper bound) / reference upper bound, "
+            "over runs with a solution and a reference."]
+    return "\n".join(out) + "\n"
+
+
+def plot(records: list[dict], path: Path, title: str) -> None:
+    """Two panels: runtime ECDF per method; deviation from the reference (or
+    own gap when there is no reference) per method as a box plot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    methods: dict[str, list[dict]] = {}
+    for r in records:
+        methods.setdefault(r["method"], []).append(r)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    labels, data = [], []
+    use_ref = any((r.get("reference") or {}).get("upper_bound") for r in records)
+    for m, recs in methods.items():
+        t = sorted(r["runtime"] for r in recs if r.get("runtime") is not None)
+        if t:
+            a1.step(t, [(i + 1) / len(recs) for i in range(len(t))], where="post", label=m)
+        vals = []
+        for r in recs:
+            if r.get("status") not in ("optimal", "feasible"):
+                continue
+            ub = (r.get("reference") or {}).get("upper_bound")
+            if use_ref and ub:
+                vals.append(100 * (r["objective"] - ub) / ub)
+            elif not use_ref and r.get("gap") is not None:
+                vals.append(100 * r["gap"])
+        labels.append(m)
+        data.append(vals or [0.0])
+    a1.set_xscale("symlog", linthresh=0.1)
+    a1.set_xlabel("runtime (s)")
+    a1.set_ylabel("fraction of runs finished")
+    a1.grid(alpha=0.3)
+    a1.legend(fontsize=7)
+    a2.boxplot(data, showfliers=True)
+    a2.set_xticks(range(1, len(labels) + 1), labels, rotation=30, ha="right", fontsize=7)
+    a2.set_ylabel("deviation from reference UB (%)" if use_ref else "gap to own bound (%)")
+    a2.grid(alpha=0.3, axis="y")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_report(out_dir: str | Path, make_plot: bool = True) -> list[dict]:
+    """Write ``summary.md``, ``summary.csv`` (and ``summary.png``) into
+    `out_dir` from its ``runs.jsonl``. Raises InputError when there is none."""
+    import json
+
+    out_dir = Path(out_dir)
+    records = read_runs(out_dir)
+    if not records:
+        raise InputError("no runs recorded (expected runs.jsonl from `schedcert bench`)", out_dir)
+    cfg_path = out_dir / "bench.json"
+    config = json.loads(cfg_path.read_text()) if cfg_path.exists() else None
+    rows = summarise(records)
+    title = f"{out_dir.name}: {len({r['instance'] for r in records})} instances"
+    (out_dir / "summary.md").write_text(markdown(rows, title, config))
+    with (out_dir / "summary.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    if make_plot:
+        plot(records, out_dir / "summary.png", title)
+    return rows

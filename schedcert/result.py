@@ -1,0 +1,174 @@
+"""Results, statuses, the gap definition and the shared JSON schema.
+
+Every method of every problem returns a :class:`Result`. The problem-specific
+solution sits under one key (``solution``) so that one JSON schema serves all
+problems.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+class Status(str, enum.Enum):
+    """Outcome of a method.
+
+    ``optimal``: objective proven equal to the bound; ``feasible``: a
+    validated solution without proof; ``infeasible``: proven that none exists;
+    ``unknown``: no solution and no proof (e.g. time-out before the first
+    solution).
+    """
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:  # click / f-strings print the value
+        return self.value
+
+
+def gap(objective: float | None, bound: float | None) -> float | None:
+    """Relative optimality gap, the one definition used everywhere.
+
+    ``gap = |objective - bound| / max(|objective|, 1)``
+
+    Returns ``None`` when either value is missing. It is 0 exactly when the
+    bound proves the objective optimal; it holds for minimisation (bound
+    below) and maximisation (bound above) alike.
+    """
+    if objective is None or bound is None:
+        return None
+    if math.isinf(bound):
+        return None
+    return abs(objective - bound) / max(abs(objective), 1.0)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The validator's verdict on a solution.
+
+    Attributes
+    ----------
+    objective : float or None
+        Objective recomputed from the problem definition (None when the
+        solution is incomplete).
+    violations : list of str
+        Human-readable description of each violated constraint; empty when
+        the solution is feasible.
+    """
+
+    objective: float | None
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def feasible(self) -> bool:
+        return not self.violations
+
+
+@dataclass(frozen=True)
+class Options:
+    """Options shared by every method.
+
+    Attributes
+    ----------
+    time_limit : float or None
+        Wall-clock budget of the whole method, in seconds (None: no limit).
+    workers : int
+        Solver threads (CP-SAT ``num_workers``; MILP threads where supported).
+    seed : int
+        Random seed; equal seeds give equal results for single-threaded
+        methods.
+    warm_start : object or None
+        A solution of the same problem used as a hint / incumbent.
+    log : bool
+        Stream the solver's log to stderr.
+    params : dict
+        Method-specific parameters (documented per method).
+    """
+
+    time_limit: float | None = None
+    workers: int = 1
+    seed: int = 0
+    warm_start: Any = None
+    log: bool = False
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """What a method returns, after validation.
+
+    Attributes
+    ----------
+    problem, instance, method : str
+        Problem key (e.g. ``rcpsp``), instance name, method name.
+    status : Status
+    objective : float or None
+        Objective of `solution` (recomputed by the validator).
+    bound : float or None
+        Proven bound on the optimum (lower bound when minimising).
+    gap : float or None
+        :func:`gap` of `objective` and `bound`.
+    runtime : float
+        Wall-clock seconds of the whole method.
+    solver : dict
+        ``name``, ``version`` and ``params`` of the underlying solver.
+    solution : object or None
+        Problem-specific solution dataclass.
+    evaluation : Evaluation or None
+        The independent validator's verdict on `solution`.
+    info : dict
+        Extra method-specific facts (e.g. the warm-start heuristic used).
+    """
+
+    problem: str
+    instance: str
+    method: str
+    status: Status
+    objective: float | None
+    bound: float | None
+    runtime: float
+    solver: dict = field(default_factory=dict)
+    solution: Any = None
+    evaluation: Evaluation | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float | None:
+        return gap(self.objective, self.bound)
+
+    def to_dict(self, solution_to_dict=None) -> dict:
+        """The shared JSON document (schema version :data:`SCHEMA_VERSION`)."""
+        sol = None
+        if self.solution is not None:
+            sol = solution_to_dict(self.solution) if solution_to_dict else self.solution
+        return {
+            "schema": SCHEMA_VERSION,
+            "problem": self.problem,
+            "instance": self.instance,
+            "method": self.method,
+            "status": self.status.value,
+            "objective": _num(self.objective),
+            "bound": _num(self.bound),
+            "gap": self.gap,
+            "runtime": round(self.runtime, 4),
+            "solver": self.solver,
+            "valid": None if self.evaluation is None else self.evaluation.feasible,
+            "violations": [] if self.evaluation is None else list(self.evaluation.violations),
+            "info": self.info,
+            "solution": sol,
+        }
+
+
+def _num(x):
+    if x is None:
+        return None
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return x
