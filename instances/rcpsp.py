@@ -596,7 +596,7 @@ def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: floa
         g.add_edge(i, j)
     target = int(round(complexity * jobs))
     tries = 0
-    while g.number_of_edges() < target and tries < 50 * target:
+    while jobs >= 2 and g.number_of_edges() < target and tries < 50 * target:
         tries += 1
         i, j = sorted(rng.sample(range(1, n - 1), 2))
         if g.has_edge(i, j) or nx.has_path(g, i, j):

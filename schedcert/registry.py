@@ -99,6 +99,7 @@ class Problem:
 
 _PROBLEMS: dict[str, Problem] = {}
 _PENDING: dict[str, list[Method]] = {}
+_LOADED: set[str] = set()
 
 
 def example_path(problem: Problem):
@@ -145,9 +146,10 @@ def get_problem(key: str) -> Problem:
         raise InputError(
             f"unknown problem {key!r}; expected one of: {', '.join(PROBLEM_MODULES)}"
         )
-    if key not in _PROBLEMS or not _PROBLEMS[key].methods:
+    if key not in _LOADED:
         for mod in PROBLEM_MODULES[key]:
             importlib.import_module(mod)
+        _LOADED.add(key)
     return _PROBLEMS[key]
 
 

@@ -1,0 +1,58 @@
+"""Bench engine: results, report, and resume after a kill."""
+
+import json
+
+from click.testing import CliRunner
+
+from schedcert.bench import read_runs
+from schedcert.cli.main import cli
+
+
+def _bench(out, files, *extra):
+    return CliRunner().invoke(cli, ["bench", "rcpsp", *map(str, files), "--methods", "sgs-lft,cpsat",
+                                    "--time-limit", "5", "--out", str(out), *extra], catch_exceptions=False)
+
+
+def test_bench_report_and_resume(psplib, tmp_path):
+    files = [psplib / "j30" / f"j301_{k}.sm" for k in (1, 2, 3)]
+    ref = psplib / "bounds" / "j30.csv"
+    out = tmp_path / "b"
+    res = _bench(out, files, "--reference", ref)
+    assert res.exit_code == 0, res.output
+    recs = read_runs(out)
+    assert len(recs) == 6 and {r["status"] for r in recs} <= {"optimal", "feasible"}
+    cp = [r for r in recs if r["method"] == "cpsat"]
+    assert all(r["objective"] == r["reference"]["upper_bound"] for r in cp)
+    md = (out / "summary.md").read_text()
+    assert "| cpsat | 3 | 3 |" in md and (out / "summary.png").exists()
+
+    # simulate a kill: drop the last two records and tear the one before
+    lines = (out / "runs.jsonl").read_text().splitlines(keepends=True)
+    torn = lines[3][: len(lines[3]) // 2]
+    (out / "runs.jsonl").write_text("".join(lines[:3]) + torn)
+    assert len(read_runs(out)) == 3  # torn tail dropped
+    res = _bench(out, files, "--reference", ref)
+    assert res.exit_code == 0
+    recs = read_runs(out)
+    keys = [(r["instance"], r["method"]) for r in recs]
+    assert len(keys) == 6 and len(set(keys)) == 6  # nothing lost, no duplicates
+    assert all(json.loads(l) for l in (out / "runs.jsonl").read_text().splitlines())
+
+    # a rerun with other settings is refused instead of mixing runs
+    res = CliRunner().invoke(cli, ["bench", "rcpsp", str(files[0]), "--methods", "cpsat", "--time-limit", "7",
+                                   "--out", str(out)])
+    assert res.exit_code == 2 and "other settings" in res.output
+
+
+def test_bench_records_bad_instances_as_errors(tmp_path):
+    good = tmp_path / "ok.json"
+    bad = tmp_path / "bad.json"
+    res = CliRunner().invoke(cli, ["generate", "rcpsp", "--jobs", "5", "-o", str(tmp_path)])
+    gen = next(tmp_path.glob("gen-*.json"))
+    gen.rename(good)
+    bad.write_text("{ nope")
+    out = tmp_path / "b"
+    res = _bench(out, [good, bad])
+    assert res.exit_code == 0, res.output
+    errs = [r for r in read_runs(out) if r["status"] == "error"]
+    assert len(errs) == 2 and "invalid JSON" in errs[0]["error"]

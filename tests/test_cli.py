@@ -1,0 +1,108 @@
+"""The CLI through Click's runner: outputs, exit codes, no tracebacks."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from schedcert.cli.main import cli
+
+
+@pytest.fixture()
+def run():
+    runner = CliRunner()
+
+    def _run(*args):
+        res = runner.invoke(cli, list(map(str, args)), catch_exceptions=False)
+        assert "Traceback" not in res.output
+        return res
+
+    return _run
+
+
+def test_problems_lists_rcpsp_methods(run):
+    res = run("problems")
+    assert res.exit_code == 0 and "rcpsp" in res.output and "sgs-lft" in res.output and "milp-cbc" in res.output
+
+
+def test_solve_example_optimal(run):
+    res = run("solve", "rcpsp", "--example", "--time-limit", "20", "--workers", "2")
+    assert res.exit_code == 0, res.output
+    assert "optimal" in res.output and "59" in res.output and "feasible (independent check)" in res.output
+
+
+def test_solve_json_and_validate_round_trip(run, tmp_path):
+    res = run("solve", "rcpsp", "--example", "--method", "sgs-lft", "--json")
+    doc = json.loads(res.output)
+    assert doc["status"] in ("feasible", "optimal") and doc["bound"] == 48 and doc["valid"] is True
+    sol = tmp_path / "sol.json"
+    sol.write_text(res.output)
+    from schedcert.registry import example_path, get_problem
+
+    ex = str(example_path(get_problem("rcpsp")))
+    ok = run("validate", "rcpsp", ex, sol)
+    assert ok.exit_code == 0 and f"objective {doc['objective']}" in ok.output
+    doc["solution"]["starts"]["2"] = 0  # break it: job 2 now overlaps / precedes illegally
+    doc["solution"]["starts"]["31"] = 0
+    sol.write_text(json.dumps(doc))
+    bad = run("validate", "rcpsp", ex, sol)
+    assert bad.exit_code == 1 and "precedence" in bad.output
+
+
+def test_out_and_plot_are_not_overwritten(run, tmp_path):
+    out = tmp_path / "r.json"
+    out.write_text("mine")
+    res = run("solve", "rcpsp", "--example", "--method", "sgs-lft", "--out", out)
+    assert res.exit_code == 2 and "not overwritten" in res.output and out.read_text() == "mine"
+    png = tmp_path / "g.png"
+    res = run("solve", "rcpsp", "--example", "--method", "sgs-lft", "--out", out, "--plot", png, "--force")
+    assert res.exit_code == 0 and png.stat().st_size > 10_000 and json.loads(out.read_text())["method"] == "sgs-lft"
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["solve", "rcpsp", "missing.sm"], 2, "missing.sm: no such file"),
+    (["solve", "rcpsp", "--example", "--method", "nope"], 2, "unknown method 'nope'"),
+    (["solve", "nope", "--example"], 2, "unknown problem"),
+    (["solve", "rcpsp"], 2, "missing FILE"),
+    (["solve", "rcpsp", "--example", "--time-limit", "0"], 2, "--time-limit must be > 0"),
+    (["solve", "rcpsp", "--example", "--param", "oops"], 2, "KEY=VALUE"),
+])
+def test_bad_usage_exit_2(run, args, code, message):
+    res = run(*args)
+    assert res.exit_code == code and message in res.output
+
+
+def test_malformed_file_exit_2_with_line(run, tmp_path):
+    f = tmp_path / "bad.sm"
+    f.write_text("PRECEDENCE RELATIONS:\njobnr.\n  1 1 2 x\nREQUESTS/DURATIONS:\nh\n--\nRESOURCEAVAILABILITIES:\nR 1\n3\n")
+    res = run("solve", "rcpsp", f)
+    assert res.exit_code == 2 and "bad.sm:3: expected integers" in res.output
+
+
+def test_infeasible_instance_exit_1(run, tmp_path):
+    f = tmp_path / "inf.json"
+    f.write_text(json.dumps({"resources": [{"name": "crew", "capacity": 2}],
+                             "activities": [{"name": "a", "duration": 3, "demands": {"crew": 5}}]}))
+    res = run("solve", "rcpsp", f)
+    assert res.exit_code == 1 and "activity a demands 5 of resource crew" in res.output
+
+
+def test_generate_then_solve(run, tmp_path):
+    res = run("generate", "rcpsp", "--jobs", "8", "--resources", "2", "--seed", "3", "--count", "2", "-o", tmp_path)
+    assert res.exit_code == 0
+    files = sorted(tmp_path.glob("*.json"))
+    assert len(files) == 2
+    again = run("generate", "rcpsp", "--jobs", "8", "--resources", "2", "--seed", "3", "-o", tmp_path)
+    assert again.exit_code == 2 and "not overwritten" in again.output
+    bad = run("generate", "rcpsp", "--jobz", "8", "-o", tmp_path / "x")
+    assert bad.exit_code == 2 and "jobz" in bad.output
+    solved = run("solve", "rcpsp", files[0], "--time-limit", "10")
+    assert solved.exit_code == 0 and "optimal" in solved.output
+
+
+def test_certify_example(run):
+    res = run("certify", "rcpsp", "--example", "-H", "sgs-spt", "--time-limit", "20", "--json")
+    doc = json.loads(res.output)
+    assert doc["bound"] == 59 and doc["exact_status"] == "optimal"
+    assert doc["heuristic_objective"] >= 59
+    assert doc["heuristic_optimal"] == (doc["heuristic_objective"] == 59)

@@ -1,0 +1,47 @@
+"""Core contracts: gap definition, Result JSON, registry errors, reference files."""
+
+import json
+
+import pytest
+
+from schedcert.errors import InputError
+from schedcert.reference import read_reference
+from schedcert.registry import get_method, get_problem
+from schedcert.result import Result, Status, gap
+
+
+def test_gap_definition():
+    assert gap(43, 43) == 0
+    assert gap(50, 40) == pytest.approx(10 / 50)
+    assert gap(0, -0.5) == pytest.approx(0.5)  # denominator max(|obj|, 1)
+    assert gap(90, 100) == pytest.approx(10 / 90)  # maximisation: bound above
+    assert gap(None, 3) is None and gap(3, None) is None
+
+
+def test_result_json_schema():
+    r = Result("rcpsp", "x", "m", Status.FEASIBLE, 10.0, 8, 1.23456, solution=None)
+    d = r.to_dict()
+    assert d["schema"] == 1 and d["status"] == "feasible" and d["objective"] == 10
+    assert d["gap"] == pytest.approx(0.2)
+    json.dumps(d)
+
+
+def test_unknown_problem_and_method():
+    with pytest.raises(InputError, match="unknown problem"):
+        get_problem("nope")
+    with pytest.raises(InputError, match="unknown method 'nope' for rcpsp"):
+        get_method(get_problem("rcpsp"), "nope")
+
+
+def test_reference_formats(tmp_path):
+    a = tmp_path / "a.csv"
+    a.write_text("instance,lower_bound,upper_bound,optimal,critical_path\nx.sm,10,12,no,9\ny.sm,5,5,yes,5\n")
+    ref = read_reference(a)
+    assert ref["x.sm"].upper_bound == 12 and not ref["x.sm"].optimal and ref["y.sm"].optimal
+    b = tmp_path / "b.csv"
+    b.write_text("instance,rdd,tf,optimal_total_tardiness\ni1,0.2,0.4,77\n")
+    assert read_reference(b)["i1"].upper_bound == 77
+    c = tmp_path / "c.csv"
+    c.write_text("instance,lower_bound,upper_bound\nx,abc,3\n")
+    with pytest.raises(InputError, match=r"c.csv:2: column 'lower_bound'"):
+        read_reference(c)

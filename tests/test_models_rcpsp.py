@@ -1,0 +1,64 @@
+"""RCPSP exact models: known PSPLIB optima, and CP-SAT vs MILP (HiGHS, CBC)."""
+
+import pytest
+
+from schedcert.instances import rcpsp as R
+from schedcert.models.rcpsp import pairwise_delays
+from schedcert.registry import run_method
+from schedcert.result import Options, Status
+
+from conftest import read_bounds
+
+# a handful of j30 instances with their proven optima from the shared bounds file
+J30 = ["j301_1.sm", "j301_2.sm", "j3010_3.sm", "j3037_6.sm", "j3045_4.sm", "j3048_10.sm"]
+
+
+@pytest.mark.parametrize("name", J30)
+def test_cpsat_proves_known_j30_optimum(psplib, name):
+    ref = read_bounds(psplib / "bounds" / "j30.csv")[name]
+    assert ref["optimal"] == "yes"
+    inst = R.read(psplib / "j30" / name)
+    res = run_method("rcpsp", "cpsat", inst, Options(time_limit=60, workers=2))
+    assert res.status == Status.OPTIMAL
+    assert res.objective == res.bound == int(ref["upper_bound"])
+    assert res.evaluation.feasible
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cpsat_and_milp_agree_on_small_instances(seed):
+    inst = R.generate(seed=seed, jobs=10, resources=2, resource_strength=0.2)
+    opts = Options(time_limit=60, workers=1, params={"warm": "0"})  # no heuristic help: independent runs
+    found = {m: run_method("rcpsp", m, inst, opts) for m in ("cpsat", "milp", "milp-cbc")}
+    assert all(r.status == Status.OPTIMAL for r in found.values()), {m: r.status for m, r in found.items()}
+    assert len({r.objective for r in found.values()}) == 1
+
+
+def test_bound_is_valid_on_timeout(psplib):
+    """A tiny time limit must still give a validated schedule and a bound
+    not above the known optimum."""
+    inst = R.read(psplib / "j120" / "j12011_1.sm")
+    ref = read_bounds(psplib / "bounds" / "j120.csv")["j12011_1.sm"]
+    res = run_method("rcpsp", "cpsat", inst, Options(time_limit=3, workers=2))
+    assert res.evaluation.feasible
+    assert res.bound <= int(ref["lower_bound"]) or ref["optimal"] == "yes" and res.bound <= int(ref["upper_bound"])
+    assert res.objective >= int(ref["lower_bound"])
+
+
+def test_pairwise_delays_are_valid(psplib):
+    """Every energetic delay must hold in a known optimal schedule."""
+    inst = R.read(psplib / "j30" / "j3013_1.sm")
+    res = run_method("rcpsp", "cpsat", inst, Options(time_limit=20, workers=2))
+    s = res.solution.starts
+    delays = pairwise_delays(inst)
+    assert delays, "expected some non-trivial delays on j3013_1"
+    for (i, j), d in delays.items():
+        assert s[j] - s[i] >= d
+
+
+def test_warm_start_rejected_when_infeasible():
+    from schedcert.errors import InputError
+
+    inst = R.generate(seed=1, jobs=6, resources=1)
+    bad = R.RcpspSolution(tuple(0 for _ in range(inst.n)))
+    with pytest.raises(InputError, match="warm start is not a feasible schedule"):
+        run_method("rcpsp", "cpsat", inst, Options(time_limit=5, warm_start=bad))
