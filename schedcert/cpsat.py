@@ -74,7 +74,10 @@ def solve_cpsat(model: cp_model.CpModel, options: Options, time_limit: float | N
         params["max_time_in_seconds"] = max(0.01, float(time_limit))
     params.update(extra_params or {})
     for k, v in params.items():
-        setattr(p, k, v)
+        if isinstance(v, (list, tuple)):  # repeated fields, e.g. subsolvers
+            getattr(p, k).extend(v)
+        else:
+            setattr(p, k, v)
     if options.log:
         p.log_search_progress = True
         p.log_to_stdout = False
