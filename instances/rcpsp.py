@@ -588,7 +588,7 @@ def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: floa
         raise InputError("resource_factor must be in (0,1] and resource_strength in [0,1]")
     rng = random.Random(seed)
     n = jobs + 2
-    src, sink = 0, n - 1
+    sink = n - 1
     g = nx.DiGraph()
     g.add_nodes_from(range(n))
     for j in range(1, n - 1):  # each real job gets one predecessor among earlier jobs (or the source)

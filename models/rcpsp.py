@@ -31,6 +31,7 @@ Time-indexed MILP (``milp``, ``milp-cbc``)
 
 from __future__ import annotations
 
+import math
 import time
 
 import networkx as nx
@@ -163,30 +164,40 @@ def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
     is the best of LB and CP-SAT's proven objective bound.
     """
     t0 = time.perf_counter()
-    lb = lower_bound(instance)
-    hint, origin = _warm(instance, options)
-    ub = max(int(hint[j]) + instance.durations[j] for j in range(instance.n))
-    info = {"warm_start": origin, "warm_makespan": ub, "lb0": lb}
+    lb, hint, ub, info = _incumbent(instance, options)
     if ub <= lb:
-        return _finish(instance, hint, lb, Status.OPTIMAL, solver_info({}), info)
+        return _conclude(instance, lb, hint, None, True, solver_info({}), info)
     use_delays = bool(int(options.params.get("delays", 1)))
     model, starts, _ = build_cpsat(instance, ub, lb, hint, use_delays)
     info["build_time"] = round(time.perf_counter() - t0, 3)
     remaining = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
     out = solve_cpsat(model, options, remaining)
     info.update(out.info)
-    bound = lb if out.bound is None else max(lb, int(-(-out.bound // 1)))
     if out.status == Status.INFEASIBLE:  # C <= UB is satisfied by the hint: cannot happen
         raise RuntimeError("CP-SAT claims no schedule of makespan <= the heuristic's: model defect")
-    if out.has_solution and out.objective < ub:
-        sched = [out.solver.value(s) for s in starts]
-    else:
-        sched = hint
+    sched = [out.solver.value(s) for s in starts] if out.has_solution and out.objective < ub else hint
+    return _conclude(instance, lb, sched, out.bound, out.status == Status.OPTIMAL,
+                     solver_info(out.info["solver_params"]), info)
+
+
+def _incumbent(instance: RcpspInstance, options: Options):
+    """(lb, incumbent starts, its makespan ub, info) shared by both models."""
+    lb = lower_bound(instance)
+    hint, origin = _warm(instance, options)
+    ub = max(int(hint[j]) + instance.durations[j] for j in range(instance.n))
+    return lb, hint, ub, {"warm_start": origin, "warm_makespan": ub, "lb0": lb}
+
+
+def _conclude(instance, lb, sched, solver_bound, proven, solver, info) -> Result:
+    """Result for schedule `sched`; its bound is the makespan when the solver
+    proved optimality, else max(lb, ceil(solver_bound))."""
     ms = max(int(sched[j]) + instance.durations[j] for j in range(instance.n))
-    if out.status == Status.OPTIMAL:
+    if proven:
         bound = ms
+    else:
+        bound = lb if solver_bound is None else max(lb, math.ceil(round(solver_bound, 6)))
     status = Status.OPTIMAL if ms <= bound else Status.FEASIBLE
-    return _finish(instance, sched, bound, status, solver_info(out.info["solver_params"]), info)
+    return _finish(instance, sched, bound, status, solver, info)
 
 
 def _finish(instance, starts, bound, status, solver, info) -> Result:
@@ -234,25 +245,18 @@ def build_milp(instance: RcpspInstance, ub: int, lb: int) -> pyo.ConcreteModel:
 
 def _solve_milp(instance: RcpspInstance, options: Options, solver: str) -> Result:
     t0 = time.perf_counter()
-    lb = lower_bound(instance)
-    hint, origin = _warm(instance, options)
-    ub = max(int(hint[j]) + instance.durations[j] for j in range(instance.n))
-    info = {"warm_start": origin, "warm_makespan": ub, "lb0": lb}
+    lb, hint, ub, info = _incumbent(instance, options)
     if ub <= lb:
-        return _finish(instance, hint, lb, Status.OPTIMAL, {"name": solver, "version": "", "params": {}}, info)
+        return _conclude(instance, lb, hint, None, True, {"name": solver, "version": "", "params": {}}, info)
     m = build_milp(instance, ub, lb)
     info["variables"] = len(m.idx)
     remaining = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
     out = solve_pyomo(m, options, remaining, solver)
-    sched = hint
-    if out.has_solution and out.objective < ub - 0.5:
-        sched = _milp_starts(m, instance.n) or hint
-    ms = max(int(sched[j]) + instance.durations[j] for j in range(instance.n))
-    bound = lb if out.bound is None else max(lb, int(-(-round(out.bound, 6) // 1)))
-    if out.status == Status.OPTIMAL:
-        bound = ms
-    status = Status.OPTIMAL if ms <= bound else Status.FEASIBLE
-    return _finish(instance, sched, bound, status, out.solver, info)
+    improved = _milp_starts(m, instance.n) if out.has_solution and out.objective < ub - 0.5 else None
+    sched = improved or hint
+    # optimal proves `sched` when the solver's optimum is the schedule we return
+    proven = out.status == Status.OPTIMAL and (improved is not None or out.objective >= ub - 0.5)
+    return _conclude(instance, lb, sched, out.bound, proven, out.solver, info)
 
 
 def _milp_starts(m, n):

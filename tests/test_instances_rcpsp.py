@@ -1,6 +1,5 @@
 """RCPSP readers, writer, generator and the independent validator."""
 
-import random
 
 import pytest
 from hypothesis import given, settings
