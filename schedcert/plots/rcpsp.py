@@ -42,6 +42,11 @@ def plot_schedule(instance, solution, path: str | Path, title: str | None = None
     ax.axvline(makespan, color="red", lw=1)
     ax.set_title(title or f"{instance.name}: makespan {makespan}")
     ax.grid(axis="x", alpha=0.3)
+    if K:
+        from matplotlib.patches import Patch
+
+        ax.legend(handles=[Patch(color=cmap(k % 20), label=instance.resource_names[k]) for k in range(K)],
+                  title="most-loaded resource", fontsize=7, title_fontsize=7, loc="upper right")
     for k in range(K):
         axk = fig.add_subplot(gs[1 + k], sharex=ax)
         usage = [0] * (makespan + 1)
