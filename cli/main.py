@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from schedcert.errors import InputError
-from schedcert.registry import example_path, get_method, get_problem, problem_keys, run_method
+from schedcert.registry import example_path, get_method, get_problem, problem_keys, read_instance, run_method
 from schedcert.result import Options, Result, Status
 
 
@@ -73,14 +73,14 @@ def _guard_overwrite(path: str | None, force: bool) -> None:
     raise InputError("exists; not overwritten (pass --force to overwrite)", path)
 
 
-def _read_instance(problem, file, fmt, example=False):
+def _read_instance(problem, file, fmt, example=False, platform=None):
     if example:
         if file:
             raise InputError("give either FILE or --example, not both")
-        return problem.read(str(example_path(problem)), None)
+        return read_instance(problem, str(example_path(problem)), None, platform=platform)
     if not file:
         raise InputError("missing FILE (or pass --example to use the bundled example)")
-    return problem.read(file, fmt)
+    return read_instance(problem, file, fmt, platform=platform)
 
 
 def _fmt(v):
@@ -152,6 +152,7 @@ common = [
     click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Method parameter (repeatable)."),
     click.option("--log", is_flag=True, help="Stream the solver log to stderr."),
     click.option("--format", "fmt", default=None, help="Instance format (default: from the file ending)."),
+    click.option("--platform", default=None, help="Platform file or processor count (dag: WfFormat and STG inputs)."),
 ]
 
 
@@ -191,14 +192,15 @@ def problems():
 @click.option("--plot", default=None, help="Write a chart of the solution here (PNG/PDF/SVG).")
 @click.option("--json", "as_json", is_flag=True, help="Print only the Result JSON on stdout.")
 @click.option("--force", is_flag=True, help="Overwrite existing --out / --plot files.")
-def solve(problem, file, example, method, time_limit, workers, seed, params, log, fmt, out, plot, as_json, force):
+def solve(problem, file, example, method, time_limit, workers, seed, params, log, fmt, platform, out, plot, as_json,
+          force):
     """Solve FILE; print the solution, its objective, a proven bound and the gap."""
     prob = get_problem(problem)
     method = method or prob.default_method
     get_method(prob, method)
     _guard_overwrite(out, force)
     _guard_overwrite(plot, force)
-    inst = _read_instance(prob, file, fmt, example)
+    inst = _read_instance(prob, file, fmt, example, platform)
     res = run_method(prob, method, inst, _options(time_limit, workers, seed, log, params))
     doc = res.to_dict(lambda s: prob.solution_to_dict(s, inst))
     if out:
@@ -226,13 +228,14 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, log
 @click.option("--exact", "-e", default=None, help="Exact method (default: the problem's strongest).")
 @with_common
 @click.option("--json", "as_json", is_flag=True, help="Print only the certificate JSON.")
-def certify(problem, file, example, heuristic, exact, time_limit, workers, seed, params, log, fmt, as_json):
+def certify(problem, file, example, heuristic, exact, time_limit, workers, seed, params, log, fmt, platform,
+            as_json):
     """Prove how far HEURISTIC is from optimal on FILE (--time-limit applies
     to each of the two runs)."""
     from schedcert.certify import certify as run_certify
 
     prob = get_problem(problem)
-    inst = _read_instance(prob, file, fmt, example)
+    inst = _read_instance(prob, file, fmt, example, platform)
     opts = _options(time_limit, workers, seed, log, params)
     cert = run_certify(prob, inst, heuristic, exact, opts)
     h, e = cert["heuristic"], cert["exact"]
@@ -261,11 +264,12 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
 @click.argument("file")
 @click.argument("solution")
 @click.option("--format", "fmt", default=None, help="Instance format (default: from the file ending).")
-def validate(problem, file, solution, fmt):
+@click.option("--platform", default=None, help="Platform file or processor count (dag: WfFormat and STG inputs).")
+def validate(problem, file, solution, fmt, platform):
     """Check SOLUTION (JSON) against FILE from the problem definition: exit 0
     if feasible, 1 if not."""
     prob = get_problem(problem)
-    inst = _read_instance(prob, file, fmt)
+    inst = _read_instance(prob, file, fmt, platform=platform)
     sp = Path(solution)
     if not sp.is_file():
         raise InputError("no such file", sp)
@@ -343,7 +347,9 @@ def _generator_params(args) -> dict:
 @click.option("--out", "-o", "out_dir", required=True, help="Output folder (resumable).")
 @click.option("--limit", type=int, default=None, help="Only the first N instances.")
 @click.option("--no-report", is_flag=True, help="Skip writing summary.md/csv/png.")
-def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, reference, out_dir, limit, no_report):
+@click.option("--platform", default=None, help="Platform file or processor count (dag: WfFormat and STG inputs).")
+def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, reference, out_dir, limit, no_report,
+          platform):
     """Run METHODS on every instance in INPUTS (files, folders, globs); append
     to OUT/runs.jsonl, resume on rerun, then write the summary."""
     from schedcert.bench import BenchConfig, expand_inputs, run_bench
@@ -358,8 +364,11 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, ref
     if limit:
         paths = paths[:limit]
     refs = read_reference(reference) if reference else None
+    reader = {"platform": platform} if platform is not None else {}
+    if reader:
+        read_instance(prob, paths[0], None, **reader)  # bad option or platform: fail before the bench starts
     cfg = BenchConfig(problem=problem, time_limit=time_limit, workers=workers, seed=seed,
-                      params=_parse_params(params))
+                      params=_parse_params(params), reader=reader)
     run_bench(cfg, paths, mlist, out_dir, jobs=jobs, references=refs)
     if not no_report:
         rows = write_report(out_dir)

@@ -44,9 +44,13 @@ class BenchConfig:
     workers: int = 1
     seed: int = 0
     params: dict = field(default_factory=dict)
+    reader: dict = field(default_factory=dict)  # reader options, e.g. {"platform": "hetero4.json"}
 
     def key(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not d["reader"]:  # folders written before reader options existed stay valid
+            del d["reader"]
+        return d
 
 
 def natural_key(s: str):
@@ -125,14 +129,14 @@ def _check_config(out_dir: Path, config: BenchConfig) -> None:
 def run_one(config: dict, path: str, method: str, reference: dict | None) -> dict:
     """One (instance, method) run -> its JSONL record. Runs in a worker
     process; input errors become an ``error`` record instead of a crash."""
-    from schedcert.registry import get_problem, run_method
+    from schedcert.registry import get_problem, read_instance, run_method
     from schedcert.result import Options
 
     prob = get_problem(config["problem"])
     t0 = time.perf_counter()
     rec = {"instance": Path(path).name, "method": method, "path": str(path)}
     try:
-        inst = prob.read(path)
+        inst = read_instance(prob, path, None, **config.get("reader", {}))
         opts = Options(time_limit=config["time_limit"], workers=config["workers"],
                        seed=config["seed"], params=dict(config["params"]))
         res = run_method(prob, method, inst, opts)

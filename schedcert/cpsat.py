@@ -47,6 +47,28 @@ def solver_info(params: dict) -> dict:
     return {"name": "cp-sat", "version": ortools.__version__, "params": params}
 
 
+def _sat_value(p, field: str, value):
+    """Convert a command-line string to the type of SatParameters `field`;
+    InputError for an unknown field or a bad value."""
+    from schedcert.errors import InputError
+
+    if not hasattr(p, field):
+        raise InputError(f"--param sat.{field}: CP-SAT has no parameter {field!r}")
+    cur = getattr(p, field)
+    if not isinstance(value, str):
+        return value
+    try:
+        if isinstance(cur, bool):
+            return value.lower() in ("1", "true", "yes")
+        if isinstance(cur, int):
+            return int(value)
+        if isinstance(cur, float):
+            return float(value)
+    except ValueError:
+        raise InputError(f"--param sat.{field}: expected a {type(cur).__name__}, got {value!r}") from None
+    return value
+
+
 def solve_cpsat(model: cp_model.CpModel, options: Options, time_limit: float | None,
                 extra_params: dict | None = None) -> CpsatOutcome:
     """Solve `model` with CP-SAT.
@@ -56,7 +78,9 @@ def solve_cpsat(model: cp_model.CpModel, options: Options, time_limit: float | N
     model : CpModel
         Hints, if any, must already be added by the caller.
     options : Options
-        ``workers``, ``seed`` and ``log`` are applied.
+        ``workers``, ``seed`` and ``log`` are applied, and every method
+        parameter named ``sat.FIELD`` (``--param sat.linearization_level=2``)
+        is set as the ``SatParameters`` field FIELD.
     time_limit : float or None
         Seconds for this solve (the caller subtracts time already spent).
     extra_params : dict, optional
@@ -73,6 +97,9 @@ def solve_cpsat(model: cp_model.CpModel, options: Options, time_limit: float | N
     if time_limit is not None:
         params["max_time_in_seconds"] = max(0.01, float(time_limit))
     params.update(extra_params or {})
+    for k, v in options.params.items():
+        if k.startswith("sat."):
+            params[k[4:]] = _sat_value(p, k[4:], v)
     for k, v in params.items():
         if isinstance(v, (list, tuple)):  # repeated fields, e.g. subsolvers
             getattr(p, k).extend(v)

@@ -28,6 +28,11 @@ PROBLEM_MODULES: dict[str, tuple[str, ...]] = {
         "schedcert.heuristics.rcpsp",
         "schedcert.models.rcpsp",
     ),
+    "dag": (
+        "schedcert.instances.dag",
+        "schedcert.heuristics.dag",
+        "schedcert.models.dag",
+    ),
 }
 
 
@@ -76,6 +81,9 @@ class Problem:
     example : str
         File name of the bundled example under ``schedcert/examples``.
     default_method, default_heuristic : str
+    reader_options : tuple of str
+        Extra keyword arguments ``read`` accepts (e.g. ``platform``), given
+        on the command line as ``--platform``.
     """
 
     key: str
@@ -94,6 +102,7 @@ class Problem:
     example: str = ""
     default_method: str = ""
     default_heuristic: str = ""
+    reader_options: tuple = ()
     methods: dict[str, Method] = field(default_factory=dict)
 
 
@@ -109,6 +118,16 @@ def example_path(problem: Problem):
     if not problem.example:
         raise InputError(f"{problem.key} has no bundled example")
     return files("schedcert") / "examples" / problem.example
+
+
+def read_instance(problem: Problem, path, format=None, **reader_options):
+    """``problem.read(path, format, **options)`` with the options the problem
+    accepts; InputError naming an option it does not."""
+    given = {k: v for k, v in reader_options.items() if v is not None}
+    bad = [k for k in given if k not in problem.reader_options]
+    if bad:
+        raise InputError(f"{problem.key} inputs take no --{bad[0].replace('_', '-')}")
+    return problem.read(path, format, **given)
 
 
 def register_problem(problem: Problem) -> Problem:

@@ -1,0 +1,276 @@
+"""Exact models for DAG scheduling on heterogeneous processors.
+
+CP-SAT (``cpsat``)
+    Start ``S_i`` and end ``E_i`` per task; per allowed processor ``a`` a
+    presence literal ``x_ia`` and an optional fixed-size interval
+    ``[S_i, S_i + w_ia)``; ``sum_a x_ia = 1``; ``x_ia => E_i = S_i + w_ia``;
+    no-overlap per processor; per edge ``S_j >= E_i`` always and
+
+    * uniform links: ``x_ia and not x_ja => S_j >= E_i + c_ij`` for every a
+      (the delay applies exactly when the two tasks are on different
+      processors);
+    * otherwise ``x_ia and x_jb => S_j >= E_i + c_ij(a, b)`` for every a != b.
+
+    Redundant: the load of every processor ``sum_i w_ia x_ia <= C`` (its LP
+    relaxation is the classic unrelated-machines bound), and one cumulative
+    of capacity q over the intervals
+    ``[S_i, S_i + min_a w_ia)`` (every task occupies *some* processor at least
+    that long from its start), which gives CP-SAT energetic reasoning across
+    processors; ``--param cumulative=0`` leaves both out.
+    Makespan ``C >= E_i``; ``LB <= C <= UB`` with LB from
+    :func:`~schedcert.instances.dag.lower_bound` and UB, plus the hint, from
+    the best list schedule (HEFT/CPOP/PEFT) that the core runner passes as
+    the warm start. Heads and tails on the fastest processors (no
+    communication) give each task a start window.
+
+MILP (``milp``, ``milp-cbc``)
+    Assignment ``x_ia``, continuous ``S_i``; big-M with ``M = UB``:
+    precedence ``S_j >= S_i + sum_a w_ia x_ia + c_ij(a, b) (x_ia + x_jb - 1)``
+    for a != b; for every pair of tasks not ordered by the precedence
+    closure a binary order ``y_ij`` and, on every processor both can use,
+    ``S_j >= E_i - M (3 - y_ij - x_ia - x_ja)`` and
+    ``S_i >= E_j - M (2 + y_ij - x_ia - x_ja)``. Written once in Pyomo,
+    solved by HiGHS or CBC; an independent cross-check for small instances.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import networkx as nx
+import pyomo.environ as pyo
+from ortools.sat.python import cp_model
+
+from schedcert.cpsat import solve_cpsat, solver_info
+from schedcert.errors import InputError
+from schedcert.instances.dag import DagInstance, DagSolution, evaluate, lower_bound
+from schedcert.milp import solve_pyomo
+from schedcert.registry import method
+from schedcert.result import Options, Result, Status
+
+
+def heads_tails(inst: DagInstance) -> tuple[list[int], list[int]]:
+    """Per task: head (longest path of fastest costs before it) and tail
+    (fastest cost of the task plus the longest path after it); no
+    communication, so both are valid for every schedule."""
+    best = [min(c for c in row if c is not None) for row in inst.costs]
+    head, tail = [0] * inst.n, [0] * inst.n
+    for i in inst.topo:
+        for j, _ in inst.succs[i]:
+            head[j] = max(head[j], head[i] + best[i])
+    for i in reversed(inst.topo):
+        tail[i] = best[i] + max((tail[j] for j, _ in inst.succs[i]), default=0)
+    return head, tail
+
+
+def build_cpsat(inst: DagInstance, ub: int, lb: int, hint: DagSolution | None = None, redundant: bool = True):
+    """The CP-SAT model of the module docstring (``redundant``: add the
+    redundant cumulative).
+
+    Returns (model, starts (n,), presence {(i, a): BoolVar}, makespan var).
+    """
+    m = cp_model.CpModel()
+    head, tail = heads_tails(inst)
+    starts, ends, x = [], [], {}
+    per_proc = [[] for _ in range(inst.q)]
+    for i in range(inst.n):
+        lo, hi = head[i], max(head[i], ub - tail[i])
+        s = m.new_int_var(lo, hi, f"S{i}")
+        e = m.new_int_var(lo, ub, f"E{i}")
+        lits = []
+        for a in inst.allowed(i):
+            w = inst.costs[i][a]
+            lit = m.new_bool_var(f"x{i}_{a}")
+            iv = m.new_optional_fixed_size_interval_var(s, w, lit, f"I{i}_{a}")
+            m.add(e == s + w).only_enforce_if(lit)
+            per_proc[a].append(iv)
+            x[i, a] = lit
+            lits.append(lit)
+        m.add_exactly_one(lits)
+        starts.append(s)
+        ends.append(e)
+    for ivs in per_proc:
+        if len(ivs) > 1:
+            m.add_no_overlap(ivs)
+    if redundant and inst.q > 1:
+        best = [min(c for c in row if c is not None) for row in inst.costs]
+        m.add_cumulative([m.new_fixed_size_interval_var(starts[i], best[i], f"R{i}") for i in range(inst.n)],
+                         [1] * inst.n, inst.q)
+    for i, j, d in inst.edges:
+        m.add(starts[j] >= ends[i])
+        if inst.uniform_links:
+            c = inst.comm(d, 0, 1) if inst.q > 1 else 0
+            if c > 0:
+                for a in inst.allowed(i):
+                    lits = [x[i, a]] + ([x[j, a].Not()] if (j, a) in x else [])
+                    m.add(starts[j] >= ends[i] + c).only_enforce_if(lits)
+        else:
+            for a in inst.allowed(i):
+                for b in inst.allowed(j):
+                    c = inst.comm(d, a, b)
+                    if a != b and c > 0:
+                        m.add(starts[j] >= ends[i] + c).only_enforce_if([x[i, a], x[j, b]])
+    cmax = m.new_int_var(lb, ub, "Cmax")
+    for i in range(inst.n):
+        if not inst.succs[i]:
+            m.add(cmax >= ends[i])
+    if redundant:
+        for a in range(inst.q):
+            m.add(sum(inst.costs[i][a] * x[i, a] for i in range(inst.n) if (i, a) in x) <= cmax)
+    m.minimize(cmax)
+    if hint is not None:
+        for i in range(inst.n):
+            m.add_hint(starts[i], hint.starts[i])
+            m.add_hint(ends[i], hint.finish(inst, i))
+            for a in inst.allowed(i):
+                m.add_hint(x[i, a], int(hint.procs[i] == a))
+        m.add_hint(cmax, hint.makespan(inst))
+    return m, starts, x, cmax
+
+
+def _incumbent(inst: DagInstance, options: Options):
+    """(lb, incumbent solution, its makespan, info): the warm start passed by
+    the core runner (validated), else every task on one processor in
+    topological order when one processor can run all tasks."""
+    lb = lower_bound(inst)
+    if options.warm_start is not None:
+        ev = evaluate(inst, options.warm_start)
+        if not ev.feasible:
+            raise InputError("warm start is not a feasible schedule: " + "; ".join(ev.violations[:3]))
+        sol, origin = options.warm_start, "warm_start"
+    else:
+        able = [a for a in range(inst.q) if all(inst.costs[i][a] is not None for i in range(inst.n))]
+        if not able:
+            from schedcert.registry import get_problem, run_method  # no heuristic given: use the default one
+
+            sol, origin = run_method(get_problem("dag"), "heft", inst).solution, "heft"
+        else:
+            a, t, st = able[0], 0, [0] * inst.n
+            for i in inst.topo:
+                st[i] = t
+                t += inst.costs[i][a]
+            sol, origin = DagSolution(tuple([a] * inst.n), tuple(st)), "sequential"
+    ub = sol.makespan(inst)
+    return lb, sol, ub, {"warm_start": origin, "warm_makespan": ub, "lb0": lb}
+
+
+def _result(inst, sol, bound, status, solver, info) -> Result:
+    return Result(problem="dag", instance=inst.name, method="", status=status, objective=sol.makespan(inst),
+                  bound=bound, runtime=0.0, solver=solver, solution=sol, info=info)
+
+
+def _conclude(inst, lb, sol, solver_bound, proven, solver, info) -> Result:
+    ms = sol.makespan(inst)
+    bound = ms if proven else (lb if solver_bound is None else max(lb, math.ceil(round(solver_bound, 6))))
+    return _result(inst, sol, min(bound, ms), Status.OPTIMAL if ms <= bound else Status.FEASIBLE, solver, info)
+
+
+@method("dag", "cpsat", "exact",
+        "CP-SAT (optional intervals per processor), warm-started by the list schedulers; params: cumulative (1)")
+def solve_cpsat_dag(inst: DagInstance, options: Options) -> Result:
+    """Minimise the makespan with CP-SAT (module docstring)."""
+    t0 = time.perf_counter()
+    lb, hint, ub, info = _incumbent(inst, options)
+    if ub <= lb:
+        return _conclude(inst, lb, hint, None, True, solver_info({}), info)
+    redundant = bool(int(options.params.get("cumulative", 1)))
+    model, starts, x, _ = build_cpsat(inst, ub, lb, hint, redundant)
+    remaining = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
+    out = solve_cpsat(model, options, remaining)
+    info.update(out.info)
+    if out.status == Status.INFEASIBLE:
+        raise RuntimeError("CP-SAT claims no schedule within the heuristic's makespan: model defect")
+    sol = hint
+    if out.has_solution and out.objective < ub:
+        v = out.solver.value
+        sol = DagSolution(tuple(next(a for a in inst.allowed(i) if v(x[i, a])) for i in range(inst.n)),
+                          tuple(v(s) for s in starts))
+    return _conclude(inst, lb, sol, out.bound, out.status == Status.OPTIMAL,
+                     solver_info(out.info["solver_params"]), info)
+
+
+def build_milp(inst: DagInstance, ub: int, lb: int) -> pyo.ConcreteModel:
+    """The Pyomo MILP of the module docstring (variables ``x[i, a]``,
+    ``S[i]``, ``y[i, j]``, ``C``)."""
+    head, tail = heads_tails(inst)
+    g = nx.DiGraph([(i, j) for i, j, _ in inst.edges])
+    g.add_nodes_from(range(inst.n))
+    closure = nx.transitive_closure_dag(g)
+    m = pyo.ConcreteModel(name=f"dag-{inst.name}")
+    m.A = pyo.Set(initialize=[(i, a) for i in range(inst.n) for a in inst.allowed(i)], dimen=2)
+    m.x = pyo.Var(m.A, domain=pyo.Binary)
+    m.S = pyo.Var(range(inst.n), bounds=lambda m, i: (head[i], max(head[i], ub - tail[i])))
+    m.C = pyo.Var(bounds=(lb, ub))
+
+    def dur(i):
+        return sum(inst.costs[i][a] * m.x[i, a] for a in inst.allowed(i))
+
+    m.one = pyo.Constraint(range(inst.n), rule=lambda m, i: sum(m.x[i, a] for a in inst.allowed(i)) == 1)
+    m.cmax = pyo.Constraint(range(inst.n), rule=lambda m, i: m.C >= m.S[i] + dur(i))
+    m.prec = pyo.ConstraintList()
+    for i, j, d in inst.edges:
+        m.prec.add(m.S[j] >= m.S[i] + dur(i))
+        for a in inst.allowed(i):
+            for b in inst.allowed(j):
+                c = inst.comm(d, a, b)
+                if a != b and c > 0:
+                    m.prec.add(m.S[j] >= m.S[i] + dur(i) + c * (m.x[i, a] + m.x[j, b] - 1))
+    pairs = [(i, j) for i in range(inst.n) for j in range(i + 1, inst.n)
+             if not closure.has_edge(i, j) and not closure.has_edge(j, i)]
+    m.y = pyo.Var(pairs, domain=pyo.Binary)
+    m.seq = pyo.ConstraintList()
+    big = ub
+    for i, j in pairs:
+        for a in set(inst.allowed(i)) & set(inst.allowed(j)):
+            m.seq.add(m.S[j] >= m.S[i] + inst.costs[i][a] - big * (3 - m.y[i, j] - m.x[i, a] - m.x[j, a]))
+            m.seq.add(m.S[i] >= m.S[j] + inst.costs[j][a] - big * (2 + m.y[i, j] - m.x[i, a] - m.x[j, a]))
+    m.obj = pyo.Objective(expr=m.C, sense=pyo.minimize)
+    return m
+
+
+def _solve_milp(inst: DagInstance, options: Options, solver: str) -> Result:
+    t0 = time.perf_counter()
+    lb, hint, ub, info = _incumbent(inst, options)
+    if ub <= lb:
+        return _conclude(inst, lb, hint, None, True, {"name": solver, "version": "", "params": {}}, info)
+    m = build_milp(inst, ub, lb)
+    remaining = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
+    out = solve_pyomo(m, options, remaining, solver)
+    sol = hint
+    if out.has_solution and out.objective < ub - 0.5:
+        sol = _milp_solution(inst, m) or hint
+    proven = out.status == Status.OPTIMAL and (sol is not hint or out.objective >= ub - 0.5)
+    return _conclude(inst, lb, sol, out.bound, proven, out.solver, info)
+
+
+def _milp_solution(inst, m):
+    """Processors from x and semi-active integer starts: tasks in order of
+    the MILP's start times, each as early as its processor and data allow
+    (never later than the MILP's own schedule, so the makespan is kept)."""
+    procs = []
+    for i in range(inst.n):
+        a = next((a for a in inst.allowed(i) if (pyo.value(m.x[i, a], exception=False) or 0) > 0.5), None)
+        if a is None:
+            return None
+        procs.append(a)
+    order = sorted(range(inst.n), key=lambda i: (pyo.value(m.S[i]), inst.topo.index(i)))
+    free, st, fin = [0] * inst.q, [0] * inst.n, [0] * inst.n
+    for i in order:
+        r = max((fin[p] + inst.comm(inst.edges[e][2], procs[p], procs[i]) for p, e in inst.preds[i]), default=0)
+        st[i] = max(r, free[procs[i]])
+        fin[i] = st[i] + inst.costs[i][procs[i]]
+        free[procs[i]] = fin[i]
+    return DagSolution(tuple(procs), tuple(st))
+
+
+@method("dag", "milp", "exact", "big-M MILP in Pyomo, HiGHS; small instances (cross-check)")
+def solve_milp_highs(inst: DagInstance, options: Options) -> Result:
+    """MILP of :func:`build_milp` solved by HiGHS."""
+    return _solve_milp(inst, options, "highs")
+
+
+@method("dag", "milp-cbc", "exact", "big-M MILP in Pyomo, CBC; small instances (cross-check)")
+def solve_milp_cbc(inst: DagInstance, options: Options) -> Result:
+    """MILP of :func:`build_milp` solved by CBC (PuLP's wheel)."""
+    return _solve_milp(inst, options, "cbc")

@@ -1,0 +1,57 @@
+"""List schedulers: published values on Topcuoglu's example and hand-built cases."""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+
+from schedcert.heuristics.dag import cpop, critical_path, heft, optimistic_cost_table, peft, upward_ranks
+from schedcert.instances.dag import evaluate
+from schedcert.instances.dag_formats import read
+
+from dag_helpers import tiny
+
+
+@pytest.fixture(scope="module")
+def canonical(instances_dir):
+    d = instances_dir / "dag" / "topcuoglu2002"
+    if not d.is_dir():
+        pytest.skip(f"Topcuoglu example not found under {d}")
+    return read(d)
+
+
+def test_upward_ranks_as_published(canonical):
+    assert upward_ranks(canonical) == [F(108), F(77), F(80), F(80), F(69), F(190, 3), F(128, 3), F(107, 3),
+                                       F(133, 3), F(44, 3)]
+
+
+def test_heft_80_cpop_86(canonical):
+    h, c = heft(canonical), cpop(canonical)
+    assert evaluate(canonical, h).objective == 80 and evaluate(canonical, c).objective == 86
+    # the published HEFT schedule (Topcuoglu et al. 2002, Fig. 5a): n1 on P3 at 0, n10 ends at 80 on P2
+    assert (h.procs[0], h.starts[0]) == (2, 0) and (h.procs[9], h.starts[9]) == (1, 73)
+    path, _ = critical_path(canonical)
+    assert [canonical.tasks[i] for i in path] == ["n1", "n2", "n9", "n10"]
+
+
+def test_insertion_fills_the_gap_before_the_first_task():
+    # a only on P0; b only on P1 waits 5 for a's data; c (independent, lower rank) fits before b on P1
+    inst = tiny([[2, None], [None, 4], [None, 3]], [(0, 1, 5)])
+    ins, app = heft(inst, True), heft(inst, False)
+    assert ins.starts[2] == 0 and evaluate(inst, ins).objective == 11
+    assert app.starts[2] == 11 and evaluate(inst, app).objective == 14
+
+
+def test_forbidden_processors_respected():
+    inst = tiny([[5, None, 1], [None, 2, None], [3, 3, None]], [(0, 1, 1), (0, 2, 1)])
+    for sol in (heft(inst), cpop(inst), peft(inst)):
+        assert evaluate(inst, sol).feasible
+        assert sol.procs[1] == 1 and sol.procs[2] != 2
+
+
+def test_peft_oct_by_hand():
+    # t0 -> t1, mean comm 4; t1 costs (2, 6): OCT(t0, P0) = min(2 + 0, 6 + 4) = 2, OCT(t0, P1) = min(2 + 4, 6) = 6
+    inst = tiny([[1, 1], [2, 6]], [(0, 1, 4)])
+    assert optimistic_cost_table(inst)[0] == [F(2), F(6)]
+    assert evaluate(inst, peft(inst)).objective == 3

@@ -1,0 +1,49 @@
+"""Exact DAG models: the canonical optimum, and CP-SAT vs MILP vs brute force."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from schedcert.instances.dag import generate
+from schedcert.instances.dag_formats import read
+from schedcert.registry import run_method
+from schedcert.result import Options, Status
+
+from dag_helpers import brute_force_makespan, tiny
+
+
+def test_canonical_optimum_73(instances_dir):
+    d = instances_dir / "dag" / "topcuoglu2002"
+    if not d.is_dir():
+        pytest.skip(f"{d} not found")
+    r = run_method("dag", "cpsat", read(d), Options(time_limit=30, workers=2))
+    assert r.status == Status.OPTIMAL and r.objective == 73 and r.bound == 73
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_exact_methods_agree_with_brute_force(seed):
+    inst = generate(seed=seed, tasks=6, processors=2, ccr=2.0, beta=1.5)
+    want = brute_force_makespan(inst)
+    for m in ("cpsat", "milp"):
+        r = run_method("dag", m, inst, Options(time_limit=30, workers=2))
+        assert r.status == Status.OPTIMAL and r.objective == want, m
+
+
+def test_non_uniform_links_cpsat_vs_brute_force():
+    rng = random.Random(3)
+    for _ in range(3):
+        costs = [[rng.choice([None, rng.randint(1, 9)]) if a == 2 else rng.randint(1, 9) for a in range(3)]
+                 for _ in range(5)]
+        edges = [(0, 1, 6), (0, 2, 9), (1, 3, 3), (2, 3, 8), (2, 4, 2)]
+        inst = tiny(costs, edges, bandwidth=((0, 3, 1), (3, 0, 2), (1, 2, 0)), latency=1)
+        r = run_method("dag", "cpsat", inst, Options(time_limit=30, workers=2, params={"warm": "0"}))
+        assert r.status == Status.OPTIMAL and r.objective == brute_force_makespan(inst)
+
+
+def test_milp_cbc_agrees():
+    inst = generate(seed=9, tasks=7, processors=2, ccr=1.0)
+    a = run_method("dag", "cpsat", inst, Options(time_limit=30, workers=2))
+    b = run_method("dag", "milp-cbc", inst, Options(time_limit=60, workers=1))
+    assert a.objective == b.objective and b.status == Status.OPTIMAL
