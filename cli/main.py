@@ -354,7 +354,7 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, ref
     to OUT/runs.jsonl, resume on rerun, then write the summary."""
     from schedcert.bench import BenchConfig, expand_inputs, run_bench
     from schedcert.reference import read_reference
-    from schedcert.report import markdown, write_report
+    from schedcert.report import write_report
 
     prob = get_problem(problem)
     mlist = [m.strip() for m in methods.split(",") if m.strip()]
@@ -371,19 +371,22 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, ref
                       params=_parse_params(params), reader=reader)
     run_bench(cfg, paths, mlist, out_dir, jobs=jobs, references=refs)
     if not no_report:
-        rows = write_report(out_dir)
-        click.echo(markdown(rows, out_dir))
+        write_report(out_dir)
+        click.echo((Path(out_dir) / "summary.md").read_text())
 
 
 @cli.command()
 @click.argument("out_dir", type=click.Path())
 @click.option("--no-plot", is_flag=True)
-def report(out_dir, no_plot):
-    """Summarise a bench folder: summary.md, summary.csv and summary.png."""
-    from schedcert.report import markdown, write_report
+@click.option("--group", default=None, metavar="REGEX",
+              help="Group instances by this regex of their name (first group) in the gap table, e.g. 'v(\\d+)-'.")
+def report(out_dir, no_plot, group):
+    """Summarise a bench folder: summary.md, summary.csv and summary.png (with
+    several methods also the gap to the proven optimum: gaps.csv, gaps.png)."""
+    from schedcert.report import write_report
 
-    rows = write_report(out_dir, make_plot=not no_plot)
-    click.echo(markdown(rows, out_dir))
+    write_report(out_dir, make_plot=not no_plot, group=group)
+    click.echo((Path(out_dir) / "summary.md").read_text())
     click.echo(f"written: {Path(out_dir) / 'summary.md'}, summary.csv" + ("" if no_plot else ", summary.png"))
 
 

@@ -53,7 +53,10 @@ def _solve_highs(model, options: Options, tl):
     opt.config.mip_gap = 0.0
     if tl is not None:
         opt.config.time_limit = tl
-    opt.highs_options.update({"random_seed": int(options.seed), "threads": int(options.workers)})
+    # HiGHS fixes its thread pool on first use in a process; a later solve
+    # asking for another count fails with status "unknown". Its MIP solver is
+    # serial anyway, so the thread count is left to HiGHS.
+    opt.highs_options.update({"random_seed": int(options.seed)})
     res = opt.solve(model)
     version = ".".join(map(str, opt.version()))
     tc = res.termination_condition
@@ -104,6 +107,7 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
     tl = None if time_limit is None else max(1.0, float(time_limit))
     params = {"time_limit": tl, "threads": options.workers, "seed": options.seed}
     if solver == "highs":
+        params.pop("threads")
         status, objective, bound, version = _solve_highs(model, options, tl)
         return MilpOutcome(status, objective, bound, {"name": "highs", "version": version, "params": params})
     kwargs = {"executable": _cbc_path()} if solver == "cbc" else {}

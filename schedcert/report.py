@@ -5,11 +5,18 @@ mean and median gap to the method's own proven bound, mean deviation of the
 objective from the reference upper bound ``(obj - ref_ub) / ref_ub`` (where a
 reference is known), how many runs match or beat the reference, and runtime
 median / p90 / max (seconds).
+
+Certified gaps (:func:`certified`): when a folder holds several methods, each
+instance's optimum is *proven* when the best objective found by any method
+equals the best bound proven by any method; every method's gap to that
+proven optimum ``|obj - opt| / opt`` is then tabulated (optionally per group
+of instances, e.g. per DAG size) and drawn as ``gaps.png``.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 import statistics
 from pathlib import Path
 
@@ -61,6 +68,96 @@ def summarise(records: list[dict]) -> list[dict]:
             "time_max_s": max(times) if times else None,
         })
     return rows
+
+
+def _group_of(name: str, group: str | None) -> str:
+    if not group:
+        return "all"
+    m = re.search(group, name)
+    if not m:
+        return "other"
+    return m.group(1) if m.groups() else m.group(0)
+
+
+def proven_optima(records: list[dict], sense: str = "min") -> dict[str, float]:
+    """instance -> optimum, for instances where the best objective of any
+    run equals the best proven bound of any run."""
+    best_obj, best_bound = {}, {}
+    pick = min if sense == "min" else max
+    other = max if sense == "min" else min
+    for r in records:
+        if r.get("status") not in ("optimal", "feasible"):
+            continue
+        i = r["instance"]
+        if r.get("objective") is not None:
+            best_obj[i] = r["objective"] if i not in best_obj else pick(best_obj[i], r["objective"])
+        if r.get("bound") is not None:
+            best_bound[i] = r["bound"] if i not in best_bound else other(best_bound[i], r["bound"])
+    return {i: o for i, o in best_obj.items() if i in best_bound and abs(o - best_bound[i]) < 1e-9}
+
+
+def certified(records: list[dict], sense: str = "min", group: str | None = None) -> list[dict]:
+    """Rows per (group, method): instances, how many have a proven optimum,
+    and over those the method's gap to it in % (mean, median, max) and how
+    often it hits it. `group` is a regex whose first group (or match) labels
+    an instance by its name (``v(\\d+)-``); None puts all in one group."""
+    opt = proven_optima(records, sense)
+    cells: dict[tuple, list] = {}
+    for r in records:
+        g = _group_of(r["instance"], group)
+        cells.setdefault((g, r["method"]), []).append(r)
+    rows = []
+    for (g, m), recs in sorted(cells.items(), key=lambda kv: (_natural(kv[0][0]), list(cells).index(kv[0]))):
+        gaps = [abs(r["objective"] - opt[r["instance"]]) / max(abs(opt[r["instance"]]), 1e-9)
+                for r in recs if r["instance"] in opt and r.get("objective") is not None]
+        rows.append({"group": g, "method": m, "instances": len(recs),
+                     "proven_optimum": sum(r["instance"] in opt for r in recs),
+                     "hits_optimum": sum(x < 1e-9 for x in gaps),
+                     "mean_gap_opt_pct": 100 * statistics.fmean(gaps) if gaps else None,
+                     "median_gap_opt_pct": 100 * statistics.median(gaps) if gaps else None,
+                     "max_gap_opt_pct": 100 * max(gaps) if gaps else None})
+    return rows
+
+
+def _natural(s: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+
+def certified_markdown(rows: list[dict]) -> str:
+    cols = [("group", "group"), ("method", "method"), ("instances", "instances"),
+            ("proven_optimum", "optimum proven"), ("hits_optimum", "= optimum"),
+            ("mean_gap_opt_pct", "mean gap to opt. %"), ("median_gap_opt_pct", "median %"),
+            ("max_gap_opt_pct", "max %")]
+    out = ["## Gap to the proven optimum", "",
+           "Optimum proven = best objective of any method equals the best bound proven by any method.", "",
+           "| " + " | ".join(h for _, h in cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        out.append("| " + " | ".join(_fmt(r[k], 2) for k, _ in cols) + " |")
+    return "\n".join(out) + "\n"
+
+
+def plot_gaps(records: list[dict], path: Path, title: str, sense: str = "min") -> None:
+    """Box plot per method of the gap (%) to the proven optimum."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    opt = proven_optima(records, sense)
+    data: dict[str, list] = {}
+    for r in records:
+        if r["instance"] in opt and r.get("objective") is not None:
+            o = opt[r["instance"]]
+            data.setdefault(r["method"], []).append(100 * abs(r["objective"] - o) / max(abs(o), 1e-9))
+    fig, ax = plt.subplots(figsize=(max(5, 1.3 * len(data) + 2), 4))
+    ax.boxplot(list(data.values()), showfliers=True)
+    ax.set_xticks(range(1, len(data) + 1), list(data), rotation=20, ha="right")
+    ax.set_ylabel("gap to proven optimum (%)")
+    ax.set_title(f"{title} ({len(opt)} instances with a proven optimum)", fontsize=9)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def _fmt(v, digits=2):
@@ -133,9 +230,11 @@ def plot(records: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def write_report(out_dir: str | Path, make_plot: bool = True) -> list[dict]:
+def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None = None) -> list[dict]:
     """Write ``summary.md``, ``summary.csv`` (and ``summary.png``) into
-    `out_dir` from its ``runs.jsonl``. Raises InputError when there is none."""
+    `out_dir` from its ``runs.jsonl``; with several methods also the gap to
+    the proven optimum (``gaps.csv``, ``gaps.png``; per `group` regex of the
+    instance name). Raises InputError when there is none."""
     import json
 
     out_dir = Path(out_dir)
@@ -146,7 +245,22 @@ def write_report(out_dir: str | Path, make_plot: bool = True) -> list[dict]:
     config = json.loads(cfg_path.read_text()) if cfg_path.exists() else None
     rows = summarise(records)
     title = f"{out_dir.name}: {len({r['instance'] for r in records})} instances"
-    (out_dir / "summary.md").write_text(markdown(rows, title, config))
+    text = markdown(rows, title, config)
+    sense = "min"
+    if config and config.get("problem"):
+        from schedcert.registry import get_problem
+
+        sense = get_problem(config["problem"]).sense
+    if len(rows) > 1:
+        crows = certified(records, sense, group)
+        text += "\n" + certified_markdown(crows)
+        with (out_dir / "gaps.csv").open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(crows[0]))
+            w.writeheader()
+            w.writerows(crows)
+        if make_plot:
+            plot_gaps(records, out_dir / "gaps.png", title, sense)
+    (out_dir / "summary.md").write_text(text)
     with (out_dir / "summary.csv").open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()

@@ -7,7 +7,7 @@ import pytest
 from schedcert.errors import InputError
 from schedcert.reference import read_reference
 from schedcert.registry import get_method, get_problem
-from schedcert.result import Result, Status, gap
+from schedcert.result import Options, Result, Status, gap
 
 
 def test_gap_definition():
@@ -45,3 +45,19 @@ def test_reference_formats(tmp_path):
     c.write_text("instance,lower_bound,upper_bound\nx,abc,3\n")
     with pytest.raises(InputError, match=r"c.csv:2: column 'lower_bound'"):
         read_reference(c)
+
+
+def test_highs_runner_survives_changing_worker_counts():
+    """HiGHS fixes its thread pool on first use; a second solve with another
+    worker count once came back 'unknown' (regression)."""
+    import pyomo.environ as pyo
+
+    from schedcert.milp import solve_pyomo
+
+    for workers in (2, 1, 3):
+        m = pyo.ConcreteModel()
+        m.x = pyo.Var(range(3), domain=pyo.Binary)
+        m.c = pyo.Constraint(expr=sum(m.x[i] for i in range(3)) >= 2)
+        m.o = pyo.Objective(expr=3 * m.x[0] + 2 * m.x[1] + 4 * m.x[2])
+        out = solve_pyomo(m, Options(workers=workers), 10, "highs")
+        assert out.status == Status.OPTIMAL and out.objective == 5

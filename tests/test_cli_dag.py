@@ -1,0 +1,70 @@
+"""The dag problem through the CLI: folder input, platform option, generate,
+validate, certify."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from schedcert.cli.main import cli
+
+
+@pytest.fixture()
+def run():
+    runner = CliRunner()
+
+    def _run(*args):
+        res = runner.invoke(cli, list(map(str, args)), catch_exceptions=False)
+        assert "Traceback" not in res.output
+        return res
+
+    return _run
+
+
+def test_solve_folder_heft_and_cpsat(run, instances_dir):
+    d = instances_dir / "dag" / "topcuoglu2002"
+    if not d.is_dir():
+        pytest.skip(f"{d} not found")
+    res = run("solve", "dag", d, "--method", "heft", "--json")
+    assert json.loads(res.output)["objective"] == 80
+    res = run("solve", "dag", d, "--time-limit", "20", "--workers", "2", "--json")
+    doc = json.loads(res.output)
+    assert doc["status"] == "optimal" and doc["objective"] == 73 and doc["bound"] == 73
+
+
+def test_example_certify_and_plot(run, tmp_path):
+    res = run("certify", "dag", "--example", "-H", "heft", "--time-limit", "20", "--workers", "2", "--json")
+    doc = json.loads(res.output)
+    assert doc["exact_status"] == "optimal" and doc["exact_objective"] == 122 and doc["heuristic_objective"] == 136
+    res = run("solve", "dag", "--example", "--method", "peft", "--plot", tmp_path / "g.png")
+    assert res.exit_code == 0 and (tmp_path / "g.png").stat().st_size > 1000
+
+
+def test_generate_then_validate_catches_violation(run, tmp_path):
+    res = run("generate", "dag", "--tasks", "8", "--processors", "2", "--ccr", "5", "--seed", "3", "-o", tmp_path)
+    assert res.exit_code == 0
+    inst = res.output.strip()
+    res = run("solve", "dag", inst, "--method", "heft", "--json")
+    sol = json.loads(res.output)["solution"]
+    (tmp_path / "ok.json").write_text(json.dumps(sol))
+    assert run("validate", "dag", inst, tmp_path / "ok.json").exit_code == 0
+    # move every task to one processor at its old start: overlaps or missing data
+    for e in sol["schedule"].values():
+        e["processor"] = "P1"
+        e["start"] = 0
+    (tmp_path / "bad.json").write_text(json.dumps(sol))
+    res = run("validate", "dag", inst, tmp_path / "bad.json")
+    assert res.exit_code == 1 and "overlap" in res.output
+
+
+def test_platform_errors_exit_2(run, tmp_path):
+    stg = tmp_path / "g.stg"
+    stg.write_text("1\n0 0 0\n1 3 1 0\n2 0 1 1\n")
+    res = run("solve", "dag", stg, "--method", "heft")
+    assert res.exit_code == 2 and "needs --platform" in res.output
+    res = run("solve", "dag", stg, "--method", "heft", "--platform", "3", "--json")
+    assert res.exit_code == 0 and json.loads(res.output)["objective"] == 3
+    res = run("solve", "rcpsp", "--example", "--platform", "3")
+    assert res.exit_code == 2 and "no --platform" in res.output
+    res = run("solve", "dag", stg, "--platform", tmp_path / "missing.yaml")
+    assert res.exit_code == 2 and "platform file not found" in res.output
