@@ -7,6 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from schedcert.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,3 +42,17 @@ def psplib(instances_dir) -> Path:
 def read_bounds(path: Path) -> dict:
     with path.open() as fh:
         return {r["instance"]: r for r in csv.DictReader(fh)}
+
+
+@pytest.fixture()
+def run():
+    """Invoke the CLI through Click's runner: ``run("solve", ...)``; fails
+    the test on any traceback in the output."""
+    runner = CliRunner()
+
+    def _run(*args):
+        res = runner.invoke(cli, list(map(str, args)), catch_exceptions=False)
+        assert "Traceback" not in res.output
+        return res
+
+    return _run

@@ -3,21 +3,6 @@
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from schedcert.cli.main import cli
-
-
-@pytest.fixture()
-def run():
-    runner = CliRunner()
-
-    def _run(*args):
-        res = runner.invoke(cli, list(map(str, args)), catch_exceptions=False)
-        assert "Traceback" not in res.output
-        return res
-
-    return _run
 
 
 def test_problems_lists_rcpsp_methods(run):

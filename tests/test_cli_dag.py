@@ -4,21 +4,6 @@ validate, certify."""
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from schedcert.cli.main import cli
-
-
-@pytest.fixture()
-def run():
-    runner = CliRunner()
-
-    def _run(*args):
-        res = runner.invoke(cli, list(map(str, args)), catch_exceptions=False)
-        assert "Traceback" not in res.output
-        return res
-
-    return _run
 
 
 def test_solve_folder_heft_and_cpsat(run, instances_dir):
