@@ -35,7 +35,6 @@ MILP (``milp``, ``milp-cbc``)
 
 from __future__ import annotations
 
-import math
 import time
 
 import networkx as nx
@@ -47,7 +46,7 @@ from schedcert.errors import InputError
 from schedcert.instances.dag import DagInstance, DagSolution, evaluate, lower_bound
 from schedcert.milp import solve_pyomo
 from schedcert.registry import method
-from schedcert.result import Options, Result, Status
+from schedcert.result import Options, Result, Status, integral_min_bound
 
 
 def heads_tails(inst: DagInstance) -> tuple[list[int], list[int]]:
@@ -129,10 +128,22 @@ def build_cpsat(inst: DagInstance, ub: int, lb: int, hint: DagSolution | None = 
     return m, starts, x, cmax
 
 
+def sequential_schedule(inst: DagInstance) -> DagSolution:
+    """One task at a time in topological order, each on its fastest allowed
+    processor, started when the previous task has finished and its data has
+    arrived: always feasible, used only when no warm start is given."""
+    t, procs, starts, fin = 0, [0] * inst.n, [0] * inst.n, [0] * inst.n
+    for i in inst.topo:
+        a = min(inst.allowed(i), key=lambda b: (inst.costs[i][b], b))
+        ready = max((fin[p] + inst.comm(inst.edges[e][2], procs[p], a) for p, e in inst.preds[i]), default=0)
+        procs[i], starts[i] = a, max(t, ready)
+        fin[i] = t = starts[i] + inst.costs[i][a]
+    return DagSolution(tuple(procs), tuple(starts))
+
+
 def _incumbent(inst: DagInstance, options: Options):
     """(lb, incumbent solution, its makespan, info): the warm start passed by
-    the core runner (validated), else every task on one processor in
-    topological order when one processor can run all tasks."""
+    the core runner (validated), else :func:`sequential_schedule`."""
     lb = lower_bound(inst)
     if options.warm_start is not None:
         ev = evaluate(inst, options.warm_start)
@@ -140,30 +151,17 @@ def _incumbent(inst: DagInstance, options: Options):
             raise InputError("warm start is not a feasible schedule: " + "; ".join(ev.violations[:3]))
         sol, origin = options.warm_start, "warm_start"
     else:
-        able = [a for a in range(inst.q) if all(inst.costs[i][a] is not None for i in range(inst.n))]
-        if not able:
-            from schedcert.registry import get_problem, run_method  # no heuristic given: use the default one
-
-            sol, origin = run_method(get_problem("dag"), "heft", inst).solution, "heft"
-        else:
-            a, t, st = able[0], 0, [0] * inst.n
-            for i in inst.topo:
-                st[i] = t
-                t += inst.costs[i][a]
-            sol, origin = DagSolution(tuple([a] * inst.n), tuple(st)), "sequential"
+        sol, origin = sequential_schedule(inst), "sequential"
     ub = sol.makespan(inst)
     return lb, sol, ub, {"warm_start": origin, "warm_makespan": ub, "lb0": lb}
 
 
-def _result(inst, sol, bound, status, solver, info) -> Result:
-    return Result(problem="dag", instance=inst.name, method="", status=status, objective=sol.makespan(inst),
-                  bound=bound, runtime=0.0, solver=solver, solution=sol, info=info)
-
-
 def _conclude(inst, lb, sol, solver_bound, proven, solver, info) -> Result:
+    """Result for `sol` with the certified bound (:func:`integral_min_bound`)."""
     ms = sol.makespan(inst)
-    bound = ms if proven else (lb if solver_bound is None else max(lb, math.ceil(round(solver_bound, 6))))
-    return _result(inst, sol, min(bound, ms), Status.OPTIMAL if ms <= bound else Status.FEASIBLE, solver, info)
+    bound, status = integral_min_bound(ms, lb, solver_bound, proven)
+    return Result(problem="dag", instance=inst.name, method="", status=status, objective=ms,
+                  bound=bound, runtime=0.0, solver=solver, solution=sol, info=info)
 
 
 @method("dag", "cpsat", "exact",

@@ -31,7 +31,6 @@ Time-indexed MILP (``milp``, ``milp-cbc``)
 
 from __future__ import annotations
 
-import math
 import time
 
 import networkx as nx
@@ -51,7 +50,7 @@ from schedcert.instances.rcpsp import (
 )
 from schedcert.milp import solve_pyomo
 from schedcert.registry import method
-from schedcert.result import Options, Result, Status
+from schedcert.result import Options, Result, Status, integral_min_bound
 
 
 def pairwise_delays(instance: RcpspInstance) -> dict[tuple[int, int], int]:
@@ -192,11 +191,7 @@ def _conclude(instance, lb, sched, solver_bound, proven, solver, info) -> Result
     """Result for schedule `sched`; its bound is the makespan when the solver
     proved optimality, else max(lb, ceil(solver_bound))."""
     ms = max(int(sched[j]) + instance.durations[j] for j in range(instance.n))
-    if proven:
-        bound = ms
-    else:
-        bound = lb if solver_bound is None else max(lb, math.ceil(round(solver_bound, 6)))
-    status = Status.OPTIMAL if ms <= bound else Status.FEASIBLE
+    bound, status = integral_min_bound(ms, lb, solver_bound, proven)
     return _finish(instance, sched, bound, status, solver, info)
 
 

@@ -230,6 +230,13 @@ def plot(records: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
 def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None = None) -> list[dict]:
     """Write ``summary.md``, ``summary.csv`` (and ``summary.png``) into
     `out_dir` from its ``runs.jsonl``; with several methods also the gap to
@@ -254,17 +261,11 @@ def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None 
     if len(rows) > 1:
         crows = certified(records, sense, group)
         text += "\n" + certified_markdown(crows)
-        with (out_dir / "gaps.csv").open("w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(crows[0]))
-            w.writeheader()
-            w.writerows(crows)
+        _write_csv(out_dir / "gaps.csv", crows)
         if make_plot:
             plot_gaps(records, out_dir / "gaps.png", title, sense)
     (out_dir / "summary.md").write_text(text)
-    with (out_dir / "summary.csv").open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    _write_csv(out_dir / "summary.csv", rows)
     if make_plot:
         plot(records, out_dir / "summary.png", title)
     return rows

@@ -49,6 +49,26 @@ def gap(objective: float | None, bound: float | None) -> float | None:
     return abs(objective - bound) / max(abs(objective), 1.0)
 
 
+def integral_min_bound(objective: int, lower_bound: int, solver_bound: float | None,
+                       proven: bool) -> tuple[int, Status]:
+    """Certified bound and status of an integer minimisation result.
+
+    ``objective`` is the value of the solution being returned; ``proven``
+    says the solver proved *that* solution optimal. Otherwise the bound is
+    ``max(lower_bound, ceil(solver_bound))`` (the solver's float bound is
+    rounded to 6 decimals first, so 41.9999999 counts as 42), never above the
+    objective. Status is OPTIMAL exactly when the bound reaches the objective.
+    """
+    if proven:
+        bound = objective
+    elif solver_bound is None:
+        bound = lower_bound
+    else:
+        bound = max(lower_bound, math.ceil(round(solver_bound, 6)))
+    bound = min(bound, objective)
+    return bound, Status.OPTIMAL if objective <= bound else Status.FEASIBLE
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """The validator's verdict on a solution.

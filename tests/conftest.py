@@ -39,6 +39,15 @@ def psplib(instances_dir) -> Path:
     return d
 
 
+@pytest.fixture(scope="session")
+def topcuoglu(instances_dir) -> Path:
+    """Folder of Topcuoglu et al.'s canonical 10-task HEFT example."""
+    d = instances_dir / "dag" / "topcuoglu2002"
+    if not (d / "costs.csv").is_file():
+        pytest.skip(f"Topcuoglu example not found under {d}")
+    return d
+
+
 def read_bounds(path: Path) -> dict:
     with path.open() as fh:
         return {r["instance"]: r for r in csv.DictReader(fh)}

@@ -3,13 +3,9 @@ validate, certify."""
 
 import json
 
-import pytest
 
-
-def test_solve_folder_heft_and_cpsat(run, instances_dir):
-    d = instances_dir / "dag" / "topcuoglu2002"
-    if not d.is_dir():
-        pytest.skip(f"{d} not found")
+def test_solve_folder_heft_and_cpsat(run, topcuoglu):
+    d = topcuoglu
     res = run("solve", "dag", d, "--method", "heft", "--json")
     assert json.loads(res.output)["objective"] == 80
     res = run("solve", "dag", d, "--time-limit", "20", "--workers", "2", "--json")

@@ -14,11 +14,8 @@ from dag_helpers import tiny
 
 
 @pytest.fixture(scope="module")
-def canonical(instances_dir):
-    d = instances_dir / "dag" / "topcuoglu2002"
-    if not d.is_dir():
-        pytest.skip(f"Topcuoglu example not found under {d}")
-    return read(d)
+def canonical(topcuoglu):
+    return read(topcuoglu)
 
 
 def test_upward_ranks_as_published(canonical):

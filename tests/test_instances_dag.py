@@ -14,14 +14,6 @@ from schedcert.instances.dag_formats import from_dict, read
 from dag_helpers import tiny
 
 
-@pytest.fixture(scope="module")
-def topcuoglu(instances_dir):
-    d = instances_dir / "dag" / "topcuoglu2002"
-    if not d.is_dir():
-        pytest.skip(f"Topcuoglu example not found under {d}")
-    return d
-
-
 def test_csv_pair_reads_canonical_example(topcuoglu):
     inst = read(topcuoglu)
     assert (inst.n, inst.q, len(inst.edges)) == (10, 3, 15)

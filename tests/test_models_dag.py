@@ -14,11 +14,8 @@ from schedcert.result import Options, Status
 from dag_helpers import brute_force_makespan, tiny
 
 
-def test_canonical_optimum_73(instances_dir):
-    d = instances_dir / "dag" / "topcuoglu2002"
-    if not d.is_dir():
-        pytest.skip(f"{d} not found")
-    r = run_method("dag", "cpsat", read(d), Options(time_limit=30, workers=2))
+def test_canonical_optimum_73(topcuoglu):
+    r = run_method("dag", "cpsat", read(topcuoglu), Options(time_limit=30, workers=2))
     assert r.status == Status.OPTIMAL and r.objective == 73 and r.bound == 73
 
 
@@ -47,3 +44,12 @@ def test_milp_cbc_agrees():
     a = run_method("dag", "cpsat", inst, Options(time_limit=30, workers=2))
     b = run_method("dag", "milp-cbc", inst, Options(time_limit=60, workers=1))
     assert a.objective == b.objective and b.status == Status.OPTIMAL
+
+
+def test_cpsat_without_warm_start_from_sequential_incumbent():
+    """With warm=0 the model starts from the sequential schedule (tasks one
+    at a time, some processors forbidden) and still reaches the optimum."""
+    inst = tiny([[4, None, 2], [3, 5, None], [None, 2, 6], [2, 2, 2]], [(0, 1, 3), (0, 2, 1), (1, 3, 2), (2, 3, 4)])
+    r = run_method("dag", "cpsat", inst, Options(time_limit=30, workers=2, params={"warm": "0"}))
+    assert r.info["warm_start"] == "sequential" and r.status == Status.OPTIMAL
+    assert r.objective == brute_force_makespan(inst)
