@@ -128,17 +128,25 @@ def build_cpsat(inst: DagInstance, ub: int, lb: int, hint: DagSolution | None = 
     return m, starts, x, cmax
 
 
+def semi_active(inst: DagInstance, procs, order, one_at_a_time: bool = False) -> DagSolution:
+    """Tasks on processors `procs` (n,), taken in `order` (a topological
+    order), each started as early as its processor (or, with
+    `one_at_a_time`, the previous task) and its predecessors' data allow.
+    Feasible by construction."""
+    free, st, fin, t = [0] * inst.q, [0] * inst.n, [0] * inst.n, 0
+    for i in order:
+        a = procs[i]
+        ready = max((fin[p] + inst.comm(inst.edges[e][2], procs[p], a) for p, e in inst.preds[i]), default=0)
+        st[i] = max(ready, t if one_at_a_time else free[a])
+        fin[i] = free[a] = t = st[i] + inst.costs[i][a]
+    return DagSolution(tuple(procs), tuple(st))
+
+
 def sequential_schedule(inst: DagInstance) -> DagSolution:
     """One task at a time in topological order, each on its fastest allowed
-    processor, started when the previous task has finished and its data has
-    arrived: always feasible, used only when no warm start is given."""
-    t, procs, starts, fin = 0, [0] * inst.n, [0] * inst.n, [0] * inst.n
-    for i in inst.topo:
-        a = min(inst.allowed(i), key=lambda b: (inst.costs[i][b], b))
-        ready = max((fin[p] + inst.comm(inst.edges[e][2], procs[p], a) for p, e in inst.preds[i]), default=0)
-        procs[i], starts[i] = a, max(t, ready)
-        fin[i] = t = starts[i] + inst.costs[i][a]
-    return DagSolution(tuple(procs), tuple(starts))
+    processor: always feasible, used only when no warm start is given."""
+    procs = [min(inst.allowed(i), key=lambda b: (inst.costs[i][b], b)) for i in range(inst.n)]
+    return semi_active(inst, procs, inst.topo, one_at_a_time=True)
 
 
 def _incumbent(inst: DagInstance, options: Options):
@@ -252,14 +260,8 @@ def _milp_solution(inst, m):
         if a is None:
             return None
         procs.append(a)
-    order = sorted(range(inst.n), key=lambda i: (pyo.value(m.S[i]), inst.topo.index(i)))
-    free, st, fin = [0] * inst.q, [0] * inst.n, [0] * inst.n
-    for i in order:
-        r = max((fin[p] + inst.comm(inst.edges[e][2], procs[p], procs[i]) for p, e in inst.preds[i]), default=0)
-        st[i] = max(r, free[procs[i]])
-        fin[i] = st[i] + inst.costs[i][procs[i]]
-        free[procs[i]] = fin[i]
-    return DagSolution(tuple(procs), tuple(st))
+    pos = {i: k for k, i in enumerate(inst.topo)}
+    return semi_active(inst, procs, sorted(range(inst.n), key=lambda i: (round(pyo.value(m.S[i]), 6), pos[i])))
 
 
 @method("dag", "milp", "exact", "big-M MILP in Pyomo, HiGHS; small instances (cross-check)")
