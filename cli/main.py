@@ -73,14 +73,14 @@ def _guard_overwrite(path: str | None, force: bool) -> None:
     raise InputError("exists; not overwritten (pass --force to overwrite)", path)
 
 
-def _read_instance(problem, file, fmt, example=False, platform=None):
+def _read_instance(problem, file, fmt, example=False, platform=None, n=None):
     if example:
         if file:
             raise InputError("give either FILE or --example, not both")
-        return read_instance(problem, str(example_path(problem)), None, platform=platform)
+        return read_instance(problem, str(example_path(problem)), None, platform=platform, n=n)
     if not file:
         raise InputError("missing FILE (or pass --example to use the bundled example)")
-    return read_instance(problem, file, fmt, platform=platform)
+    return read_instance(problem, file, fmt, platform=platform, n=n)
 
 
 def _fmt(v):
@@ -145,6 +145,18 @@ def _console():
     return Console()
 
 
+reader_options = [
+    click.option("--platform", default=None, help="Platform file or processor count (dag: WfFormat and STG inputs)."),
+    click.option("--n", "n", type=int, default=None, help="Jobs per instance (smtt: OR-Library streams)."),
+]
+
+
+def with_reader(f):
+    for opt in reversed(reader_options):
+        f = opt(f)
+    return f
+
+
 common = [
     click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds for the whole method."),
     click.option("--workers", type=int, default=None, help="Solver threads [default: all cores]."),
@@ -152,7 +164,7 @@ common = [
     click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Method parameter (repeatable)."),
     click.option("--log", is_flag=True, help="Stream the solver log to stderr."),
     click.option("--format", "fmt", default=None, help="Instance format (default: from the file ending)."),
-    click.option("--platform", default=None, help="Platform file or processor count (dag: WfFormat and STG inputs)."),
+    *reader_options,
 ]
 
 
@@ -192,7 +204,7 @@ def problems():
 @click.option("--plot", default=None, help="Write a chart of the solution here (PNG/PDF/SVG).")
 @click.option("--json", "as_json", is_flag=True, help="Print only the Result JSON on stdout.")
 @click.option("--force", is_flag=True, help="Overwrite existing --out / --plot files.")
-def solve(problem, file, example, method, time_limit, workers, seed, params, log, fmt, platform, out, plot, as_json,
+def solve(problem, file, example, method, time_limit, workers, seed, params, log, fmt, platform, n, out, plot, as_json,
           force):
     """Solve FILE; print the solution, its objective, a proven bound and the gap."""
     prob = get_problem(problem)
@@ -200,7 +212,7 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, log
     get_method(prob, method)
     _guard_overwrite(out, force)
     _guard_overwrite(plot, force)
-    inst = _read_instance(prob, file, fmt, example, platform)
+    inst = _read_instance(prob, file, fmt, example, platform, n)
     res = run_method(prob, method, inst, _options(time_limit, workers, seed, log, params))
     doc = res.to_dict(lambda s: prob.solution_to_dict(s, inst))
     if out:
@@ -228,14 +240,14 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, log
 @click.option("--exact", "-e", default=None, help="Exact method (default: the problem's strongest).")
 @with_common
 @click.option("--json", "as_json", is_flag=True, help="Print only the certificate JSON.")
-def certify(problem, file, example, heuristic, exact, time_limit, workers, seed, params, log, fmt, platform,
+def certify(problem, file, example, heuristic, exact, time_limit, workers, seed, params, log, fmt, platform, n,
             as_json):
     """Prove how far HEURISTIC is from optimal on FILE (--time-limit applies
     to each of the two runs)."""
     from schedcert.certify import certify as run_certify
 
     prob = get_problem(problem)
-    inst = _read_instance(prob, file, fmt, example, platform)
+    inst = _read_instance(prob, file, fmt, example, platform, n)
     opts = _options(time_limit, workers, seed, log, params)
     cert = run_certify(prob, inst, heuristic, exact, opts)
     h, e = cert["heuristic"], cert["exact"]
@@ -264,12 +276,12 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
 @click.argument("file")
 @click.argument("solution")
 @click.option("--format", "fmt", default=None, help="Instance format (default: from the file ending).")
-@click.option("--platform", default=None, help="Platform file or processor count (dag: WfFormat and STG inputs).")
-def validate(problem, file, solution, fmt, platform):
+@with_reader
+def validate(problem, file, solution, fmt, platform, n):
     """Check SOLUTION (JSON) against FILE from the problem definition: exit 0
     if feasible, 1 if not."""
     prob = get_problem(problem)
-    inst = _read_instance(prob, file, fmt, platform=platform)
+    inst = _read_instance(prob, file, fmt, platform=platform, n=n)
     sp = Path(solution)
     if not sp.is_file():
         raise InputError("no such file", sp)
@@ -347,9 +359,9 @@ def _generator_params(args) -> dict:
 @click.option("--out", "-o", "out_dir", required=True, help="Output folder (resumable).")
 @click.option("--limit", type=int, default=None, help="Only the first N instances.")
 @click.option("--no-report", is_flag=True, help="Skip writing summary.md/csv/png.")
-@click.option("--platform", default=None, help="Platform file or processor count (dag: WfFormat and STG inputs).")
+@with_reader
 def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, reference, out_dir, limit, no_report,
-          platform):
+          platform, n):
     """Run METHODS on every instance in INPUTS (files, folders, globs); append
     to OUT/runs.jsonl, resume on rerun, then write the summary."""
     from schedcert.bench import BenchConfig, expand_inputs, run_bench
@@ -360,11 +372,11 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, ref
     mlist = [m.strip() for m in methods.split(",") if m.strip()]
     for m in mlist:
         get_method(prob, m)
-    paths = expand_inputs(inputs, prob.suffixes)
+    paths = expand_inputs(inputs, prob.suffixes, prob.expand)
     if limit:
         paths = paths[:limit]
     refs = read_reference(reference) if reference else None
-    reader = {"platform": platform} if platform is not None else {}
+    reader = {k: v for k, v in (("platform", platform), ("n", n)) if v is not None}
     if reader:
         read_instance(prob, paths[0], None, **reader)  # bad option or platform: fail before the bench starts
     cfg = BenchConfig(problem=problem, time_limit=time_limit, workers=workers, seed=seed,

@@ -58,9 +58,11 @@ def natural_key(s: str):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
 
 
-def expand_inputs(inputs: Iterable[str], suffixes: Iterable[str]) -> list[Path]:
-    """Files named by `inputs`: files, folders (their files with one of
-    `suffixes`, not recursive) and glob patterns. InputError if none match."""
+def expand_inputs(inputs: Iterable[str], suffixes: Iterable[str], expand=None) -> list[Path]:
+    """Instances named by `inputs`: files, folders (their files with one of
+    `suffixes`, not recursive) and glob patterns. ``expand(file) -> [spec]``
+    (the problem's hook) turns a file holding several instances into one
+    spec each (e.g. ``wt40.txt#1``). InputError if none match."""
     suffixes = tuple(s.lower() for s in suffixes)
     out: list[Path] = []
     for item in inputs:
@@ -76,6 +78,8 @@ def expand_inputs(inputs: Iterable[str], suffixes: Iterable[str]) -> list[Path]:
             out += matches
     if not out:
         raise InputError(f"no instance files (expected endings {', '.join(suffixes)}) in {', '.join(inputs)}")
+    if expand is not None:
+        out = [Path(spec) for f in out for spec in expand(f)]
     uniq = sorted(set(out), key=lambda p: natural_key(str(p)))
     names = {}
     for p in uniq:

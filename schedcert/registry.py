@@ -33,6 +33,11 @@ PROBLEM_MODULES: dict[str, tuple[str, ...]] = {
         "schedcert.heuristics.dag",
         "schedcert.models.dag",
     ),
+    "smtt": (
+        "schedcert.instances.smtt",
+        "schedcert.heuristics.smtt",
+        "schedcert.models.smtt",
+    ),
 }
 
 
@@ -40,13 +45,16 @@ PROBLEM_MODULES: dict[str, tuple[str, ...]] = {
 class Method:
     """A registered method: ``func(instance, options) -> Result``.
 
-    `kind` is ``exact`` (may prove optimality) or ``heuristic``.
+    `kind` is ``exact`` (may prove optimality) or ``heuristic``. An
+    `improves` method is a local search: it starts from
+    ``options.warm_start`` and can follow any other method as ``A+B``.
     """
 
     name: str
     func: Callable[[Any, Options], Result]
     kind: str
     description: str
+    improves: bool = False
 
 
 @dataclass
@@ -84,6 +92,9 @@ class Problem:
     reader_options : tuple of str
         Extra keyword arguments ``read`` accepts (e.g. ``platform``), given
         on the command line as ``--platform``.
+    expand : callable, optional
+        ``expand(path) -> [instance spec]`` for files holding several
+        instances (``bench`` runs each spec); default: the file itself.
     """
 
     key: str
@@ -103,6 +114,7 @@ class Problem:
     default_method: str = ""
     default_heuristic: str = ""
     reader_options: tuple = ()
+    expand: Callable | None = None
     methods: dict[str, Method] = field(default_factory=dict)
 
 
@@ -138,14 +150,15 @@ def register_problem(problem: Problem) -> Problem:
     return problem
 
 
-def method(problem: str, name: str, kind: str, description: str):
-    """Decorator registering ``func(instance, options) -> Result``."""
+def method(problem: str, name: str, kind: str, description: str, improves: bool = False):
+    """Decorator registering ``func(instance, options) -> Result``;
+    ``improves=True`` marks a local search (see :class:`Method`)."""
 
     if kind not in ("exact", "heuristic"):
         raise ValueError(f"kind must be exact or heuristic, not {kind!r}")
 
     def deco(func):
-        m = Method(name, func, kind, description)
+        m = Method(name, func, kind, description, improves)
         if problem in _PROBLEMS:
             _PROBLEMS[problem].methods[name] = m
         else:
@@ -173,6 +186,23 @@ def get_problem(key: str) -> Problem:
 
 
 def get_method(problem: Problem, name: str) -> Method:
+    """The registered method `name`, or the composition ``A+B`` of a method
+    A followed by a local search B (B starts from A's solution; the
+    composition is a heuristic; its info records A's objective)."""
+    if name not in problem.methods and "+" in name:
+        head, tail = name.rsplit("+", 1)
+        first, second = get_method(problem, head), get_method(problem, tail)
+        if not second.improves:
+            raise InputError(f"{tail!r} is not a local search; 'A+B' needs B to be one of: "
+                             + ", ".join(sorted(m.name for m in problem.methods.values() if m.improves)))
+
+        def composed(instance, options: Options) -> Result:
+            a = run_method(problem, head, instance, options)
+            b = second.func(instance, replace(options, warm_start=a.solution))
+            b.info = {head: a.objective, **b.info}
+            return b
+
+        return Method(name, composed, "heuristic", f"{first.description}, then {second.description}")
     if name not in problem.methods:
         raise InputError(
             f"unknown method {name!r} for {problem.key}; expected one of: "
