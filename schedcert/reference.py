@@ -5,7 +5,10 @@ Accepted file formats
 * CSV with a header holding ``instance`` and ``lower_bound``/``upper_bound``
   (optionally ``optimal`` yes/no), as ``shared/instances/psplib/bounds/*.csv``;
 * CSV with ``instance`` and one column whose name starts with ``opt`` or is
-  ``value`` (a known optimum: lower = upper bound).
+  ``value`` (a known optimum: lower = upper bound);
+* OR-Library optima, one value per line (``wtopt40.txt``): line k is the
+  optimum of instance k of the stream named without ``opt``, i.e.
+  ``wt40.txt#k``.
 """
 
 from __future__ import annotations
@@ -51,6 +54,9 @@ def read_reference(path: str | Path) -> dict[str, Reference]:
         raise InputError("no such reference file", path)
     with path.open(newline="") as fh:
         rows = list(csv.reader(fh))
+    first = next((r for r in rows if "".join(r).strip()), None)
+    if first is not None and len(first) == 1 and first[0].strip().lstrip("-").isdigit():
+        return _one_per_line(path, rows)
     if not rows or "instance" not in [c.strip() for c in rows[0]]:
         raise InputError("expected a CSV header with an 'instance' column", path, 1)
     header = [c.strip() for c in rows[0]]
@@ -76,4 +82,18 @@ def read_reference(path: str | Path) -> dict[str, Reference]:
         else:
             out[name] = Reference(_num(row[lo], path, ln, "lower_bound") if lo is not None else None,
                                   _num(row[hi], path, ln, "upper_bound") if hi is not None else None)
+    return out
+
+
+def _one_per_line(path: Path, rows) -> dict[str, Reference]:
+    stream = path.name.replace("opt", "", 1)
+    out, k = {}, 0
+    for ln, row in enumerate(rows, start=1):
+        if not "".join(row).strip():
+            continue
+        if len(row) != 1:
+            raise InputError("expected one value per line", path, ln)
+        k += 1
+        v = _num(row[0], path, ln, "value")
+        out[f"{stream}#{k}"] = Reference(v, v)
     return out

@@ -1,0 +1,32 @@
+"""smtt through the CLI: example, certify, OR-Library selection and bench
+expansion with a one-value-per-line reference, bad input."""
+
+import json
+
+
+def test_example_solve_and_certify(run):
+    doc = json.loads(run("solve", "smtt", "--example", "--json").output)
+    assert doc["status"] == "optimal" and doc["objective"] == doc["bound"] == 731
+    cert = json.loads(run("certify", "smtt", "--example", "-H", "edd", "--json").output)
+    assert cert["exact_status"] == "optimal" and cert["heuristic_objective"] > 731
+
+
+def test_orlib_selection_and_bench(run, instances_dir, tmp_path):
+    lib = instances_dir / "orlib"
+    doc = json.loads(run("solve", "smtt", f"{lib / 'wt40.txt'}#1", "-m", "mdd+dynasearch", "--json").output)
+    assert doc["objective"] >= 913  # wtopt40 line 1
+    out = tmp_path / "b"
+    res = run("bench", "smtt", lib / "wt40.txt", "--methods", "mdd,mdd+dynasearch", "--limit", "3",
+              "--reference", lib / "wtopt40.txt", "-o", out)
+    assert res.exit_code == 0
+    recs = [json.loads(x) for x in (out / "runs.jsonl").read_text().splitlines()]
+    assert sorted({r["instance"] for r in recs}) == ["wt40.txt#1", "wt40.txt#2", "wt40.txt#3"]
+    assert {r["reference"]["upper_bound"] for r in recs if r["instance"] == "wt40.txt#1"} == {913}
+    assert "aggregate %" in (out / "summary.md").read_text()
+
+
+def test_bad_input_exit_2(run, tmp_path):
+    f = tmp_path / "bad.txt"
+    f.write_text("3 5\nx 4\n")
+    res = run("solve", "smtt", f)
+    assert res.exit_code == 2 and "bad.txt:2" in res.output and "expected an integer" in res.output

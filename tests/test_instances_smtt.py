@@ -1,0 +1,94 @@
+"""smtt instances: readers (lines, OR-Library streams, JSON), bad input,
+generator, validator, OR-Library reference files."""
+
+import pytest
+
+from schedcert.errors import InputError
+from schedcert.instances.smtt import SmttSolution, evaluate, generate, read, write
+from schedcert.reference import read_reference
+
+
+def test_lines_with_negative_due_dates_and_weights(tmp_path):
+    f = tmp_path / "a.txt"
+    f.write_text("# p d\n3 -2\n\n4 10  # comment\n")
+    inst = read(f)
+    assert inst.p == (3, 4) and inst.d == (-2, 10) and not inst.weighted
+    g = tmp_path / "b.txt"
+    g.write_text("3 5 2\n1 1 7\n")
+    assert read(g).w == (2, 7)
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("3 5\n2.5 4\n", 2, "processing time: expected an integer"),
+    ("3 5\n7\n", 2, "found 1 columns"),
+    ("3 5\n2 4 1\n", 2, "expected 2 columns"),
+    ("3 5\n0 4\n", None, "job 2: processing time must be a positive integer"),
+    ("\n# nothing\n", None, "found no jobs"),
+])
+def test_bad_lines_name_file_and_line(tmp_path, text, line, words):
+    f = tmp_path / "bad.txt"
+    f.write_text(text)
+    with pytest.raises(InputError) as exc:
+        read(f)
+    assert words in str(exc.value) and "bad.txt" in str(exc.value)
+    if line:
+        assert f":{line}" in str(exc.value)
+
+
+def test_orlib_stream_first_and_last_values(instances_dir):
+    f = instances_dir / "orlib" / "wt40.txt"
+    if not f.is_file():
+        pytest.skip(f"{f} not found")
+    raw = [int(x) for x in f.read_text().split()]
+    first = read(f"{f}#1")
+    last = read(f"{f}#125")
+    assert first.name == "wt40.txt#1" and first.n == 40
+    assert first.p[:3] == (26, 24, 79) and first.p == tuple(raw[:40])
+    assert first.w == tuple(raw[40:80]) and first.d == tuple(raw[80:120])
+    assert last.d[-1] == raw[-1] == 0 and last.p == tuple(raw[-120:-80])
+    with pytest.raises(InputError, match="holds 125"):
+        read(f"{f}#126")
+    with pytest.raises(InputError, match="select one as FILE#k"):
+        read(f, "orlib")
+
+
+def test_orlib_n_from_option_and_bad_length(tmp_path):
+    f = tmp_path / "stream.txt"
+    f.write_text("1 2  1 1  5 6\n3 4  1 2  0 0\n")  # two instances of n = 2
+    assert read(f"{f}#2", n=2).p == (3, 4)
+    with pytest.raises(InputError, match="multiple of 3 x 5"):
+        read(f"{f}#1", n=5)
+
+
+def test_json_roundtrip_and_generator(tmp_path):
+    a = generate(seed=4, jobs=30, tf=0.4, rdd=0.8, weighted=True)
+    b = generate(seed=4, jobs=30, tf=0.4, rdd=0.8, weighted=True)
+    assert a == b and a != generate(seed=5, jobs=30, tf=0.4, rdd=0.8, weighted=True)
+    big = sum(a.p)
+    assert all(round(big * 0.2) <= d <= round(big * 1.0) for d in a.d)
+    assert all(1 <= w <= 10 for w in a.w) and a.meta["params"]["tf"] == 0.4
+    write(a, tmp_path / "a.json")
+    assert read(tmp_path / "a.json") == a
+    write(a, tmp_path / "a.txt")
+    assert read(tmp_path / "a.txt").w == a.w
+
+
+def test_validator_recomputes_and_reports():
+    inst = generate(seed=1, jobs=4)
+    seq = (2, 0, 3, 1)
+    t, want = 0, 0
+    for j in seq:
+        t += inst.p[j]
+        want += max(0, t - inst.d[j])
+    assert evaluate(inst, SmttSolution(seq)).objective == want
+    ev = evaluate(inst, SmttSolution((0, 0, 1, 9)))
+    assert not ev.feasible
+    text = " ".join(ev.violations)
+    assert "job 1 appears twice" in text and "job 10 does not exist" in text and "missing" in text
+
+
+def test_orlib_reference_one_value_per_line(tmp_path):
+    f = tmp_path / "wtopt40.txt"
+    f.write_text("\n 913\n 1225\n")
+    ref = read_reference(f)
+    assert ref["wt40.txt#1"].upper_bound == 913 and ref["wt40.txt#2"].optimal

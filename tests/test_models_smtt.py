@@ -1,0 +1,82 @@
+"""smtt exact methods: brute force on tiny instances (hypothesis), the
+shared optima of the paper's sets, time-out behaviour."""
+
+import csv
+import itertools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schedcert.errors import InputError
+from schedcert.instances.smtt import make, read
+from schedcert.models.smtt import Decomposition, pairing_bound
+from schedcert.registry import get_problem, run_method
+from schedcert.result import Options
+
+PROB = get_problem("smtt")
+
+
+@st.composite
+def tiny(draw, weighted=False, max_n=8):
+    n = draw(st.integers(1, max_n))
+    p = draw(st.lists(st.integers(1, 9), min_size=n, max_size=n))
+    d = draw(st.lists(st.integers(-5, sum(p)), min_size=n, max_size=n))
+    w = draw(st.lists(st.integers(1, 5), min_size=n, max_size=n)) if weighted else None
+    return make("tiny", p, d, w)
+
+
+def brute(inst):
+    return min(inst.tardiness(s) for s in itertools.permutations(range(inst.n)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny())
+def test_decomposition_equals_brute_force(inst):
+    opt = brute(inst)
+    value, seq = Decomposition(inst).solve()
+    assert value == opt == inst.tardiness(seq) and sorted(seq) == list(range(inst.n))
+    assert pairing_bound(list(inst.p), list(inst.d)) <= opt
+    res = run_method(PROB, "bb", inst, Options())
+    assert res.status.value == "optimal" and res.objective == res.bound == opt
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny(weighted=True, max_n=6))
+def test_cpsat_and_mip_equal_brute_force_weighted(inst):
+    opt = brute(inst)
+    for name in ("cpsat", "mip"):
+        res = run_method(PROB, name, inst, Options(time_limit=30, workers=1))
+        assert res.status.value == "optimal" and res.objective == res.bound == opt, name
+
+
+def test_mip_cbc_on_unweighted(instances_dir):
+    inst = make("t", [4, 2, 3, 1, 5], [5, 6, 4, 1, 7])
+    res = run_method(PROB, "mip-cbc", inst, Options(time_limit=30))
+    assert res.status.value == "optimal" and res.objective == brute(inst)
+
+
+@pytest.mark.parametrize("n, step", [(20, 40), (100, 20)])
+def test_bb_equals_shared_optima(instances_dir, n, step):
+    base = instances_dir / "smtt" / "paper"
+    if not (base / f"optima_n{n}.csv").is_file():
+        pytest.skip(f"SMTT paper sets not found under {base}")
+    rows = list(csv.DictReader(open(base / f"optima_n{n}.csv")))[::step]
+    for r in rows:
+        inst = read(base / f"n{n}" / r["instance"])
+        res = run_method(PROB, "bb", inst, Options(time_limit=60))
+        assert res.status.value == "optimal" and res.objective == int(r["optimal_total_tardiness"]), r["instance"]
+
+
+def test_bb_timeout_keeps_a_valid_bound(instances_dir):
+    f = instances_dir / "smtt" / "paper" / "n100" / "smtt_n100_021.txt"
+    if not f.is_file():
+        pytest.skip(f"{f} not found")
+    inst = read(f)
+    res = run_method(PROB, "bb", inst, Options(time_limit=0.05, params={"warm": "0"}))
+    assert res.status.value == "feasible" and res.bound <= 57450 <= res.objective  # 57450: the shared optimum
+
+
+def test_bb_refuses_weighted():
+    with pytest.raises(InputError, match="1||ΣTj only"):
+        run_method(PROB, "bb", make("w", [1, 2], [1, 1], [1, 3]), Options())
