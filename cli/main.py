@@ -289,6 +289,8 @@ def validate(problem, file, solution, fmt, platform, n):
         data = json.loads(sp.read_text())
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", sp, exc.lineno) from None
+    if isinstance(data, dict) and isinstance(data.get("solution"), dict):  # a Result JSON from solve --out
+        data = data["solution"]
     sol = prob.solution_from_dict(inst, data, sp)
     ev = prob.evaluate(inst, sol)
     if ev.feasible:

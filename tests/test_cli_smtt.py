@@ -3,6 +3,8 @@ expansion with a one-value-per-line reference, bad input."""
 
 import json
 
+from schedcert.registry import example_path, get_problem
+
 
 def test_example_solve_and_certify(run):
     doc = json.loads(run("solve", "smtt", "--example", "--json").output)
@@ -30,3 +32,16 @@ def test_bad_input_exit_2(run, tmp_path):
     f.write_text("3 5\nx 4\n")
     res = run("solve", "smtt", f)
     assert res.exit_code == 2 and "bad.txt:2" in res.output and "expected an integer" in res.output
+
+
+def test_validate_result_json_and_violations(run, tmp_path):
+    out = tmp_path / "r.json"
+    run("solve", "smtt", "--example", "-m", "mddc", "-o", out)
+    example = json.loads(out.read_text())
+    inst = str(example_path(get_problem("smtt")))
+    res = run("validate", "smtt", inst, out)
+    assert res.exit_code == 0 and f"objective {example['objective']}" in res.output
+    seq = example["solution"]["sequence"]
+    (tmp_path / "bad.json").write_text(json.dumps({"sequence": [seq[1]] + seq[1:]}))
+    res = run("validate", "smtt", inst, tmp_path / "bad.json")
+    assert res.exit_code == 1 and "appears twice" in res.output and f"[{seq[0]}]" in res.output
