@@ -364,12 +364,13 @@ def _kick(s, moves, seed):
 def iterated_dynasearch(inst: SmttInstance, seq, seconds: float, seed: int = 0, kick: int = 6) -> np.ndarray:
     """Iterated dynasearch (Congram et al. 2002, section 4): dynasearch, then
     repeat {kick with `kick` random interchanges, dynasearch; accept if not
-    worse} until `seconds` pass. Returns the best sequence found."""
+    worse} until `seconds` (counted from the call, first descent included)
+    pass. Returns the best sequence found."""
+    end = time.perf_counter() + seconds
     p, d, w = _arrays(inst)
     cur = _dynasearch(p, d, w, np.asarray(seq, dtype=np.int64))
     cur_cost = _cost(p, d, w, cur)
     best, best_cost = cur.copy(), cur_cost
-    end = time.perf_counter() + seconds
     it = 0
     while time.perf_counter() < end and best_cost > 0 and inst.n > 1:
         it += 1
