@@ -44,9 +44,9 @@ from ortools.sat.python import cp_model
 from schedcert.cpsat import solve_cpsat, solver_info
 from schedcert.errors import InputError
 from schedcert.instances.dag import DagInstance, DagSolution, evaluate, lower_bound
-from schedcert.milp import solve_pyomo
+from schedcert.milp import register_pair, solve_pyomo
 from schedcert.registry import method
-from schedcert.result import Options, Result, Status, integral_min_bound
+from schedcert.result import Options, Result, Status, integral_min_result
 
 
 def heads_tails(inst: DagInstance) -> tuple[list[int], list[int]]:
@@ -166,10 +166,7 @@ def _incumbent(inst: DagInstance, options: Options):
 
 def _conclude(inst, lb, sol, solver_bound, proven, solver, info) -> Result:
     """Result for `sol` with the certified bound (:func:`integral_min_bound`)."""
-    ms = sol.makespan(inst)
-    bound, status = integral_min_bound(ms, lb, solver_bound, proven)
-    return Result(problem="dag", instance=inst.name, method="", status=status, objective=ms,
-                  bound=bound, runtime=0.0, solver=solver, solution=sol, info=info)
+    return integral_min_result("dag", inst.name, sol, sol.makespan(inst), lb, solver_bound, proven, solver, info)
 
 
 @method("dag", "cpsat", "exact",
@@ -264,13 +261,4 @@ def _milp_solution(inst, m):
     return semi_active(inst, procs, sorted(range(inst.n), key=lambda i: (round(pyo.value(m.S[i]), 6), pos[i])))
 
 
-@method("dag", "milp", "exact", "big-M MILP in Pyomo, HiGHS; small instances (cross-check)")
-def solve_milp_highs(inst: DagInstance, options: Options) -> Result:
-    """MILP of :func:`build_milp` solved by HiGHS."""
-    return _solve_milp(inst, options, "highs")
-
-
-@method("dag", "milp-cbc", "exact", "big-M MILP in Pyomo, CBC; small instances (cross-check)")
-def solve_milp_cbc(inst: DagInstance, options: Options) -> Result:
-    """MILP of :func:`build_milp` solved by CBC (PuLP's wheel)."""
-    return _solve_milp(inst, options, "cbc")
+register_pair("dag", "milp", "big-M MILP in Pyomo; small instances (cross-check)", _solve_milp)

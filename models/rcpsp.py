@@ -48,9 +48,9 @@ from schedcert.instances.rcpsp import (
     tails,
     topological_order,
 )
-from schedcert.milp import solve_pyomo
+from schedcert.milp import register_pair, solve_pyomo
 from schedcert.registry import method
-from schedcert.result import Options, Result, Status, integral_min_bound
+from schedcert.result import Options, Result, Status, integral_min_result
 
 
 def pairwise_delays(instance: RcpspInstance) -> dict[tuple[int, int], int]:
@@ -190,16 +190,9 @@ def _incumbent(instance: RcpspInstance, options: Options):
 def _conclude(instance, lb, sched, solver_bound, proven, solver, info) -> Result:
     """Result for schedule `sched`; its bound is the makespan when the solver
     proved optimality, else max(lb, ceil(solver_bound))."""
-    ms = max(int(sched[j]) + instance.durations[j] for j in range(instance.n))
-    bound, status = integral_min_bound(ms, lb, solver_bound, proven)
-    return _finish(instance, sched, bound, status, solver, info)
-
-
-def _finish(instance, starts, bound, status, solver, info) -> Result:
-    sol = RcpspSolution(tuple(int(s) for s in starts))
-    return Result(problem="rcpsp", instance=instance.name, method="", status=status,
-                  objective=sol.makespan(instance), bound=bound, runtime=0.0,
-                  solver=solver, solution=sol, info=info)
+    sol = RcpspSolution(tuple(int(s) for s in sched))
+    return integral_min_result("rcpsp", instance.name, sol, sol.makespan(instance), lb, solver_bound, proven,
+                               solver, info)
 
 
 def build_milp(instance: RcpspInstance, ub: int, lb: int) -> pyo.ConcreteModel:
@@ -266,13 +259,4 @@ def _milp_starts(m, n):
     return starts
 
 
-@method("rcpsp", "milp", "exact", "time-indexed MILP (Pritsker 1969) in Pyomo, HiGHS; small instances")
-def solve_milp_highs(instance: RcpspInstance, options: Options) -> Result:
-    """Time-indexed MILP solved by HiGHS; see :func:`build_milp`."""
-    return _solve_milp(instance, options, "highs")
-
-
-@method("rcpsp", "milp-cbc", "exact", "time-indexed MILP (Pritsker 1969) in Pyomo, CBC; small instances")
-def solve_milp_cbc(instance: RcpspInstance, options: Options) -> Result:
-    """Time-indexed MILP solved by CBC (from PuLP's wheel); see :func:`build_milp`."""
-    return _solve_milp(instance, options, "cbc")
+register_pair("rcpsp", "milp", "time-indexed MILP (Pritsker 1969) in Pyomo; small instances", _solve_milp)

@@ -45,9 +45,9 @@ from schedcert.cpsat import solve_cpsat, solver_info
 from schedcert.errors import InputError
 from schedcert.heuristics.smtt import run_rule
 from schedcert.instances.smtt import SmttInstance, SmttSolution, evaluate
-from schedcert.milp import solve_pyomo
+from schedcert.milp import register_pair, solve_pyomo
 from schedcert.registry import method
-from schedcert.result import Options, Result, Status, integral_min_bound
+from schedcert.result import Options, Result, Status, integral_min_result
 
 
 def pairing_bound(p: list[int], d: list[int], t: int = 0) -> int:
@@ -200,10 +200,8 @@ def _incumbent(inst: SmttInstance, options: Options) -> tuple[SmttSolution, str]
 
 
 def _conclude(inst, sol, lb, solver_bound, proven, solver, info) -> Result:
-    obj = inst.tardiness(sol.sequence)
-    bound, status = integral_min_bound(obj, lb, solver_bound, proven)
-    return Result(problem="smtt", instance=inst.name, method="", status=status, objective=obj, bound=bound,
-                  runtime=0.0, solver=solver, solution=sol, info=info)
+    return integral_min_result("smtt", inst.name, sol, inst.tardiness(sol.sequence), lb, solver_bound, proven,
+                               solver, info)
 
 
 @method("smtt", "bb", "exact",
@@ -307,11 +305,5 @@ def _solve_mip(inst: SmttInstance, options: Options, solver: str) -> Result:
     return _conclude(inst, sol, 0, out.bound, proven, out.solver, {"warm_start": origin, "warm_objective": ub})
 
 
-@method("smtt", "mip", "exact", "positional assignment MIP (Keha et al. 2009) in Pyomo, HiGHS (the paper's baseline)")
-def solve_mip_highs(inst: SmttInstance, options: Options) -> Result:
-    return _solve_mip(inst, options, "highs")
-
-
-@method("smtt", "mip-cbc", "exact", "positional assignment MIP (Keha et al. 2009) in Pyomo, CBC")
-def solve_mip_cbc(inst: SmttInstance, options: Options) -> Result:
-    return _solve_mip(inst, options, "cbc")
+register_pair("smtt", "mip", "positional assignment MIP (Keha et al. 2009) in Pyomo, the paper's baseline",
+              _solve_mip)

@@ -153,3 +153,14 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
     if options.log:
         print(f"[{name}] termination={tc} objective={objective} bound={bound}", file=sys.stderr)
     return MilpOutcome(status, objective, bound, {"name": name, "version": version, "params": params})
+
+
+def register_pair(problem: str, name: str, description: str, solve) -> None:
+    """Register a Pyomo formulation twice: ``name`` solved by HiGHS and
+    ``name-cbc`` by CBC, as ``solve(instance, options, solver) -> Result``."""
+    from schedcert.registry import method
+
+    for suffix, solver, label in (("", "highs", "HiGHS"), ("-cbc", "cbc", "CBC")):
+        method(problem, name + suffix, "exact", f"{description}, {label}")(
+            lambda instance, options, _solver=solver: solve(instance, options, _solver))
+

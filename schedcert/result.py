@@ -192,3 +192,15 @@ def _num(x):
     if isinstance(x, float) and x.is_integer():
         return int(x)
     return x
+
+
+def integral_min_result(problem: str, instance: str, solution, objective: int, lower_bound: int,
+                        solver_bound: float | None, proven: bool, solver: dict, info: dict) -> "Result":
+    """The :class:`Result` of an exact integer-minimisation method returning
+    `solution` (of value `objective`), with bound and status from
+    :func:`integral_min_bound`; runtime and method are filled in by the
+    registry's runner."""
+    bound, status = integral_min_bound(objective, lower_bound, solver_bound, proven)
+    return Result(problem=problem, instance=instance, method="", status=status, objective=objective,
+                  bound=bound, runtime=0.0, solver=solver, solution=solution, info=info)
+
