@@ -267,47 +267,58 @@ def _swap_delta(p, d, w, s, c, i, j):
 
 
 @numba.njit(cache=True)
-def _swap(p, d, w, seq):
+def _insert_delta(p, d, w, s, c, i, j):
+    """Cost change of moving the job at position i to position j (i != j)."""
+    a = s[i]
+    if i < j:  # jobs i+1..j move forward by p_a, a ends where j ended
+        diff = _g(w, d, a, c[j]) - _g(w, d, a, c[i])
+        for k in range(i + 1, j + 1):
+            diff += _g(w, d, s[k], c[k] - p[a]) - _g(w, d, s[k], c[k])
+    else:  # jobs j..i-1 move back by p_a, a ends p_a after position j-1
+        base = c[j - 1] if j > 0 else 0
+        diff = _g(w, d, a, base + p[a]) - _g(w, d, a, c[i])
+        for k in range(j, i):
+            diff += _g(w, d, s[k], c[k] + p[a]) - _g(w, d, s[k], c[k])
+    return diff
+
+
+@numba.njit(cache=True)
+def _descent(p, d, w, seq, insertion):
+    """First-improvement descent to a local optimum: pairwise interchange
+    of positions i < j, or (``insertion``) moving position i to j."""
     s = seq.copy()
     n = s.size
     improved = True
     while improved:
         improved = False
         c = _completions(p, s)
-        for i in range(n - 1):
-            for j in range(i + 1, n):
-                if _swap_delta(p, d, w, s, c, i, j) < 0:
+        for i in range(n):
+            for j in range(0 if insertion else i + 1, n):
+                if i == j:
+                    continue
+                if insertion:
+                    if _insert_delta(p, d, w, s, c, i, j) < 0:
+                        a = s[i]
+                        if i < j:
+                            s[i:j] = s[i + 1:j + 1].copy()
+                        else:
+                            s[j + 1:i + 1] = s[j:i].copy()
+                        s[j] = a
+                        c = _completions(p, s)
+                        improved = True
+                elif _swap_delta(p, d, w, s, c, i, j) < 0:
                     s[i], s[j] = s[j], s[i]
                     c = _completions(p, s)
                     improved = True
     return s
 
 
-@numba.njit(cache=True)
+def _swap(p, d, w, seq):
+    return _descent(p, d, w, seq, False)
+
+
 def _insert(p, d, w, seq):
-    s = seq.copy()
-    n = s.size
-    improved = True
-    while improved:
-        improved = False
-        cur = _cost(p, d, w, s)
-        for i in range(n):
-            for j in range(n):
-                if i == j:
-                    continue
-                t = s.copy()
-                job = t[i]
-                if i < j:
-                    t[i:j] = s[i + 1:j + 1]
-                else:
-                    t[j + 1:i + 1] = s[j:i]
-                t[j] = job
-                c = _cost(p, d, w, t)
-                if c < cur:
-                    s = t
-                    cur = c
-                    improved = True
-    return s
+    return _descent(p, d, w, seq, True)
 
 
 @numba.njit(cache=True)

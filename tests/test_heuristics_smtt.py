@@ -59,12 +59,18 @@ def test_local_search_reaches_its_local_optimum(seed):
     for name in ("api", "swap", "insert", "dynasearch"):
         s = H.improve(inst, start, name, Options())
         assert sorted(s) == list(range(inst.n)) and _cost(inst, s) <= _cost(inst, start)
-    s = H.improve(inst, start, "dynasearch", Options())
-    base = _cost(inst, s)
-    for i, j in itertools.combinations(range(inst.n), 2):  # no improving interchange is left
-        t = s.copy()
-        t[i], t[j] = t[j], t[i]
-        assert _cost(inst, t) >= base
+    for name in ("swap", "dynasearch"):  # no improving interchange is left
+        s = H.improve(inst, start, name, Options())
+        base = _cost(inst, s)
+        for i, j in itertools.combinations(range(inst.n), 2):
+            t = s.copy()
+            t[i], t[j] = t[j], t[i]
+            assert _cost(inst, t) >= base, name
+    s = H.improve(inst, start, "insert", Options())  # no improving single move is left
+    for i, j in itertools.permutations(range(inst.n), 2):
+        t = list(s)
+        t.insert(j, t.pop(i))
+        assert _cost(inst, t) >= _cost(inst, s)
     s = H.improve(inst, start, "api", Options())
     for i in range(inst.n - 1):
         t = s.copy()
