@@ -90,21 +90,24 @@ class DagInstance:
         vals = {self.bandwidth[a][b] for a in range(self.q) for b in range(self.q) if a != b}
         return len(vals) == 1
 
+    def _adjacency(self, forward: bool) -> tuple:
+        out = [[] for _ in range(self.n)]
+        for e, (i, j, _) in enumerate(self.edges):
+            if forward:
+                out[i].append((j, e))
+            else:
+                out[j].append((i, e))
+        return tuple(tuple(x) for x in out)
+
     @cached_property
     def preds(self) -> tuple:
         """For each task: tuple of (predecessor, edge index)."""
-        out = [[] for _ in range(self.n)]
-        for e, (i, j, _) in enumerate(self.edges):
-            out[j].append((i, e))
-        return tuple(tuple(x) for x in out)
+        return self._adjacency(False)
 
     @cached_property
     def succs(self) -> tuple:
         """For each task: tuple of (successor, edge index)."""
-        out = [[] for _ in range(self.n)]
-        for e, (i, j, _) in enumerate(self.edges):
-            out[i].append((j, e))
-        return tuple(tuple(x) for x in out)
+        return self._adjacency(True)
 
     @cached_property
     def topo(self) -> tuple:
