@@ -73,14 +73,16 @@ def _guard_overwrite(path: str | None, force: bool) -> None:
     raise InputError("exists; not overwritten (pass --force to overwrite)", path)
 
 
-def _read_instance(problem, file, fmt, example=False, platform=None, n=None):
+def _read_instance(problem, file, fmt, example=False, **reader):
+    """The instance named by FILE (or the bundled example); `reader` holds
+    the reader options (--platform, --n, --pods, --max-pods)."""
     if example:
         if file:
             raise InputError("give either FILE or --example, not both")
-        return read_instance(problem, str(example_path(problem)), None, platform=platform, n=n)
+        return read_instance(problem, str(example_path(problem)), None, **reader)
     if not file:
         raise InputError("missing FILE (or pass --example to use the bundled example)")
-    return read_instance(problem, file, fmt, platform=platform, n=n)
+    return read_instance(problem, file, fmt, **reader)
 
 
 def _fmt(v):
@@ -148,6 +150,9 @@ def _console():
 reader_options = [
     click.option("--platform", default=None, help="Platform file or processor count (dag: WfFormat and STG inputs)."),
     click.option("--n", "n", type=int, default=None, help="Jobs per instance (smtt: OR-Library streams)."),
+    click.option("--pods", default=None, help="Pods file (podpack: kubectl pods output or Alibaba pod list)."),
+    click.option("--max-pods", type=int, default=None,
+                 help="First N pods in creation order (podpack: Alibaba pod list)."),
 ]
 
 
@@ -204,19 +209,28 @@ def problems():
 @click.option("--plot", default=None, help="Write a chart of the solution here (PNG/PDF/SVG).")
 @click.option("--json", "as_json", is_flag=True, help="Print only the Result JSON on stdout.")
 @click.option("--force", is_flag=True, help="Overwrite existing --out / --plot files.")
-def solve(problem, file, example, method, time_limit, workers, seed, params, log, fmt, platform, n, out, plot, as_json,
-          force):
+@click.option("--plan", "plan_file", default=None,
+              help="Write the problem's change plan here (podpack: kubectl-applicable YAML, not executed).")
+def solve(problem, file, example, method, time_limit, workers, seed, params, log, fmt, out, plot, as_json,
+          force, plan_file, **reader):
     """Solve FILE; print the solution, its objective, a proven bound and the gap."""
     prob = get_problem(problem)
     method = method or prob.default_method
     get_method(prob, method)
     _guard_overwrite(out, force)
     _guard_overwrite(plot, force)
-    inst = _read_instance(prob, file, fmt, example, platform, n)
+    _guard_overwrite(plan_file, force)
+    if plan_file and prob.plan is None:
+        raise InputError(f"{problem} has no change plan; --plan is for podpack")
+    inst = _read_instance(prob, file, fmt, example, **reader)
     res = run_method(prob, method, inst, _options(time_limit, workers, seed, log, params))
     doc = res.to_dict(lambda s: prob.solution_to_dict(s, inst))
     if out:
         Path(out).write_text(json.dumps(doc, indent=1) + "\n")
+    if plan_file and res.solution is not None:
+        Path(plan_file).write_text(prob.plan(inst, res.solution))
+    if plot and res.solution is not None and prob.plot is None:
+        raise InputError(f"{problem} has no chart; --plot is not available")
     if plot and res.solution is not None:
         prob.plot(inst, res.solution, plot, f"{inst.name}: {method}, objective {_fmt(res.objective)}")
     if as_json:
@@ -226,7 +240,7 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, log
         if res.solution is not None and prob.describe is not None:
             con.print(_solution_table(*prob.describe(inst, res.solution), width=con.width))
         con.print(_summary_table(_result_rows(res, prob.sense)))
-        for f, what in ((out, "result"), (plot, "chart")):
+        for f, what in ((out, "result"), (plot, "chart"), (plan_file, "plan (not executed)")):
             if f:
                 con.print(f"{what} written to {f}")
     sys.exit(0 if res.status in (Status.OPTIMAL, Status.FEASIBLE) else 1)
@@ -240,14 +254,14 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, log
 @click.option("--exact", "-e", default=None, help="Exact method (default: the problem's strongest).")
 @with_common
 @click.option("--json", "as_json", is_flag=True, help="Print only the certificate JSON.")
-def certify(problem, file, example, heuristic, exact, time_limit, workers, seed, params, log, fmt, platform, n,
-            as_json):
+def certify(problem, file, example, heuristic, exact, time_limit, workers, seed, params, log, fmt, as_json,
+            **reader):
     """Prove how far HEURISTIC is from optimal on FILE (--time-limit applies
     to each of the two runs)."""
     from schedcert.certify import certify as run_certify
 
     prob = get_problem(problem)
-    inst = _read_instance(prob, file, fmt, example, platform, n)
+    inst = _read_instance(prob, file, fmt, example, **reader)
     opts = _options(time_limit, workers, seed, log, params)
     cert = run_certify(prob, inst, heuristic, exact, opts)
     h, e = cert["heuristic"], cert["exact"]
@@ -264,7 +278,8 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
         return
     hg = cert["heuristic_gap"]
     verdict = ("PROVEN OPTIMAL" if cert["heuristic_optimal"] else
-               f"at most {100 * hg:.2f} % above optimal (proven)" if hg is not None else "no bound")
+               f"at most {100 * hg:.2f} % {'above' if prob.sense == 'min' else 'below'} optimal (proven)"
+               if hg is not None else "no bound")
     rows = [("instance", inst.name), ("heuristic", f"{h.method}: {_fmt(h.objective)} ({h.runtime:.2f} s)"),
             ("exact", f"{e.method}: {_fmt(e.objective)}, {e.status} ({e.runtime:.2f} s)"),
             ("proven bound", _fmt(cert["bound"])), ("heuristic is", verdict)]
@@ -277,11 +292,11 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
 @click.argument("solution")
 @click.option("--format", "fmt", default=None, help="Instance format (default: from the file ending).")
 @with_reader
-def validate(problem, file, solution, fmt, platform, n):
+def validate(problem, file, solution, fmt, **reader):
     """Check SOLUTION (JSON) against FILE from the problem definition: exit 0
     if feasible, 1 if not."""
     prob = get_problem(problem)
-    inst = _read_instance(prob, file, fmt, platform=platform, n=n)
+    inst = _read_instance(prob, file, fmt, **reader)
     sp = Path(solution)
     if not sp.is_file():
         raise InputError("no such file", sp)
@@ -363,7 +378,7 @@ def _generator_params(args) -> dict:
 @click.option("--no-report", is_flag=True, help="Skip writing summary.md/csv/png.")
 @with_reader
 def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, reference, out_dir, limit, no_report,
-          platform, n):
+          **reader):
     """Run METHODS on every instance in INPUTS (files, folders, globs); append
     to OUT/runs.jsonl, resume on rerun, then write the summary."""
     from schedcert.bench import BenchConfig, expand_inputs, run_bench
@@ -378,7 +393,7 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, ref
     if limit:
         paths = paths[:limit]
     refs = read_reference(reference) if reference else None
-    reader = {k: v for k, v in (("platform", platform), ("n", n)) if v is not None}
+    reader = {k: v for k, v in reader.items() if v is not None}
     if reader:
         read_instance(prob, paths[0], None, **reader)  # bad option or platform: fail before the bench starts
     cfg = BenchConfig(problem=problem, time_limit=time_limit, workers=workers, seed=seed,

@@ -38,6 +38,11 @@ PROBLEM_MODULES: dict[str, tuple[str, ...]] = {
         "schedcert.heuristics.smtt",
         "schedcert.models.smtt",
     ),
+    "podpack": (
+        "schedcert.instances.podpack",
+        "schedcert.heuristics.podpack",
+        "schedcert.models.podpack",
+    ),
 }
 
 
@@ -95,6 +100,9 @@ class Problem:
     expand : callable, optional
         ``expand(path) -> [instance spec]`` for files holding several
         instances (``bench`` runs each spec); default: the file itself.
+    plan : callable, optional
+        ``plan(instance, solution) -> str``: the change a user would apply
+        (``solve --plan FILE``), e.g. kubectl Bindings and Evictions.
     """
 
     key: str
@@ -115,6 +123,7 @@ class Problem:
     default_heuristic: str = ""
     reader_options: tuple = ()
     expand: Callable | None = None
+    plan: Callable | None = None
     methods: dict[str, Method] = field(default_factory=dict)
 
 

@@ -1,0 +1,645 @@
+"""Kubernetes pod packing with priorities: data model, filters, readers,
+generator, validator and problem registration.
+
+Problem (``podpack``)
+    Nodes with ``allocatable`` resources (cpu in millicores, memory in bytes,
+    ``pods`` = pod slots, extended resources such as ``nvidia.com/gpu`` in
+    units), labels and taints; pods with effective requests, a priority,
+    node selector / required node affinity / tolerations, and either bound to
+    a node (running) or pending. A placement puts each pod on at most one
+    node such that, per node and resource, Σ requests ≤ allocatable (every
+    pod takes one ``pods`` slot); a pod put on a node other than its current
+    one must pass the node's filters (unschedulable, NoSchedule/NoExecute
+    taints, nodeSelector, required node affinity); a protected pod (no
+    controller, a DaemonSet or mirror pod) cannot be recreated elsewhere: it
+    stays on its node or is evicted (deleted), never moved.
+
+Objective (the same for every method)
+    Priority tiers are the distinct priorities, highest first; ``c_t`` is
+    the number of placed pods of tier t and ``n_t`` its size. Placements are
+    compared lexicographically on ``(c_0, c_1, ...)``; the scalar objective
+    is the exact mixed-radix encoding ``Σ_t c_t · Π_{s>t} (n_s + 1)``, so a
+    larger scalar is exactly a lexicographically better placement
+    (:func:`lex_value`). Moves and evictions of running pods are reported
+    beside it, not in it.
+
+Formats: the project's compact YAML/JSON (see :func:`read_compact`), kubectl
+``get nodes/pods -o json|yaml`` output (one file, or nodes + ``--pods``),
+and the Alibaba ``openb`` CSV trace (node list + ``--pods`` pod list).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schedcert.errors import InputError
+from schedcert.instances.podpack_formats import (load_documents, quantity_int, read_alibaba, read_kubectl,
+                                                 resource_map)
+from schedcert.registry import Problem, register_problem
+from schedcert.result import Evaluation
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node. ``allocatable``: resource -> int (cpu millicores, memory
+    bytes, ``pods`` slots, extended resources in units); ``taints``:
+    (key, value, effect) triples."""
+
+    name: str
+    allocatable: dict
+    labels: dict = field(default_factory=dict)
+    taints: tuple = ()
+    unschedulable: bool = False
+
+
+@dataclass(frozen=True)
+class Pod:
+    """A pod. ``requests``: effective requests (resource -> int, same units
+    as :class:`Node`); ``node``: the node it is bound to, None if pending;
+    ``affinity``: required node-affinity terms (ORed), each a tuple of
+    (kind ``label``/``field``, key, operator, values) expressions (ANDed);
+    ``tolerations``: (key, operator, value, effect); ``created``: sortable
+    creation time; ``movable``: False for protected pods (no controller,
+    DaemonSet, mirror), which must stay where they are."""
+
+    name: str
+    requests: dict
+    priority: int = 0
+    node: str | None = None
+    node_selector: dict = field(default_factory=dict)
+    affinity: tuple = ()
+    tolerations: tuple = ()
+    preemption_policy: str = "PreemptLowerPriority"
+    created: str = ""
+    owner: str | None = "ReplicaSet"
+    movable: bool = True
+
+
+@dataclass(frozen=True)
+class PodpackInstance:
+    """A cluster snapshot.
+
+    Attributes
+    ----------
+    nodes, pods : tuple
+    arrival : bool
+        True when the pending pods arrive one at a time in creation order
+        (the paper's experiment: ReplicaSets created one after another);
+        False for a snapshot where they wait in the queue together.
+    meta : dict
+        Provenance and generator parameters.
+    """
+
+    name: str
+    nodes: tuple
+    pods: tuple
+    arrival: bool = False
+    meta: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def resources(self) -> tuple:
+        """Resources checked: cpu, memory, pods, then every other resource a
+        pod requests (sorted)."""
+        extra = sorted({r for p in self.pods for r in p.requests} - {"cpu", "memory", "pods"})
+        return ("cpu", "memory", "pods", *extra)
+
+    @property
+    def tiers(self) -> tuple:
+        """Distinct pod priorities, highest first."""
+        return tuple(sorted({p.priority for p in self.pods}, reverse=True))
+
+    def node_index(self) -> dict:
+        return {n.name: i for i, n in enumerate(self.nodes)}
+
+
+@dataclass(frozen=True)
+class PodpackSolution:
+    """``assignment[i]``: node name of pod i, or None (not placed)."""
+
+    assignment: tuple
+
+
+def demand(pod: Pod, resource: str) -> int:
+    """What `pod` takes of `resource` (one ``pods`` slot per pod)."""
+    return 1 if resource == "pods" else pod.requests.get(resource, 0)
+
+
+# ---------------------------------------------------------------- filters (definition)
+
+def tolerates(tol: tuple, taint: tuple) -> bool:
+    """Kubernetes toleration matching: an empty effect matches every effect;
+    ``Exists`` with an empty key matches every taint; ``Equal`` needs equal
+    key and value."""
+    key, op, value, effect = tol
+    t_key, t_value, t_effect = taint
+    if effect and effect != t_effect:
+        return False
+    if op == "Exists":
+        return not key or key == t_key
+    return key == t_key and value == t_value
+
+
+def _expr_ok(node: Node, expr: tuple) -> bool:
+    kind, key, op, values = expr
+    if kind == "field":
+        have, present = node.name, True
+    else:
+        present = key in node.labels
+        have = node.labels.get(key)
+    if op == "In":
+        return present and have in values
+    if op == "NotIn":
+        return not present or have not in values
+    if op == "Exists":
+        return present
+    if op == "DoesNotExist":
+        return not present
+    try:
+        return present and (int(have) > int(values[0]) if op == "Gt" else int(have) < int(values[0]))
+    except (ValueError, IndexError):
+        return False
+
+
+def filter_reasons(node: Node, pod: Pod) -> list:
+    """Why `pod` may not be scheduled onto `node`, resources aside
+    (NodeUnschedulable, TaintToleration, NodeAffinity incl. nodeSelector).
+    Empty list: it may."""
+    out = []
+    unsched = ("node.kubernetes.io/unschedulable", "", "NoSchedule")
+    if node.unschedulable and not any(tolerates(t, unsched) for t in pod.tolerations):
+        out.append("node is unschedulable")
+    for taint in node.taints:
+        if taint[2] in ("NoSchedule", "NoExecute") and not any(tolerates(t, taint) for t in pod.tolerations):
+            out.append(f"untolerated taint {taint[0]}={taint[1]}:{taint[2]}")
+    for k, v in pod.node_selector.items():
+        if node.labels.get(k) != str(v):
+            out.append(f"nodeSelector {k}={v} not matched")
+    if pod.affinity and not any(all(_expr_ok(node, e) for e in term) for term in pod.affinity):
+        out.append("required node affinity not matched")
+    return out
+
+
+def allowed(node: Node, pod: Pod) -> bool:
+    """May `pod` be placed on `node` (its own node always; others must pass
+    :func:`filter_reasons`)? Resources are checked separately."""
+    return pod.node == node.name or not filter_reasons(node, pod)
+
+
+# ---------------------------------------------------------------- objective
+
+def tier_sizes(inst: PodpackInstance) -> list:
+    """Number of pods per tier (highest priority first)."""
+    pos = {p: i for i, p in enumerate(inst.tiers)}
+    sizes = [0] * len(pos)
+    for p in inst.pods:
+        sizes[pos[p.priority]] += 1
+    return sizes
+
+
+def lex_value(counts, sizes) -> int:
+    """Mixed-radix encoding ``Σ_t c_t · Π_{s>t}(n_s + 1)`` of per-tier
+    counts (highest tier first); order-preserving for ``0 ≤ c_t ≤ n_t``."""
+    value = 0
+    for c, n in zip(counts, sizes):
+        value = value * (n + 1) + c
+    return value
+
+
+def lex_counts(value: int, sizes) -> list:
+    """Inverse of :func:`lex_value`."""
+    out = []
+    for n in reversed(sizes):
+        value, c = divmod(value, n + 1)
+        out.append(c)
+    return out[::-1]
+
+
+def placeable(inst: PodpackInstance, pod: Pod) -> list:
+    """Indices of the nodes `pod` may go to (filters, and its requests alone
+    within allocatable; a protected pod only on its own node)."""
+    out = []
+    for i, node in enumerate(inst.nodes):
+        if pod.node is not None and not pod.movable and node.name != pod.node:
+            continue
+        if allowed(node, pod) and all(demand(pod, r) <= node.allocatable.get(r, 0) for r in inst.resources):
+            out.append(i)
+    return out
+
+
+def lex_upper_bound(inst: PodpackInstance, counts) -> int:
+    """A cheap proven upper bound on the lexicographic objective, given a
+    placement with per-tier `counts`.
+
+    Tier t may place at most ``k_t`` pods of tiers ≤ t, where ``k_t`` is the
+    largest k such that, for every resource, the k smallest demands among
+    those tiers' placeable pods fit in the cluster's total allocatable. While
+    the counts equal the bound, the optimum equals them too, so tier t's
+    bound is ``k_t − Σ_{s<t} c_s``; after the first tier below its bound,
+    every lower tier is bounded by its size. Returns :func:`lex_value` of
+    the bound vector.
+    """
+    total = {r: sum(n.allocatable.get(r, 0) for n in inst.nodes) for r in inst.resources}
+    sizes = tier_sizes(inst)
+    ok = [p for p in inst.pods if placeable(inst, p)]
+    ub, tight, placed_above = [], True, 0
+    for t, prio in enumerate(inst.tiers):
+        n_t = sum(p.priority == prio for p in ok)
+        if tight:
+            subset = [p for p in ok if p.priority >= prio]
+            k = len(subset)
+            for r in inst.resources:
+                acc, kr = 0, 0
+                for q in sorted(demand(p, r) for p in subset):
+                    if acc + q > total[r]:
+                        break
+                    acc, kr = acc + q, kr + 1
+                k = min(k, kr)
+            u = max(0, min(n_t, k - placed_above))
+        else:
+            u = sizes[t]
+        ub.append(u)
+        if counts[t] < u:
+            tight = False
+        placed_above += counts[t]
+    return lex_value(ub, sizes)
+
+
+# ---------------------------------------------------------------- validator
+
+def evaluate(inst: PodpackInstance, sol: PodpackSolution) -> Evaluation:
+    """Validator written from the problem definition (module docstring).
+
+    Checks: one entry per pod, every named node exists, per node and
+    resource Σ requests ≤ allocatable (a ``pods`` slot per pod), filters for
+    pods placed away from their current node, no protected pod on another node.
+    Objective: :func:`lex_value` of the per-tier placed counts.
+    """
+    v = []
+    if len(sol.assignment) != len(inst.pods):
+        return Evaluation(None, [f"assignment has {len(sol.assignment)} entries for {len(inst.pods)} pods"])
+    nodes = {n.name: n for n in inst.nodes}
+    used: dict = {n: {} for n in nodes}
+    for pod, where in zip(inst.pods, sol.assignment):
+        if where is None:  # pending, or evicted (any pod may be deleted, as preemption does)
+            continue
+        if where not in nodes:
+            v.append(f"pod {pod.name} on unknown node {where!r}")
+            continue
+        if pod.node is not None and not pod.movable and where != pod.node:
+            v.append(f"protected pod {pod.name} moved from {pod.node} to {where}")
+        if where != pod.node:
+            for why in filter_reasons(nodes[where], pod):
+                v.append(f"pod {pod.name} on {where}: {why}")
+        u = used[where]
+        u["pods"] = u.get("pods", 0) + 1
+        for r, q in pod.requests.items():
+            u[r] = u.get(r, 0) + q
+    for name, u in used.items():
+        alloc = nodes[name].allocatable
+        for r, q in sorted(u.items()):
+            if q > alloc.get(r, 0):
+                v.append(f"node {name}: {r} requested {q} > allocatable {alloc.get(r, 0)} (over by {q - alloc.get(r, 0)})")
+    if v:
+        return Evaluation(None, v)
+    return Evaluation(lex_value(placed_counts(inst, sol), tier_sizes(inst)), [])
+
+
+def placed_counts(inst: PodpackInstance, sol: PodpackSolution) -> list:
+    """Placed pods per tier (highest first)."""
+    pos = {p: i for i, p in enumerate(inst.tiers)}
+    out = [0] * len(pos)
+    for pod, where in zip(inst.pods, sol.assignment):
+        if where is not None:
+            out[pos[pod.priority]] += 1
+    return out
+
+
+def disruption(inst: PodpackInstance, sol: PodpackSolution) -> dict:
+    """Running pods moved to another node / evicted (not placed), and pending
+    pods bound."""
+    moved = evicted = bound = 0
+    for pod, where in zip(inst.pods, sol.assignment):
+        if pod.node is None:
+            bound += where is not None
+        elif where is None:
+            evicted += 1
+        elif where != pod.node:
+            moved += 1
+    return {"moved": moved, "evicted": evicted, "bound": bound}
+
+
+def summary(inst: PodpackInstance, sol: PodpackSolution) -> dict:
+    """Facts reported with every result: per-tier placed counts (priority ->
+    placed / total), moves, evictions, bindings."""
+    sizes = tier_sizes(inst)
+    return {"tiers": {str(p): f"{c}/{n}" for p, c, n in zip(inst.tiers, placed_counts(inst, sol), sizes)},
+            **disruption(inst, sol)}
+
+
+# ---------------------------------------------------------------- readers & writer
+
+def _make(name, nodes, pods, arrival=False, meta=None, source=None) -> PodpackInstance:
+    nodes = tuple(Node(**n) for n in nodes)
+    pods = tuple(Pod(**p) for p in pods)
+    names = {}
+    for n in nodes:
+        if n.name in names:
+            raise InputError(f"two nodes named {n.name}", source)
+        names[n.name] = n
+    seen = set()
+    for p in pods:
+        if p.name in seen:
+            raise InputError(f"two pods named {p.name}", source)
+        seen.add(p.name)
+        if p.node is not None and p.node not in names:
+            raise InputError(f"pod {p.name} is bound to unknown node {p.node!r}", source)
+    inst = PodpackInstance(name, nodes, pods, bool(arrival), dict(meta or {}))
+    for node in nodes:  # protected pods must fit where they are, or no placement exists
+        fixed = [p for p in pods if p.node == node.name and not p.movable]
+        for r in inst.resources:
+            need = sum(demand(p, r) for p in fixed)
+            if need > node.allocatable.get(r, 0):
+                raise InputError(f"node {node.name}: its protected pods request {need} {r} > allocatable "
+                                 f"{node.allocatable.get(r, 0)}", source)
+    return inst
+
+
+def read_compact(path: Path) -> PodpackInstance:
+    """The project's compact YAML/JSON::
+
+        arrival: false            # optional; true = pods arrive in creation order
+        nodes:
+          - {name: n1, allocatable: {cpu: "4", memory: 8Gi, pods: 110},
+             labels: {zone: a}, taints: [{key: k, value: v, effect: NoSchedule}], unschedulable: false}
+        pods:
+          - {name: web, replicas: 3, requests: {cpu: 500m, memory: 1Gi}, priority: 100,
+             node: n1, nodeSelector: {zone: a}, tolerations: [{key: k, operator: Equal, value: v}],
+             protected: false, preemptionPolicy: PreemptLowerPriority, created: 1}
+
+    ``replicas: k`` expands to pods ``web-0 .. web-(k-1)``; ``node`` binds
+    (running), absent = pending; quantities as Kubernetes writes them.
+    """
+    import yaml
+
+    try:
+        data = json.loads(path.read_text()) if path.suffix.lower() == ".json" else yaml.safe_load(path.read_text())
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        line = getattr(exc, "lineno", None) or (getattr(exc, "problem_mark", None) and exc.problem_mark.line + 1)
+        raise InputError(f"not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}", path,
+                         line) from None
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+        raise InputError("expected a mapping with 'nodes' (and 'pods') lists", path)
+    nodes = []
+    for i, n in enumerate(data["nodes"]):
+        if not isinstance(n, dict) or "name" not in n or "allocatable" not in n:
+            raise InputError(f"nodes[{i}]: expected name and allocatable", path)
+        nodes.append(dict(name=str(n["name"]), allocatable=resource_map(n["allocatable"], f"node {n['name']} allocatable"),
+                          labels={str(k): str(v) for k, v in (n.get("labels") or {}).items()},
+                          taints=tuple((t.get("key", ""), str(t.get("value", "") or ""), t.get("effect", "NoSchedule"))
+                                       for t in n.get("taints") or []),
+                          unschedulable=bool(n.get("unschedulable", False))))
+    pods = []
+    for i, p in enumerate(data.get("pods") or []):
+        if not isinstance(p, dict) or "name" not in p:
+            raise InputError(f"pods[{i}]: expected a mapping with a name", path)
+        what = f"pod {p['name']}"
+        reps = p.get("replicas")
+        if reps is not None and (not isinstance(reps, int) or reps < 1):
+            raise InputError(f"{what}: replicas must be a positive integer", path)
+        affinity = tuple(tuple(("label", e["key"], e["operator"], tuple(str(x) for x in e.get("values") or ()))
+                               for e in term) for term in p.get("affinity") or [])
+        base = dict(requests=resource_map(p.get("requests"), f"{what} requests"),
+                    priority=int(p.get("priority", 0)), node=p.get("node"),
+                    node_selector={str(k): str(v) for k, v in (p.get("nodeSelector") or {}).items()},
+                    affinity=affinity,
+                    tolerations=tuple((t.get("key", ""), t.get("operator", "Equal"), str(t.get("value", "") or ""),
+                                       t.get("effect", "")) for t in p.get("tolerations") or []),
+                    preemption_policy=p.get("preemptionPolicy", "PreemptLowerPriority"),
+                    created=f"{p.get('created', i)}".zfill(12), movable=not p.get("protected", False),
+                    owner=None if p.get("protected") else "ReplicaSet")
+        names = [str(p["name"])] if reps is None else [f"{p['name']}-{k}" for k in range(reps)]
+        pods += [dict(name=nm, **base) for nm in names]
+    return _make(path.stem, nodes, pods, data.get("arrival", False), data.get("meta"), path)
+
+
+def _is_kubectl(path: Path) -> bool:
+    if path.suffix.lower() not in (".json", ".yaml", ".yml"):
+        return False
+    head = path.read_text()[:4000]
+    return '"kind"' in head or "kind:" in head
+
+
+def read(path, format=None, pods=None, max_pods=None) -> PodpackInstance:
+    """Read a snapshot.
+
+    Parameters
+    ----------
+    path : str or Path
+        The compact YAML/JSON, a kubectl file (nodes, or nodes and pods), or
+        the Alibaba node list CSV.
+    format : {"compact", "kubectl", "alibaba"}, optional
+        Guessed from the file: ``.csv`` -> alibaba; a file with ``kind``
+        fields -> kubectl; else compact.
+    pods : str or Path, optional
+        A second file with the pods (kubectl or Alibaba pod list).
+    max_pods : int, optional
+        Alibaba: keep the first pods in creation order.
+
+    Raises
+    ------
+    InputError
+        Missing file, malformed content (file, line/object and field named).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", path)
+    pods_path = Path(pods) if pods else None
+    if pods_path is not None and not pods_path.is_file():
+        raise InputError("no such file (--pods)", pods_path)
+    fmt = format or ("alibaba" if path.suffix.lower() == ".csv" else "kubectl" if _is_kubectl(path) else "compact")
+    if fmt == "compact":
+        if pods_path is not None:
+            raise InputError("the compact format holds nodes and pods in one file; --pods is for kubectl and "
+                             "Alibaba inputs", pods_path)
+        return read_compact(path)
+    if fmt == "kubectl":
+        nodes, plist, dropped = read_kubectl(path, pods_path)
+        return _make(path.stem if pods_path is None else f"{path.stem}+{pods_path.stem}", nodes, plist, False,
+                     {"source": "kubectl", "dropped_finished_pods": len(dropped)}, path)
+    if fmt == "alibaba":
+        nodes, plist, meta = read_alibaba(path, pods_path, int(max_pods) if max_pods else None)
+        name = path.stem if pods_path is None else pods_path.stem + (f"-{max_pods}" if max_pods else "")
+        return _make(name, nodes, plist, True, meta, path)
+    raise InputError(f"unknown format {fmt!r}; expected compact, kubectl or alibaba", path)
+
+
+def _qty(resource: str, v: int) -> str:
+    return f"{v}m" if resource == "cpu" else str(v)
+
+
+def to_compact(inst: PodpackInstance) -> dict:
+    """The compact document of `inst` (quantities in millicores / bytes)."""
+    pods = []
+    for p in inst.pods:
+        d = {"name": p.name, "requests": {r: _qty(r, q) for r, q in p.requests.items()}, "priority": p.priority,
+             "created": p.created}
+        if p.node:
+            d["node"] = p.node
+        if p.node_selector:
+            d["nodeSelector"] = p.node_selector
+        if p.affinity:
+            d["affinity"] = [[{"key": k, "operator": op, "values": list(vals)} for _, k, op, vals in t]
+                             for t in p.affinity]
+        if p.tolerations:
+            d["tolerations"] = [dict(zip(("key", "operator", "value", "effect"), t)) for t in p.tolerations]
+        if not p.movable:
+            d["protected"] = True
+        if p.preemption_policy != "PreemptLowerPriority":
+            d["preemptionPolicy"] = p.preemption_policy
+        pods.append(d)
+    nodes = [{"name": n.name, "allocatable": {r: _qty(r, q) for r, q in n.allocatable.items()},
+              **({"labels": n.labels} if n.labels else {}),
+              **({"taints": [dict(zip(("key", "value", "effect"), t)) for t in n.taints]} if n.taints else {}),
+              **({"unschedulable": True} if n.unschedulable else {})} for n in inst.nodes]
+    return {"arrival": inst.arrival, "meta": inst.meta, "nodes": nodes, "pods": pods}
+
+
+def write(inst: PodpackInstance, path) -> None:
+    """The compact format, JSON for ``.json`` else YAML."""
+    path = Path(path)
+    doc = to_compact(inst)
+    if path.suffix.lower() == ".json":
+        path.write_text(json.dumps(doc, indent=1) + "\n")
+    else:
+        import yaml
+
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+# ---------------------------------------------------------------- generator
+
+def generate(seed: int = 0, nodes: int = 4, pods_per_node: int = 4, priorities: int = 2,
+             utilisation: float = 1.0) -> PodpackInstance:
+    """The benchmark grid of Christensen, Giallorenzo & Mauro (arXiv
+    2511.08373): identical nodes; ReplicaSets of 1–4 replicas (uniform) with
+    cpu ~ U[100, 1000] millicores, memory ~ U[100, 1000] MB (10^6 bytes) and
+    priority ~ U{1..priorities}, drawn until ``nodes × pods_per_node`` pods
+    exist; node cpu and memory sized so that total requests /
+    total allocatable = ``utilisation`` (rounded down, so at least that).
+    Pods arrive in creation order (``arrival``), all pending.
+    """
+    if nodes < 1 or pods_per_node < 1 or priorities < 1 or utilisation <= 0:
+        raise InputError("generate podpack: nodes, pods-per-node, priorities >= 1 and utilisation > 0 expected")
+    rng = random.Random(seed)
+    target = nodes * pods_per_node
+    pods, rs = [], 0
+    while len(pods) < target:
+        reps = min(rng.randint(1, 4), target - len(pods))
+        cpu, mem, prio = rng.randint(100, 1000), rng.randint(100, 1000) * 10 ** 6, rng.randint(1, priorities)
+        for k in range(reps):
+            pods.append(dict(name=f"rs{rs}-{k}", requests={"cpu": cpu, "memory": mem}, priority=prio,
+                             created=f"{len(pods):012d}"))
+        rs += 1
+    cap_cpu = int(sum(p["requests"]["cpu"] for p in pods) / (nodes * utilisation))
+    cap_mem = int(sum(p["requests"]["memory"] for p in pods) / (nodes * utilisation))
+    node_list = [dict(name=f"node-{i:02d}", allocatable={"cpu": cap_cpu, "memory": cap_mem, "pods": 110})
+                 for i in range(nodes)]
+    name = f"podpack-n{nodes}-k{pods_per_node}-p{priorities}-u{utilisation:g}-s{seed}"
+    meta = {"generator": "christensen2025", "seed": seed, "nodes": nodes, "pods_per_node": pods_per_node,
+            "priorities": priorities, "utilisation": utilisation, "replicasets": rs}
+    return _make(name, node_list, pods, True, meta)
+
+
+# ---------------------------------------------------------------- solutions
+
+def solution_to_dict(sol: PodpackSolution, inst: PodpackInstance | None = None) -> dict:
+    """``{"assignment": {pod: node or null}}`` plus per-tier counts and the
+    moves / evictions / bindings when the instance is given."""
+    if inst is None:
+        return {"assignment": list(sol.assignment)}
+    doc = {"assignment": {p.name: where for p, where in zip(inst.pods, sol.assignment)}}
+    doc.update(summary(inst, sol))
+    return doc
+
+
+def solution_from_dict(inst: PodpackInstance, data, source=None) -> PodpackSolution:
+    """Accepts ``{"assignment": {pod name: node or null}}`` (pods not named
+    are not placed) or the list form."""
+    a = data.get("assignment") if isinstance(data, dict) else data
+    if isinstance(a, list):
+        return PodpackSolution(tuple(a))
+    if not isinstance(a, dict):
+        raise InputError("expected 'assignment': a mapping of pod name to node name (or null)", source)
+    names = {p.name for p in inst.pods}
+    unknown = sorted(set(a) - names)
+    if unknown:
+        raise InputError(f"assignment names unknown pod(s): {', '.join(unknown[:5])}", source)
+    return PodpackSolution(tuple(a.get(p.name) for p in inst.pods))
+
+
+def describe(inst: PodpackInstance, sol: PodpackSolution):
+    """Per tier: priority, pods, placed before (bound in the snapshot) and
+    after, moved, evicted."""
+    rows = []
+    for prio in inst.tiers:
+        idx = [i for i, p in enumerate(inst.pods) if p.priority == prio]
+        before = sum(inst.pods[i].node is not None for i in idx)
+        after = sum(sol.assignment[i] is not None for i in idx)
+        moved = sum(inst.pods[i].node is not None and sol.assignment[i] not in (None, inst.pods[i].node) for i in idx)
+        evicted = sum(inst.pods[i].node is not None and sol.assignment[i] is None for i in idx)
+        rows.append((prio, len(idx), before, after, moved, evicted))
+    return ("priority", "pods", "running before", "placed after", "moved", "evicted"), rows
+
+
+def plan_yaml(inst: PodpackInstance, sol: PodpackSolution) -> str:
+    """A kubectl-applicable plan, **not executed**: ``Binding`` objects for
+    pods placed on a new node (pending pods, and moved pods once recreated)
+    and ``Eviction`` objects (policy/v1) for running pods moved or evicted.
+    Apply evictions first, then bindings."""
+    import yaml
+
+    docs = []
+    for pod, where in zip(inst.pods, sol.assignment):
+        ns, _, name = pod.name.rpartition("/")
+        ns = ns or "default"
+        if pod.node is not None and where != pod.node:
+            docs.append({"apiVersion": "policy/v1", "kind": "Eviction",
+                         "metadata": {"name": name, "namespace": ns,
+                                      "annotations": {"schedcert/plan": "moved" if where else "evicted"}}})
+    for pod, where in zip(inst.pods, sol.assignment):
+        ns, _, name = pod.name.rpartition("/")
+        if where is not None and where != pod.node:
+            docs.append({"apiVersion": "v1", "kind": "Binding",
+                         "metadata": {"name": name, "namespace": ns or "default"},
+                         "target": {"apiVersion": "v1", "kind": "Node", "name": where}})
+    head = (f"# schedcert podpack PLAN for {inst.name} -- not executed.\n"
+            "# Review, then apply the Evictions first and the Bindings after.\n")
+    return head + yaml.safe_dump_all(docs, sort_keys=False) if docs else head + "# nothing to change\n"
+
+
+PROBLEM = register_problem(Problem(
+    key="podpack",
+    title="Kubernetes pod packing with priorities (lexicographic placed pods per priority tier)",
+    sense="max",
+    formats={
+        "compact": "schedcert YAML/JSON with nodes and pods (.yaml, .json)",
+        "kubectl": "kubectl get nodes/pods -o json|yaml output, one file or nodes + --pods FILE",
+        "alibaba": "Alibaba openb node list CSV + --pods pod list CSV (--max-pods N: first N by creation time)",
+    },
+    read=read,
+    write=write,
+    evaluate=evaluate,
+    solution_to_dict=solution_to_dict,
+    solution_from_dict=solution_from_dict,
+    generate=generate,
+    describe=describe,
+    suffixes=(".yaml", ".yml", ".json"),
+    example="podpack-example.yaml",
+    default_method="cpsat",
+    default_heuristic="default",
+    reader_options=("pods", "max_pods"),
+    plan=plan_yaml,
+))

@@ -1,0 +1,353 @@
+"""Readers of Kubernetes inputs for ``podpack``: quantities, kubectl objects,
+the Alibaba GPU cluster trace.
+
+Resource quantities are parsed exactly as Kubernetes' ``resource.Quantity``
+(k8s.io/apimachinery/pkg/api/resource): a signed decimal number, then one
+suffix — binary SI ``Ki Mi Gi Ti Pi Ei``, decimal SI ``n u m "" k M G T P E``
+or a decimal exponent ``e``/``E`` and an integer. Suffixes are
+case-sensitive (``1K`` and ``1gi`` are errors). CPU is returned in
+millicores and everything else in base units (bytes for memory), both
+rounded **up** to an integer, as ``Quantity.MilliValue()`` / ``Value()`` do.
+
+Effective pod requests follow the Kubernetes rule with sidecars (KEP-753,
+Kubernetes ≥ 1.29): init containers run in order; a restartable init
+container (``restartPolicy: Always``) is a sidecar whose request adds to
+everything after it; per resource::
+
+    effective = max(Σ containers + Σ sidecars,
+                    max over plain init containers i of (request_i + Σ sidecars before i))
+                + overhead
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from fractions import Fraction
+from pathlib import Path
+
+from schedcert.errors import InputError
+
+_BINARY = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60}
+_DECIMAL = {"n": Fraction(1, 10 ** 9), "u": Fraction(1, 10 ** 6), "m": Fraction(1, 1000), "": Fraction(1),
+            "k": Fraction(10 ** 3), "M": Fraction(10 ** 6), "G": Fraction(10 ** 9), "T": Fraction(10 ** 12),
+            "P": Fraction(10 ** 15), "E": Fraction(10 ** 18)}
+_NUMBER = re.compile(r"^([+-]?)(\d+\.?\d*|\.\d+)(.*)$")
+_EXPONENT = re.compile(r"^[eE]([+-]?\d+)$")
+
+#: Kubernetes' default priority for pods whose class is unknown / absent.
+BUILTIN_PRIORITY_CLASSES = {"system-cluster-critical": 2000000000, "system-node-critical": 2000001000}
+
+
+def parse_quantity(text, what: str = "quantity") -> Fraction:
+    """The exact value of a Kubernetes quantity string.
+
+    Parameters
+    ----------
+    text : str or int or float
+        e.g. ``"500m"``, ``"1.5"``, ``"1Gi"``, ``"129e6"``, ``"123Mi"``;
+        YAML numbers are accepted as their decimal text.
+    what : str
+        Names the object and field in the error message.
+
+    Raises
+    ------
+    InputError
+        Not a valid quantity (unknown or wrongly-cased suffix, no digits,
+        trailing garbage).
+    """
+    if isinstance(text, bool):
+        raise InputError(f"{what}: expected a quantity such as 500m or 1Gi, got {text!r}")
+    if isinstance(text, (int, float)):
+        text = repr(text) if isinstance(text, float) else str(text)
+    s = str(text).strip()
+    m = _NUMBER.match(s)
+    if not m:
+        raise InputError(f"{what}: expected a quantity such as 500m or 1Gi, got {text!r}")
+    sign, num, suffix = m.groups()
+    value = Fraction(num if not num.endswith(".") else num[:-1] or "0")
+    if suffix in _BINARY:
+        value *= _BINARY[suffix]
+    elif suffix in _DECIMAL:
+        value *= _DECIMAL[suffix]
+    else:
+        e = _EXPONENT.match(suffix)
+        if not e:
+            raise InputError(f"{what}: unknown quantity suffix {suffix!r} in {text!r} "
+                             "(expected one of n u m k M G T P E, Ki Mi Gi Ti Pi Ei, or e<exponent>; "
+                             "suffixes are case-sensitive)")
+        value *= Fraction(10) ** int(e.group(1))
+    return -value if sign == "-" else value
+
+
+def _ceil(x: Fraction) -> int:
+    return -((-x.numerator) // x.denominator)
+
+
+def quantity_int(resource: str, text, what: str) -> int:
+    """A non-negative request/capacity in schedcert's integer units:
+    millicores for ``cpu``, base units (bytes, counts) otherwise, rounded up."""
+    v = parse_quantity(text, what)
+    if v < 0:
+        raise InputError(f"{what}: a resource quantity must be >= 0, got {text!r}")
+    return _ceil(v * 1000) if resource == "cpu" else _ceil(v)
+
+
+def resource_map(data, what: str) -> dict:
+    """``{name: quantity}`` -> ``{name: int}`` (see :func:`quantity_int`)."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(f"{what}: expected a mapping of resource name to quantity")
+    return {str(k): quantity_int(str(k), v, f"{what}.{k}") for k, v in data.items()}
+
+
+def effective_requests(spec: dict, what: str) -> dict:
+    """Effective requests of a pod spec (containers, init containers with the
+    sidecar rule, ``overhead``); see the module docstring."""
+    def reqs(c, kind, i):
+        res = (c.get("resources") or {}).get("requests")
+        return resource_map(res, f"{what}.spec.{kind}[{i}].resources.requests")
+
+    names: set = set()
+    main: dict = {}
+    for i, c in enumerate(spec.get("containers") or []):
+        for k, v in reqs(c, "containers", i).items():
+            main[k] = main.get(k, 0) + v
+            names.add(k)
+    sidecars: dict = {}
+    init_peak: dict = {}
+    for i, c in enumerate(spec.get("initContainers") or []):
+        r = reqs(c, "initContainers", i)
+        names.update(r)
+        if c.get("restartPolicy") == "Always":
+            for k, v in r.items():
+                sidecars[k] = sidecars.get(k, 0) + v
+        else:
+            for k in set(r) | set(sidecars):
+                init_peak[k] = max(init_peak.get(k, 0), r.get(k, 0) + sidecars.get(k, 0))
+    overhead = resource_map(spec.get("overhead"), f"{what}.spec.overhead")
+    names.update(overhead)
+    out = {}
+    for k in names:
+        v = max(main.get(k, 0) + sidecars.get(k, 0), init_peak.get(k, 0)) + overhead.get(k, 0)
+        if v:
+            out[k] = v
+    return out
+
+
+# --------------------------------------------------------------------------
+# kubectl objects
+# --------------------------------------------------------------------------
+
+def load_documents(path: Path) -> list:
+    """Objects of a kubectl JSON/YAML file: a ``List`` (its items), a single
+    object, or several YAML documents. InputError names the file and line."""
+    text = path.read_text()
+    if path.suffix.lower() == ".json":
+        try:
+            docs = [json.loads(text)]
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON: {exc.msg}", path, exc.lineno) from None
+    else:
+        import yaml
+
+        try:
+            docs = [d for d in yaml.safe_load_all(text) if d is not None]
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise InputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path,
+                             mark.line + 1 if mark else None) from None
+    items = []
+    for d in docs:
+        if not isinstance(d, dict):
+            raise InputError("expected Kubernetes objects (mappings with 'kind')", path)
+        if d.get("kind", "").endswith("List") or ("items" in d and "kind" not in d):
+            items += list(d.get("items") or [])
+        else:
+            items.append(d)
+    return items
+
+
+def node_from_object(obj: dict, src) -> dict:
+    """A Node object -> the fields of :class:`~schedcert.instances.podpack.Node`."""
+    meta = obj.get("metadata") or {}
+    name = meta.get("name")
+    if not name:
+        raise InputError("a Node without metadata.name", src)
+    what = f"node {name}"
+    status, spec = obj.get("status") or {}, obj.get("spec") or {}
+    alloc = status.get("allocatable") or status.get("capacity")
+    if not alloc:
+        raise InputError(f"{what}: expected status.allocatable (cpu, memory, pods)", src)
+    taints = tuple((t.get("key", ""), t.get("value", "") or "", t.get("effect", ""))
+                   for t in spec.get("taints") or [])
+    return dict(name=name, allocatable=resource_map(alloc, f"{what} status.allocatable"),
+                labels=dict(meta.get("labels") or {}), taints=taints,
+                unschedulable=bool(spec.get("unschedulable", False)))
+
+
+def pod_from_object(obj: dict, classes: dict, default_class, src, index: int) -> dict | None:
+    """A Pod object -> the fields of :class:`~schedcert.instances.podpack.Pod`,
+    or None for a pod that holds nothing (phase Succeeded or Failed)."""
+    meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
+    name = meta.get("name")
+    if not name:
+        raise InputError(f"pod #{index + 1} has no metadata.name", src)
+    ns = meta.get("namespace", "default")
+    full = f"{ns}/{name}"
+    what = f"pod {full}"
+    if status.get("phase") in ("Succeeded", "Failed"):
+        return None
+    pclass = spec.get("priorityClassName") or default_class
+    if spec.get("priority") is not None:
+        priority = int(spec["priority"])
+    elif pclass:
+        if pclass not in classes:
+            raise InputError(f"{what}: unknown priorityClassName {pclass!r} "
+                             "(give the PriorityClass objects in the pods file, or spec.priority)", src)
+        priority = classes[pclass][0]
+    else:
+        priority = 0
+    policy = spec.get("preemptionPolicy") or (classes.get(pclass, (0, None))[1] if pclass else None) \
+        or "PreemptLowerPriority"
+    owners = [o for o in meta.get("ownerReferences") or [] if o.get("controller")]
+    owner = owners[0].get("kind") if owners else None
+    mirror = "kubernetes.io/config.mirror" in (meta.get("annotations") or {})
+    affinity = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    terms = tuple(_term(t, what) for t in affinity.get("nodeSelectorTerms") or [])
+    tols = tuple((t.get("key", "") or "", t.get("operator", "Equal") or "Equal", t.get("value", "") or "",
+                  t.get("effect", "") or "") for t in spec.get("tolerations") or [])
+    return dict(name=full, requests=effective_requests(spec, what), priority=priority,
+                node=spec.get("nodeName") or None, node_selector=dict(spec.get("nodeSelector") or {}),
+                affinity=terms, tolerations=tols, preemption_policy=policy,
+                created=str(meta.get("creationTimestamp") or ""), owner=owner,
+                movable=owner is not None and owner != "DaemonSet" and not mirror)
+
+
+def _term(t: dict, what: str) -> tuple:
+    exprs = []
+    for e in t.get("matchExpressions") or []:
+        exprs.append(("label", e.get("key", ""), e.get("operator", ""), tuple(str(v) for v in e.get("values") or ())))
+    for e in t.get("matchFields") or []:
+        if e.get("key") != "metadata.name":
+            raise InputError(f"{what}: node affinity matchFields supports only metadata.name, got {e.get('key')!r}")
+        exprs.append(("field", "metadata.name", e.get("operator", ""), tuple(str(v) for v in e.get("values") or ())))
+    for kind, key, op, vals in exprs:
+        if op not in ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"):
+            raise InputError(f"{what}: node affinity operator {op!r} (expected In, NotIn, Exists, DoesNotExist, Gt, Lt)")
+    return tuple(exprs)
+
+
+def read_kubectl(nodes_path: Path, pods_path: Path | None) -> tuple[list, list, list]:
+    """Node and pod field dicts from kubectl output: one file holding both, or
+    ``nodes_path`` + ``pods_path``. PriorityClass objects in either file
+    resolve ``priorityClassName``. Returns (nodes, pods, dropped pod names)."""
+    items = [(o, nodes_path) for o in load_documents(nodes_path)]
+    if pods_path is not None:
+        items += [(o, pods_path) for o in load_documents(pods_path)]
+    classes = dict((k, (v, "PreemptLowerPriority")) for k, v in BUILTIN_PRIORITY_CLASSES.items())
+    default_class = None
+    for o, src in items:
+        if o.get("kind") == "PriorityClass":
+            name = (o.get("metadata") or {}).get("name")
+            if "value" not in o:
+                raise InputError(f"PriorityClass {name}: expected a value", src)
+            classes[name] = (int(o["value"]), o.get("preemptionPolicy") or "PreemptLowerPriority")
+            if o.get("globalDefault"):
+                default_class = name
+    nodes, pods, dropped = [], [], []
+    for i, (o, src) in enumerate(items):
+        kind = o.get("kind")
+        if kind == "Node":
+            nodes.append(node_from_object(o, src))
+        elif kind == "Pod":
+            p = pod_from_object(o, classes, default_class, src, i)
+            if p is None:
+                dropped.append((o.get("metadata") or {}).get("name"))
+            else:
+                pods.append(p)
+        elif kind not in ("PriorityClass",):
+            raise InputError(f"unexpected object kind {kind!r} (expected Node, Pod or PriorityClass)", src)
+    if not nodes:
+        raise InputError("no Node objects (kubectl get nodes -o json output expected)", nodes_path)
+    return nodes, pods, dropped
+
+
+# --------------------------------------------------------------------------
+# Alibaba GPU cluster trace (openb, 2023)
+# --------------------------------------------------------------------------
+
+#: QoS class of the trace -> pod priority (higher schedules and preempts first).
+ALIBABA_PRIORITY = {"Guaranteed": 3000, "LS": 2000, "Burstable": 1000, "BE": 0}
+GPU = "nvidia.com/gpu"
+GPU_MODEL_LABEL = "alibaba.com/gpu-model"
+
+
+def _csv_rows(path: Path, need: tuple) -> list:
+    with open(path, newline="") as fh:
+        rd = csv.DictReader(fh)
+        missing = [c for c in need if c not in (rd.fieldnames or [])]
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)}; expected {', '.join(need)}", path, 1)
+        return [(i + 2, row) for i, row in enumerate(rd)]
+
+
+def _csv_int(row, col, path, line) -> int:
+    try:
+        v = int(row[col])
+    except (TypeError, ValueError):
+        raise InputError(f"column {col}: expected a non-negative integer, got {row[col]!r}", path, line) from None
+    if v < 0:
+        raise InputError(f"column {col}: expected a non-negative integer, got {v}", path, line)
+    return v
+
+
+def read_alibaba(nodes_path: Path, pods_path: Path | None, max_pods: int | None = None) -> tuple[list, list, dict]:
+    """Nodes and pods of the Alibaba ``openb`` trace.
+
+    Nodes: ``cpu_milli`` (millicores), ``memory_mib`` (MiB -> bytes), ``gpu``
+    (count, extended resource ``nvidia.com/gpu``), ``model`` (label
+    ``alibaba.com/gpu-model``), pod capacity 110 (the kubelet default).
+    Pods: ``cpu_milli``, ``memory_mib``, ``num_gpu`` GPUs — a fractional
+    share (``gpu_milli`` < 1000) takes a whole GPU, as the stock device
+    plugin allocates; the trace's GPU-sharing scheduler is not modelled —
+    ``gpu_spec`` (``|``-separated models) becomes a required node affinity
+    ``In`` on the model label, QoS becomes priority by
+    :data:`ALIBABA_PRIORITY`. Every pod is pending (an arrival sequence in
+    ``creation_time`` order); ``max_pods`` keeps the first ones. Without
+    ``pods_path`` only the nodes are read.
+    """
+    nodes = []
+    for line, row in _csv_rows(nodes_path, ("sn", "cpu_milli", "memory_mib", "gpu", "model")):
+        alloc = {"cpu": _csv_int(row, "cpu_milli", nodes_path, line),
+                 "memory": _csv_int(row, "memory_mib", nodes_path, line) * 2 ** 20, "pods": 110}
+        g = _csv_int(row, "gpu", nodes_path, line)
+        if g:
+            alloc[GPU] = g
+        labels = {GPU_MODEL_LABEL: row["model"]} if row["model"] else {}
+        nodes.append(dict(name=row["sn"], allocatable=alloc, labels=labels, taints=(), unschedulable=False))
+    pods = []
+    if pods_path is not None:
+        need = ("name", "cpu_milli", "memory_mib", "num_gpu", "gpu_spec", "qos", "creation_time")
+        rows = _csv_rows(pods_path, need)
+        rows.sort(key=lambda lr: (_csv_int(lr[1], "creation_time", pods_path, lr[0]), lr[0]))
+        for line, row in rows[:max_pods]:
+            req = {"cpu": _csv_int(row, "cpu_milli", pods_path, line),
+                   "memory": _csv_int(row, "memory_mib", pods_path, line) * 2 ** 20}
+            g = _csv_int(row, "num_gpu", pods_path, line)
+            if g:
+                req[GPU] = g
+            if row["qos"] not in ALIBABA_PRIORITY:
+                raise InputError(f"column qos: expected one of {', '.join(ALIBABA_PRIORITY)}, got {row['qos']!r}",
+                                 pods_path, line)
+            spec = tuple(s for s in (row["gpu_spec"] or "").split("|") if s)
+            terms = ((("label", GPU_MODEL_LABEL, "In", spec),),) if spec else ()
+            pods.append(dict(name=row["name"], requests={k: v for k, v in req.items() if v},
+                             priority=ALIBABA_PRIORITY[row["qos"]], node=None, node_selector={}, affinity=terms,
+                             tolerations=(), preemption_policy="PreemptLowerPriority",
+                             created=f"{_csv_int(row, 'creation_time', pods_path, line):012d}",
+                             owner="ReplicaSet", movable=True))
+    return nodes, pods, {"source": "alibaba-openb", "gpu_sharing": "fractional gpu_milli counted as a whole GPU"}
