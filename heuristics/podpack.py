@@ -46,7 +46,8 @@ reservations against higher-priority pods, per-container non-zero requests
 from __future__ import annotations
 
 import heapq
-import math
+
+import numpy as np
 
 from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, demand, filter_reasons, tolerates,
                                          lex_upper_bound, placed_counts, summary, tier_sizes, lex_value)
@@ -59,144 +60,174 @@ PRIORITY_OFFSET = 2 ** 31  # MaxInt32 + 1, as in pickOneNodeForPreemption
 WEIGHTS = {"fit": 1, "balanced": 1, "taint": 3}
 
 
-def least_allocated(req: int, alloc: int) -> int:
-    """``(alloc − req)·100 // alloc`` (0 when req > alloc or alloc = 0)."""
-    if alloc == 0 or req > alloc:
-        return 0
-    return (alloc - req) * MAX_NODE_SCORE // alloc
+def least_allocated(req, alloc):
+    """NodeResourcesFit LeastAllocated per resource: ``(alloc − req)·100 //
+    alloc``, 0 when req > alloc or alloc = 0. Arrays (per node) or ints."""
+    req, alloc = np.asarray(req, dtype=np.int64), np.asarray(alloc, dtype=np.int64)
+    safe = np.where(alloc == 0, 1, alloc)
+    return np.where((alloc == 0) | (req > alloc), 0, (alloc - req) * MAX_NODE_SCORE // safe)
 
 
-def most_allocated(req: int, alloc: int) -> int:
-    """``req·100 // alloc`` (0 when req > alloc or alloc = 0)."""
-    if alloc == 0 or req > alloc:
-        return 0
-    return req * MAX_NODE_SCORE // alloc
+def most_allocated(req, alloc):
+    """MostAllocated per resource: ``req·100 // alloc``, 0 when req > alloc
+    or alloc = 0."""
+    req, alloc = np.asarray(req, dtype=np.int64), np.asarray(alloc, dtype=np.int64)
+    safe = np.where(alloc == 0, 1, alloc)
+    return np.where((alloc == 0) | (req > alloc), 0, req * MAX_NODE_SCORE // safe)
 
 
-def broken_linear(shape, util: int) -> int:
+def broken_linear(shape, util):
     """RequestedToCapacityRatio's piecewise-linear function of utilisation
-    (0–100) through the points ``shape`` = [(utilisation, score 0–10)],
-    scores scaled by 10 (MaxNodeScore / MaxCustomPriorityScore)."""
-    pts = [(u, s * 10) for u, s in shape]
-    if util < pts[0][0]:
-        return pts[0][1]
+    (0–100) through ``shape`` = [(utilisation, score 0–10)], scores scaled
+    by 10 (MaxNodeScore / MaxCustomPriorityScore), integer interpolation."""
+    util = np.asarray(util, dtype=np.int64)
+    pts = [(u, sc * 10) for u, sc in shape]
+    out = np.full(util.shape, pts[-1][1], dtype=np.int64)
+    done = np.zeros(util.shape, dtype=bool)
+    first = util < pts[0][0]
+    out[first], done = pts[0][1], first
     for (u0, s0), (u1, s1) in zip(pts, pts[1:]):
-        if util <= u1:
-            return s0 + (s1 - s0) * (util - u0) // (u1 - u0)
-    return pts[-1][1]
+        here = ~done & (util <= u1)
+        out = np.where(here, s0 + (s1 - s0) * (util - u0) // max(1, u1 - u0), out)
+        done = done | here
+    return out
 
 
-def ratio_score(shape, req: int, alloc: int) -> int:
-    if alloc == 0 or req > alloc:
-        return broken_linear(shape, 100)
-    return broken_linear(shape, req * 100 // alloc)
+def ratio_score(shape, req, alloc):
+    """RequestedToCapacityRatio per resource (utilisation 100 when req >
+    alloc or alloc = 0)."""
+    req, alloc = np.asarray(req, dtype=np.int64), np.asarray(alloc, dtype=np.int64)
+    util = np.where((alloc == 0) | (req > alloc), 100, req * 100 // np.where(alloc == 0, 1, alloc))
+    return broken_linear(shape, util)
 
 
-def balanced_allocation(req: dict, alloc: dict) -> int:
-    """``int((1 − std)·100)`` of the cpu and memory request fractions."""
-    fr = [min(1.0, req[r] / alloc[r]) for r in ("cpu", "memory") if alloc.get(r, 0)]
-    std = 0.0
-    if len(fr) == 2:
-        std = abs((fr[0] - fr[1]) / 2)
-    return int((1 - std) * MAX_NODE_SCORE)
+def balanced_allocation(req_cpu, alloc_cpu, req_mem, alloc_mem):
+    """NodeResourcesBalancedAllocation: ``int((1 − std)·100)`` of the cpu and
+    memory request fractions (each capped at 1; a resource with allocatable
+    0 is skipped, and with fewer than two fractions std = 0)."""
+    a_c, a_m = np.asarray(alloc_cpu, dtype=float), np.asarray(alloc_mem, dtype=float)
+    f_c = np.minimum(1.0, np.asarray(req_cpu, dtype=float) / np.where(a_c == 0, 1, a_c))
+    f_m = np.minimum(1.0, np.asarray(req_mem, dtype=float) / np.where(a_m == 0, 1, a_m))
+    std = np.where((a_c > 0) & (a_m > 0), np.abs((f_c - f_m) / 2), 0.0)
+    return ((1 - std) * MAX_NODE_SCORE).astype(np.int64)
 
 
 class ClusterState:
-    """Per node: pods on it, summed requests and non-zero requests."""
+    """Node-indexed arrays: ``used[n, r]`` (requests, resources in
+    ``inst.resources`` order, a slot per pod), ``nonzero[n, 0/1]`` (cpu and
+    memory with the non-zero defaults), and the pods on each node."""
 
     def __init__(self, inst: PodpackInstance):
         self.inst = inst
+        res = inst.resources
+        self.alloc = np.array([[nd.allocatable.get(r, 0) for r in res] for nd in inst.nodes], dtype=np.int64)
+        self.req = np.array([[demand(p, r) for r in res] for p in inst.pods], dtype=np.int64).reshape(-1, len(res))
+        self.nzreq = np.array([[p.requests.get(r, 0) or NONZERO[r] for r in NONZERO] for p in inst.pods],
+                              dtype=np.int64).reshape(-1, 2)
+        self.used = np.zeros_like(self.alloc)
+        self.nonzero = np.zeros((len(inst.nodes), 2), dtype=np.int64)
         self.where: list = [None] * len(inst.pods)
         self.on = [set() for _ in inst.nodes]
-        self.used = [dict() for _ in inst.nodes]
-        self.nonzero = [{"cpu": 0, "memory": 0} for _ in inst.nodes]
         self.start: list = [None] * len(inst.pods)
-
-    def nz(self, i: int) -> dict:
-        req = self.inst.pods[i].requests
-        return {r: req.get(r, 0) or NONZERO[r] for r in NONZERO}
+        self.name_rank = np.argsort(np.argsort([nd.name for nd in inst.nodes], kind="stable"))
+        self.by_prio = {prio: np.zeros_like(self.alloc) for prio in inst.tiers}  # used[n, r] per priority
 
     def bind(self, i: int, n: int, start) -> None:
         self.where[i], self.start[i] = n, start
         self.on[n].add(i)
-        for r in self.inst.resources:
-            self.used[n][r] = self.used[n].get(r, 0) + demand(self.inst.pods[i], r)
-        for r, q in self.nz(i).items():
-            self.nonzero[n][r] += q
+        self.used[n] += self.req[i]
+        self.nonzero[n] += self.nzreq[i]
+        self.by_prio[self.inst.pods[i].priority][n] += self.req[i]
 
     def unbind(self, i: int) -> None:
         n = self.where[i]
         self.on[n].discard(i)
-        for r in self.inst.resources:
-            self.used[n][r] -= demand(self.inst.pods[i], r)
-        for r, q in self.nz(i).items():
-            self.nonzero[n][r] -= q
+        self.used[n] -= self.req[i]
+        self.nonzero[n] -= self.nzreq[i]
+        self.by_prio[self.inst.pods[i].priority][n] -= self.req[i]
         self.where[i] = None
 
+    def fit_mask(self, i: int) -> np.ndarray:
+        """NodeResourcesFit over all nodes: every resource the pod requests
+        (and a pod slot) within allocatable."""
+        q = self.req[i]
+        need = q > 0
+        return np.all(self.used[:, need] + q[need] <= self.alloc[:, need], axis=1)
+
     def fits(self, i: int, n: int, without=()) -> bool:
-        """NodeResourcesFit: every requested resource and a pod slot."""
-        pod, alloc = self.inst.pods[i], self.inst.nodes[n].allocatable
-        for r in self.inst.resources:
-            q = demand(pod, r)
-            if q == 0:
-                continue
-            have = self.used[n].get(r, 0) - sum(demand(self.inst.pods[v], r) for v in without)
-            if have + q > alloc.get(r, 0):
-                return False
-        return True
+        """NodeResourcesFit on node n with the pods `without` removed."""
+        used = self.used[n] - (self.req[list(without)].sum(axis=0) if without else 0)
+        q = self.req[i]
+        return bool(np.all((q == 0) | (used + q <= self.alloc[n])))
 
 
-def node_score(state: ClusterState, i: int, n: int, strategy: str, shape) -> int:
-    """Weighted sum of the modelled score plugins for pod i on node n
-    (TaintToleration is added after normalisation by the caller)."""
-    alloc = state.inst.nodes[n].allocatable
-    nz_pod = state.nz(i)
-    parts = []
-    for r in ("cpu", "memory"):
-        req = state.nonzero[n][r] + nz_pod[r]
-        a = alloc.get(r, 0)
-        parts.append(least_allocated(req, a) if strategy == "LeastAllocated" else
-                     most_allocated(req, a) if strategy == "MostAllocated" else ratio_score(shape, req, a))
-    fit = sum(parts) // 2 if strategy != "RequestedToCapacityRatio" else int(math.floor(sum(parts) / 2 + 0.5))
-    pod = state.inst.pods[i]
-    actual = {r: state.used[n].get(r, 0) + pod.requests.get(r, 0) for r in ("cpu", "memory")}
-    return WEIGHTS["fit"] * fit + WEIGHTS["balanced"] * balanced_allocation(actual, alloc)
+def node_scores(state: ClusterState, i: int, strategy: str, shape) -> np.ndarray:
+    """Weighted NodeResourcesFit + BalancedAllocation score of pod i on every
+    node (TaintToleration is added by the caller after normalisation)."""
+    res = state.inst.resources
+    ci, mi = res.index("cpu"), res.index("memory")
+    nz = state.nonzero + state.nzreq[i]
+    a_c, a_m = state.alloc[:, ci], state.alloc[:, mi]
+    if strategy == "LeastAllocated":
+        fit = (least_allocated(nz[:, 0], a_c) + least_allocated(nz[:, 1], a_m)) // 2
+    elif strategy == "MostAllocated":
+        fit = (most_allocated(nz[:, 0], a_c) + most_allocated(nz[:, 1], a_m)) // 2
+    else:  # RequestedToCapacityRatio: math.Round(nodeScore / weightSum)
+        tot = ratio_score(shape, nz[:, 0], a_c) + ratio_score(shape, nz[:, 1], a_m)
+        fit = (tot + 1) // 2
+    bal = balanced_allocation(state.used[:, ci] + state.req[i, ci], a_c, state.used[:, mi] + state.req[i, mi], a_m)
+    return WEIGHTS["fit"] * fit + WEIGHTS["balanced"] * bal
 
 
-def _taint_scores(inst: PodpackInstance, i: int, feasible: list) -> dict:
-    pod = inst.pods[i]
-    counts = {n: sum(1 for t in inst.nodes[n].taints if t[2] == "PreferNoSchedule"
-                     and not any(tolerates(tol, t) for tol in pod.tolerations)) for n in feasible}
-    mx = max(counts.values(), default=0)
+def intolerable_counts(inst: PodpackInstance, pod) -> np.ndarray:
+    """PreferNoSchedule taints of each node that `pod` does not tolerate."""
+    return np.array([sum(1 for t in nd.taints if t[2] == "PreferNoSchedule"
+                         and not any(tolerates(tol, t) for tol in pod.tolerations)) for nd in inst.nodes],
+                    dtype=np.int64)
+
+
+def taint_scores(counts: np.ndarray, feasible: np.ndarray) -> np.ndarray:
+    """TaintToleration score: the counts normalised over the feasible nodes
+    to 0–100 and reversed (DefaultNormalizeScore with reverse)."""
+    mx = int(counts[feasible].max()) if feasible.any() else 0
     if mx == 0:
-        return {n: MAX_NODE_SCORE for n in feasible}
-    return {n: MAX_NODE_SCORE - MAX_NODE_SCORE * c // mx for n, c in counts.items()}
+        return np.full(len(counts), MAX_NODE_SCORE, dtype=np.int64)
+    return MAX_NODE_SCORE - MAX_NODE_SCORE * counts // mx
 
 
-def select_node(state: ClusterState, i: int, strategy: str, shape, passing: list):
-    """Filter + Score + Select for pod i; None if no node fits."""
-    feasible = [n for n in passing if state.fits(i, n)]
-    if not feasible:
+def select_node(state: ClusterState, i: int, strategy: str, shape, passing: np.ndarray, taints: np.ndarray):
+    """Filter + Score + Select for pod i: among nodes passing the filters
+    (`passing`: non-resource filters; resources checked here) the one of
+    highest total score, ties to the first node name; None if none fits.
+    `taints`: :func:`intolerable_counts` of the pod."""
+    feasible = passing & state.fit_mask(i)
+    if not feasible.any():
         return None
-    taint = _taint_scores(state.inst, i, feasible)
-    names = state.inst.nodes
-    return min(feasible, key=lambda n: (-(node_score(state, i, n, strategy, shape) + WEIGHTS["taint"] * taint[n]),
-                                        names[n].name))
+    total = node_scores(state, i, strategy, shape) + WEIGHTS["taint"] * taint_scores(taints, feasible)
+    total = np.where(feasible, total, -1)
+    cand = np.flatnonzero(total == total.max())
+    return int(cand[np.argmin(state.name_rank[cand])])
 
 
 def _more_important_key(state: ClusterState, v: int):
     return (-state.inst.pods[v].priority, state.start[v])
 
 
-def preempt(state: ClusterState, i: int, passing: list):
-    """DefaultPreemption for pod i: (node, victims) or None."""
+def preempt(state: ClusterState, i: int, passing):
+    """DefaultPreemption for pod i over the node indices `passing` (those
+    that pass the non-resource filters): (node, victims) or None."""
     pods = state.inst.pods
     prio = pods[i].priority
+    lower_used = sum((u for p, u in state.by_prio.items() if p < prio), np.zeros_like(state.alloc))
+    q = state.req[i]
+    need = q > 0
+    room = np.all(state.used[:, need] - lower_used[:, need] + q[need] <= state.alloc[:, need], axis=1)
+    some = lower_used[:, state.inst.resources.index("pods")] > 0
+    mask = np.zeros(len(state.alloc), dtype=bool)
+    mask[passing] = True
     best = None
-    for n in passing:
+    for n in np.flatnonzero(mask & room & some):  # nodes where removing every lower pod makes room
         lower = [v for v in state.on[n] if pods[v].priority < prio]
-        if not lower or not state.fits(i, n, without=lower):
-            continue
         victims = set(lower)
         for v in sorted(lower, key=lambda v: _more_important_key(state, v)):  # reprieve
             victims.discard(v)
@@ -236,12 +267,15 @@ def simulate(inst: PodpackInstance, strategy: str = "LeastAllocated", shape=((0,
     for i, p in enumerate(inst.pods):
         if p.node is not None:
             state.bind(i, idx[p.node], (0, p.created))
-    passing = {}  # pod -> nodes passing the non-resource filters
+    masks: dict = {}  # filter signature -> (nodes passing the non-resource filters, intolerable taints)
 
-    def nodes_for(i):
-        if i not in passing:
-            passing[i] = [n for n, node in enumerate(inst.nodes) if not filter_reasons(node, inst.pods[i])]
-        return passing[i]
+    def filters(i):
+        p = inst.pods[i]
+        key = (tuple(sorted(p.node_selector.items())), p.affinity, p.tolerations)
+        if key not in masks:
+            masks[key] = (np.array([not filter_reasons(nd, p) for nd in inst.nodes], dtype=bool),
+                          intolerable_counts(inst, p))
+        return masks[key]
 
     pending = [i for i, p in enumerate(inst.pods) if p.node is None]
     if inst.arrival:
@@ -261,13 +295,14 @@ def simulate(inst: PodpackInstance, strategy: str = "LeastAllocated", shape=((0,
         _, _, i = heapq.heappop(queue)
         step += 1
         stats["attempts"] += 1
-        n = select_node(state, i, strategy, shape, nodes_for(i))
+        passing, taints = filters(i)
+        n = select_node(state, i, strategy, shape, passing, taints)
         if n is not None:
             state.bind(i, n, (1, step))
             stats["scheduled"] += 1
             continue
         if preemption and inst.pods[i].preemption_policy != "Never":
-            pick = preempt(state, i, nodes_for(i))
+            pick = preempt(state, i, np.flatnonzero(passing))
             if pick is not None:
                 n, victims = pick
                 for v in victims:

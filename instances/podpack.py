@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from schedcert.errors import InputError
@@ -99,14 +100,14 @@ class PodpackInstance:
     arrival: bool = False
     meta: dict = field(default_factory=dict, compare=False)
 
-    @property
+    @cached_property
     def resources(self) -> tuple:
         """Resources checked: cpu, memory, pods, then every other resource a
         pod requests (sorted)."""
         extra = sorted({r for p in self.pods for r in p.requests} - {"cpu", "memory", "pods"})
         return ("cpu", "memory", "pods", *extra)
 
-    @property
+    @cached_property
     def tiers(self) -> tuple:
         """Distinct pod priorities, highest first."""
         return tuple(sorted({p.priority for p in self.pods}, reverse=True))
@@ -229,6 +230,20 @@ def placeable(inst: PodpackInstance, pod: Pod) -> list:
     return out
 
 
+def placeable_all(inst: PodpackInstance) -> list:
+    """:func:`placeable` of every pod, computed once per distinct (requests,
+    filters, current node) signature."""
+    cache: dict = {}
+    out = []
+    for p in inst.pods:
+        key = (tuple(sorted(p.requests.items())), tuple(sorted(p.node_selector.items())), p.affinity,
+               p.tolerations, p.node, p.movable)
+        if key not in cache:
+            cache[key] = tuple(placeable(inst, p))
+        out.append(cache[key])
+    return out
+
+
 def lex_upper_bound(inst: PodpackInstance, counts) -> int:
     """A cheap proven upper bound on the lexicographic objective, given a
     placement with per-tier `counts`.
@@ -243,7 +258,7 @@ def lex_upper_bound(inst: PodpackInstance, counts) -> int:
     """
     total = {r: sum(n.allocatable.get(r, 0) for n in inst.nodes) for r in inst.resources}
     sizes = tier_sizes(inst)
-    ok = [p for p in inst.pods if placeable(inst, p)]
+    ok = [p for p, nodes in zip(inst.pods, placeable_all(inst)) if nodes]
     ub, tight, placed_above = [], True, 0
     for t, prio in enumerate(inst.tiers):
         n_t = sum(p.priority == prio for p in ok)

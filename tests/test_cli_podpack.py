@@ -1,0 +1,57 @@
+"""podpack through the CLI: the example, certify, the plan, validate,
+kubectl files, generate, bench, bad input."""
+
+import json
+
+import yaml
+
+from test_instances_podpack import _kubectl
+
+
+def test_example_solve_certify_and_plan(run, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    doc = json.loads(run("solve", "podpack", "--example", "--json", "--plan", plan).output)
+    assert doc["status"] == "optimal" and doc["objective"] == doc["bound"] == 518
+    assert doc["solution"]["tiers"] == {"2000": "4/4", "1000": "4/5", "500": "4/5", "100": "2/2"}
+    docs = [d for d in yaml.safe_load_all(plan.read_text()) if d]
+    assert {d["kind"] for d in docs} == {"Binding"} and "not executed" in plan.read_text()
+    bound = {d["metadata"]["name"]: d["target"]["name"] for d in docs}
+    assert bound["api-2"] == "node-a" and bound["batch-0"] == "node-c"
+    cert = json.loads(run("certify", "podpack", "--example", "-H", "default", "--json").output)
+    assert cert["heuristic_objective"] == 515 and not cert["heuristic_optimal"] and cert["bound"] == 518
+    assert "below optimal" in run("certify", "podpack", "--example", "-H", "default").output
+
+
+def test_validate_and_kubectl_two_files(run, tmp_path):
+    n, p = _kubectl(tmp_path)
+    out = tmp_path / "r.json"
+    res = run("solve", "podpack", n, "--pods", p, "-o", out)
+    assert res.exit_code == 0 and "optimal" in res.output
+    assert run("validate", "podpack", n, out, "--pods", p).exit_code == 0
+    doc = json.loads(out.read_text())
+    doc["solution"]["assignment"]["default/job"] = "n2"  # unschedulable, no selector match
+    out.write_text(json.dumps(doc))
+    res = run("validate", "podpack", n, out, "--pods", p)
+    assert res.exit_code == 1 and "node is unschedulable" in res.output
+
+
+def test_generate_and_bench(run, tmp_path):
+    res = run("generate", "podpack", "--nodes", 4, "--pods-per-node", 4, "--priorities", 2,
+              "--utilisation", 1.05, "--seed", 0, "--count", 2, "-o", tmp_path / "g")
+    assert res.exit_code == 0 and len(list((tmp_path / "g").glob("*.json"))) == 2
+    res = run("bench", "podpack", tmp_path / "g", "--methods", "default,cpsat", "--time-limit", 5,
+              "-o", tmp_path / "b")
+    assert res.exit_code == 0
+    recs = [json.loads(x) for x in (tmp_path / "b" / "runs.jsonl").read_text().splitlines()]
+    assert len(recs) == 4 and all(r["valid"] for r in recs)
+
+
+def test_bad_input_exit_2(run, tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text("nodes:\n  - {name: a, allocatable: {cpu: 4K, memory: 1Gi}}\npods: []\n")
+    res = run("solve", "podpack", f)
+    assert res.exit_code == 2 and "node a allocatable.cpu" in res.output and "case-sensitive" in res.output
+    res = run("solve", "podpack", tmp_path / "missing.yaml")
+    assert res.exit_code == 2 and "no such file" in res.output
+    res = run("solve", "rcpsp", "--example", "--pods", f)
+    assert res.exit_code == 2 and "take no --pods" in res.output

@@ -1,0 +1,70 @@
+"""The default kube-scheduler simulation: scoring arithmetic, hand-built
+placements, preemption."""
+
+from schedcert.heuristics.podpack import (balanced_allocation, broken_linear, least_allocated, most_allocated,
+                                          simulate)
+from schedcert.registry import run_method
+from schedcert.result import Options
+from podpack_helpers import fragmentation, node, pod, snapshot
+
+
+def test_score_arithmetic():
+    # (4000 - 3000) * 100 // 4000 = 25; integer division truncates 2/3 -> 66
+    assert least_allocated(3000, 4000) == 25 and least_allocated(1000, 3000) == 66
+    assert least_allocated(5000, 4000) == 0 and least_allocated(1, 0) == 0
+    assert most_allocated(3000, 4000) == 75 and most_allocated(5000, 4000) == 0
+    # cpu 3/4, memory 1/2: std = 0.125 -> int(87.5) = 87; fractions cap at 1
+    assert balanced_allocation(3000, 4000, 5000, 10000) == 87
+    assert balanced_allocation(8000, 4000, 10000, 10000) == 100
+    # default bin-packing shape 0->0, 100->10 (x10): 55 % -> 55; a falling shape
+    assert broken_linear(((0, 0), (100, 10)), 55) == 55
+    assert broken_linear(((0, 10), (50, 0), (100, 10)), 25) == 50
+
+
+def test_least_allocated_spreads_and_ties_go_to_first_name():
+    inst = snapshot([node("b", 4000), node("a", 4000)], [pod("p1", 1000, created="1"), pod("p2", 1000, created="2")],
+                    arrival=True)
+    sol, _ = simulate(inst)
+    assert sol.assignment == ("a", "b")  # tie on empty nodes -> "a"; then the emptier "b"
+
+
+def test_most_allocated_packs():
+    inst = snapshot([node("a", 4000), node("b", 4000)], [pod("p1", 1000, created="1"), pod("p2", 1000, created="2")],
+                    arrival=True)
+    sol, _ = simulate(inst, "MostAllocated")
+    assert sol.assignment == ("a", "a")
+
+
+def test_priority_queue_order_and_filters():
+    inst = snapshot([node("a", 2000, labels={"disk": "ssd"}), node("b", 4000, taints=(("gpu", "", "NoSchedule"),))],
+                    [pod("low", 2000, 1, created="1"), pod("high", 2000, 9, created="2", node_selector={"disk": "ssd"})])
+    sol, st = simulate(inst)  # snapshot: both queued, high first -> takes a; low cannot tolerate b's taint
+    assert sol.assignment == (None, "a") and st["preemptions"] == 0
+
+
+def test_preemption_picks_node_and_minimal_victims():
+    # a holds two priority-1 pods, b two priority-5 pods; the priority-10 pod
+    # preempts on a (lowest highest-victim priority) and needs one victim: the
+    # reprieve keeps the more important (earlier started) pod
+    inst = snapshot([node("a", 2000), node("b", 2000)],
+                    [pod("a-old", 1000, 1, "a", created="1"), pod("a-new", 1000, 1, "a", created="2"),
+                     pod("b1", 1000, 5, "b", created="1"), pod("b2", 1000, 5, "b", created="2"),
+                     pod("urgent", 1000, 10, created="3")])
+    sol, st = simulate(inst)
+    assert sol.assignment == ("a", None, "b", "b", "a")
+    assert st["preemptions"] == 1 and st["victims"] == 1
+
+
+def test_preemption_never_and_disabled():
+    base = [pod("x", 2000, 1, "a", created="1")]
+    never = snapshot([node("a", 2000)], base + [pod("y", 2000, 9, preemption_policy="Never")])
+    assert simulate(never)[0].assignment == ("a", None)
+    ok = snapshot([node("a", 2000)], base + [pod("y", 2000, 9)])
+    assert simulate(ok)[0].assignment == (None, "a")
+    assert simulate(ok, preemption=False)[0].assignment == ("a", None)
+
+
+def test_default_method_reports_bound_and_validates():
+    res = run_method("podpack", "default", fragmentation(), Options())
+    assert res.objective == 2 and res.bound == 3 and res.evaluation.feasible  # c stays pending
+    assert res.info["tiers"] == {"5": "2/3"}

@@ -1,0 +1,190 @@
+"""podpack inputs: Kubernetes quantities, effective requests, kubectl and
+Alibaba readers, the objective encoding, the generator and the validator."""
+
+import json
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, strategies as st
+
+from schedcert.errors import InputError
+from schedcert.instances.podpack import (PodpackSolution, evaluate, generate, lex_counts, lex_upper_bound,
+                                         lex_value, read, tier_sizes)
+from schedcert.instances.podpack_formats import effective_requests, parse_quantity, quantity_int
+from podpack_helpers import fragmentation, node, pod, snapshot
+
+VALID = [
+    ("cpu", "500m", 500), ("cpu", "1.5", 1500), ("cpu", "2", 2000), ("cpu", 2, 2000), ("cpu", 0.25, 250),
+    ("cpu", "100n", 1),  # 0.0001 millicores rounds up
+    ("cpu", "1e-3", 1), ("memory", "1Gi", 2 ** 30), ("memory", "129e6", 129_000_000),
+    ("memory", "129E6", 129_000_000), ("memory", "123Mi", 123 * 2 ** 20), ("memory", "128974848", 128974848),
+    ("memory", "1k", 1000), ("memory", "1M", 10 ** 6), ("memory", "1E", 10 ** 18), ("memory", "0.1", 1),
+    ("memory", "1.5Gi", 3 * 2 ** 29), ("memory", ".5Ki", 512), ("memory", "+1Ki", 1024),
+    ("nvidia.com/gpu", "2", 2), ("pods", "110", 110),
+]
+INVALID = ["1K", "1gi", "1GI", "abc", "", "1.2.3", "1 Gi", "Mi", "1Gib", "1e", "--1"]
+
+
+@pytest.mark.parametrize("resource,text,want", VALID)
+def test_quantity_valid(resource, text, want):
+    assert quantity_int(resource, text, "x") == want
+
+
+@pytest.mark.parametrize("text", INVALID)
+def test_quantity_invalid(text):
+    with pytest.raises(InputError, match="pod web requests.memory"):
+        quantity_int("memory", text, "pod web requests.memory")
+
+
+def test_negative_request_rejected():
+    with pytest.raises(InputError, match=">= 0"):
+        quantity_int("cpu", "-1", "pod x")
+
+
+@given(st.integers(0, 10 ** 6), st.sampled_from([("Ki", 2 ** 10), ("Mi", 2 ** 20), ("Gi", 2 ** 30), ("m", Fraction(1, 1000)),
+                                                  ("k", 1000), ("G", 10 ** 9), ("", 1)]))
+def test_quantity_suffix_property(n, suffix):
+    s, mult = suffix
+    assert parse_quantity(f"{n}{s}") == n * mult
+
+
+def test_effective_requests_sidecar_rule():
+    spec = {"containers": [{"resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}},
+                           {"resources": {"requests": {"cpu": "200m"}}}],
+            "initContainers": [{"restartPolicy": "Always", "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}}},
+                               {"resources": {"requests": {"cpu": "500m", "memory": "16Mi"}}}],
+            "overhead": {"cpu": "10m"}}
+    # cpu: max(100+200+50, 500+50) + 10 = 560; memory: max(64+32, 16+32) Mi = 96 Mi
+    assert effective_requests(spec, "pod p") == {"cpu": 560, "memory": 96 * 2 ** 20}
+    # a plain init container before the sidecar does not see it
+    spec["initContainers"].reverse()
+    assert effective_requests(spec, "pod p")["cpu"] == 500 + 10
+
+
+def _kubectl(tmp_path, pods_extra=None):
+    nodes = {"apiVersion": "v1", "kind": "List", "items": [
+        {"kind": "Node", "metadata": {"name": "n1", "labels": {"zone": "a"}},
+         "spec": {"taints": [{"key": "gpu", "value": "yes", "effect": "NoSchedule"}]},
+         "status": {"allocatable": {"cpu": "3900m", "memory": "15Gi", "pods": "110", "nvidia.com/gpu": "1"}}},
+        {"kind": "Node", "metadata": {"name": "n2"}, "spec": {"unschedulable": True},
+         "status": {"allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"}}}]}
+    pods = {"kind": "List", "items": [
+        {"kind": "PriorityClass", "metadata": {"name": "high"}, "value": 1000},
+        {"kind": "Pod", "metadata": {"name": "web-1", "namespace": "prod",
+                                     "ownerReferences": [{"kind": "ReplicaSet", "controller": True}]},
+         "spec": {"nodeName": "n1", "priorityClassName": "high",
+                  "containers": [{"resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}]},
+         "status": {"phase": "Running"}},
+        {"kind": "Pod", "metadata": {"name": "done"}, "spec": {"containers": []}, "status": {"phase": "Succeeded"}},
+        {"kind": "Pod", "metadata": {"name": "bare"}, "spec": {"containers": [], "nodeName": "n2"},
+         "status": {"phase": "Running"}},
+        {"kind": "Pod", "metadata": {"name": "job"},
+         "spec": {"priority": 7, "preemptionPolicy": "Never", "nodeSelector": {"zone": "a"},
+                  "tolerations": [{"key": "gpu", "operator": "Exists"}],
+                  "containers": [{"resources": {"requests": {"cpu": "1", "nvidia.com/gpu": "1"}}}]},
+         "status": {"phase": "Pending"}},
+    ] + (pods_extra or [])}
+    (tmp_path / "nodes.json").write_text(json.dumps(nodes))
+    (tmp_path / "pods.json").write_text(json.dumps(pods))
+    return tmp_path / "nodes.json", tmp_path / "pods.json"
+
+
+def test_kubectl_reader(tmp_path):
+    n, p = _kubectl(tmp_path)
+    inst = read(n, pods=p)
+    assert [x.name for x in inst.nodes] == ["n1", "n2"]
+    assert inst.nodes[0].allocatable == {"cpu": 3900, "memory": 15 * 2 ** 30, "pods": 110, "nvidia.com/gpu": 1}
+    assert inst.nodes[1].unschedulable and inst.nodes[0].taints == (("gpu", "yes", "NoSchedule"),)
+    by = {x.name: x for x in inst.pods}
+    assert set(by) == {"prod/web-1", "default/bare", "default/job"}  # Succeeded holds nothing
+    assert by["prod/web-1"].priority == 1000 and by["prod/web-1"].node == "n1" and by["prod/web-1"].movable
+    assert not by["default/bare"].movable  # no controller: protected
+    assert by["default/job"].preemption_policy == "Never" and by["default/job"].requests == {"cpu": 1000, "nvidia.com/gpu": 1}
+    assert inst.resources == ("cpu", "memory", "pods", "nvidia.com/gpu")
+
+
+def test_kubectl_errors_name_object_and_field(tmp_path):
+    n, p = _kubectl(tmp_path, [{"kind": "Pod", "metadata": {"name": "bad"},
+                                "spec": {"containers": [{"resources": {"requests": {"memory": "1gb"}}}]}}])
+    with pytest.raises(InputError, match=r"pod default/bad\.spec\.containers\[0\]\.resources\.requests\.memory"):
+        read(n, pods=p)
+    n, p = _kubectl(tmp_path, [{"kind": "Pod", "metadata": {"name": "x"}, "spec": {"priorityClassName": "nope"}}])
+    with pytest.raises(InputError, match="unknown priorityClassName 'nope'"):
+        read(n, pods=p)
+
+
+def test_lex_encoding_roundtrip_and_order():
+    sizes = [3, 5, 2]
+    vals = [lex_value(c, sizes) for c in [(0, 5, 2), (1, 0, 0), (1, 0, 1), (3, 5, 2)]]
+    assert vals == sorted(vals) and len(set(vals)) == 4
+    assert lex_counts(vals[2], sizes) == [1, 0, 1]
+
+
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=2, max_size=2))
+def test_lex_order_property(pairs):
+    sizes = [6, 6]
+    (a0, a1), (b0, b1) = pairs
+    assert ((a0, a1) < (b0, b1)) == (lex_value((a0, a1), sizes) < lex_value((b0, b1), sizes))
+
+
+def test_validator_catches_each_violation():
+    inst = snapshot([node("n1", 4000, labels={"zone": "a"}, taints=(("gpu", "", "NoSchedule"),)),
+                     node("n2", 3500)],
+                    [pod("a", 3000, 1, "n2", movable=False), pod("b", 1000, 1, node_selector={"zone": "b"}),
+                     pod("c", 1000, 1)])
+    def viol(assign):
+        return evaluate(inst, PodpackSolution(assign)).violations
+    assert viol(("n2", None, None)) == []
+    assert any("protected pod a moved" in v for v in viol(("n1", None, None)))
+    assert any("untolerated taint gpu=:NoSchedule" in v for v in viol(("n2", None, "n1")))
+    assert any("nodeSelector zone=b" in v for v in viol(("n2", "n2", None)))
+    assert any("node n2: cpu requested 4000 > allocatable 3500 (over by 500)" in v for v in viol(("n2", None, "n2")))
+    assert any("unknown node 'n9'" in v for v in viol(("n2", None, "n9")))
+    assert "entries" in viol(("n2",))[0]
+
+
+def test_objective_counts_tiers():
+    inst = fragmentation()
+    ev = evaluate(inst, PodpackSolution(("n1", "n2", None)))
+    assert ev.feasible and ev.objective == 2 and tier_sizes(inst) == [3]
+    # 2 + 2 + 4 cores requested, 8 allocatable in all: the cheap bound cannot exclude 3
+    assert lex_upper_bound(inst, [2]) == 3
+    tight = snapshot([node("n1", 4000), node("n2", 4000)],
+                     [pod("x", 3000, 9), pod("y", 3000, 9), pod("z", 3000, 9), pod("w", 100, 1)])
+    # at most 2 of the three 3-core pods fit in 8 cores; tier 1 is then bounded by 8000 - 6000 >= 100: 1
+    assert lex_upper_bound(tight, [2, 0]) == lex_value([2, 1], [3, 1])
+    assert lex_upper_bound(tight, [1, 0]) == lex_value([2, 1], [3, 1])
+
+
+def test_generator_deterministic_and_sized():
+    a, b = generate(seed=3, nodes=8, pods_per_node=4, priorities=2, utilisation=0.95), \
+        generate(seed=3, nodes=8, pods_per_node=4, priorities=2, utilisation=0.95)
+    assert a == b and len(a.pods) == 32 and a.arrival
+    cpu = sum(p.requests["cpu"] for p in a.pods)
+    cap = sum(n.allocatable["cpu"] for n in a.nodes)
+    assert cpu / cap >= 0.95 and cpu / (cap + 8) < 0.95
+    assert {p.priority for p in a.pods} <= {1, 2}
+    assert a != generate(seed=4, nodes=8, pods_per_node=4, priorities=2, utilisation=0.95)
+
+
+def test_compact_roundtrip(tmp_path):
+    inst = generate(seed=1, nodes=4, pods_per_node=4, priorities=3)
+    from schedcert.instances.podpack import write
+    for suffix in (".yaml", ".json"):
+        write(inst, tmp_path / f"g{suffix}")
+        back = read(tmp_path / f"g{suffix}")
+        assert back.nodes == inst.nodes and back.pods == inst.pods and back.arrival
+
+
+def test_alibaba_reader(instances_dir):
+    d = instances_dir / "k8s" / "alibaba-openb"
+    if not (d / "openb_node_list_all_node.csv").is_file():
+        pytest.skip(f"Alibaba openb trace not found under {d}")
+    inst = read(d / "openb_node_list_all_node.csv", pods=d / "openb_pod_list_default.csv", max_pods=100)
+    assert len(inst.nodes) == 1523 and len(inst.pods) == 100
+    assert inst.nodes[0].allocatable == {"cpu": 32000, "memory": 262144 * 2 ** 20, "pods": 110}
+    first = inst.pods[0]  # openb-pod-0000: 12000 mcpu, 16384 MiB, 1 GPU, LS
+    assert first.name == "openb-pod-0000" and first.requests == {"cpu": 12000, "memory": 16384 * 2 ** 20,
+                                                                 "nvidia.com/gpu": 1}
+    assert first.priority == 2000 and inst.arrival
+    assert sum(n.allocatable.get("nvidia.com/gpu", 0) for n in inst.nodes) == 6212
