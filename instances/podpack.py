@@ -40,6 +40,7 @@ from schedcert.errors import InputError
 from schedcert.instances.podpack_formats import (load_documents, quantity_int, read_alibaba, read_kubectl,
                                                  resource_map)
 from schedcert.registry import Problem, register_problem
+from schedcert.reports.podpack import report as podpack_report
 from schedcert.result import Evaluation
 
 
@@ -657,4 +658,5 @@ PROBLEM = register_problem(Problem(
     default_heuristic="default",
     reader_options=("pods", "max_pods"),
     plan=plan_yaml,
+    report=podpack_report,
 ))

@@ -100,6 +100,9 @@ class Problem:
     expand : callable, optional
         ``expand(path) -> [instance spec]`` for files holding several
         instances (``bench`` runs each spec); default: the file itself.
+    report : callable, optional
+        ``report(records, out_dir, group) -> str``: a problem-specific
+        markdown section appended to ``schedcert report``'s summary.
     plan : callable, optional
         ``plan(instance, solution) -> str``: the change a user would apply
         (``solve --plan FILE``), e.g. kubectl Bindings and Evictions.
@@ -124,6 +127,7 @@ class Problem:
     reader_options: tuple = ()
     expand: Callable | None = None
     plan: Callable | None = None
+    report: Callable | None = None
     methods: dict[str, Method] = field(default_factory=dict)
 
 

@@ -264,17 +264,20 @@ def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None 
     rows = summarise(records)
     title = f"{out_dir.name}: {len({r['instance'] for r in records})} instances"
     text = markdown(rows, title, config)
-    sense = "min"
+    sense, prob = "min", None
     if config and config.get("problem"):
         from schedcert.registry import get_problem
 
-        sense = get_problem(config["problem"]).sense
+        prob = get_problem(config["problem"])
+        sense = prob.sense
     if len(rows) > 1:
         crows = certified(records, sense, group)
         text += "\n" + certified_markdown(crows)
         _write_csv(out_dir / "gaps.csv", crows)
         if make_plot:
             plot_gaps(records, out_dir / "gaps.png", title, sense)
+    if prob is not None and prob.report is not None:
+        text += prob.report(records, out_dir, group)
     (out_dir / "summary.md").write_text(text)
     _write_csv(out_dir / "summary.csv", rows)
     if make_plot:

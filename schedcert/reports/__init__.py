@@ -1,0 +1,1 @@
+"""Problem-specific sections of ``schedcert report`` (one module per problem)."""
