@@ -37,7 +37,7 @@ from functools import cached_property
 from pathlib import Path
 
 from schedcert.errors import InputError
-from schedcert.instances.podpack_formats import (load_documents, quantity_int, read_alibaba, read_kubectl,
+from schedcert.instances.podpack_formats import (GPU, read_alibaba, read_kubectl,
                                                  resource_map)
 from schedcert.registry import Problem, register_problem
 from schedcert.reports.podpack import report as podpack_report
@@ -347,12 +347,39 @@ def disruption(inst: PodpackInstance, sol: PodpackSolution) -> dict:
     return {"moved": moved, "evicted": evicted, "bound": bound}
 
 
+def gpu_fragmentation(inst: PodpackInstance, sol: PodpackSolution) -> dict:
+    """``gpu_free``: unallocated GPUs; ``gpu_stranded``: free GPUs on nodes
+    where no unplaced GPU pod fits (its GPUs, cpu, memory or pod slot do
+    not fit there, or its filters reject the node)."""
+    nodes = {n.name: n for n in inst.nodes}
+    used = {n: {} for n in nodes}
+    for pod, where in zip(inst.pods, sol.assignment):
+        if where is not None:
+            for r in inst.resources:
+                used[where][r] = used[where].get(r, 0) + demand(pod, r)
+    waiting = [p for p, w in zip(inst.pods, sol.assignment) if w is None and p.requests.get(GPU, 0)]
+    free = stranded = 0
+    for name, node in nodes.items():
+        f = node.allocatable.get(GPU, 0) - used[name].get(GPU, 0)
+        if f <= 0:
+            continue
+        free += f
+        fits = any(all(used[name].get(r, 0) + demand(p, r) <= node.allocatable.get(r, 0) for r in inst.resources)
+                   and allowed(node, p) for p in waiting)
+        stranded += 0 if fits else f
+    return {"gpu_free": free, "gpu_stranded": stranded}
+
+
 def summary(inst: PodpackInstance, sol: PodpackSolution) -> dict:
     """Facts reported with every result: per-tier placed counts (priority ->
-    placed / total), moves, evictions, bindings."""
+    placed / total), moves, evictions, bindings, and with GPUs
+    :func:`gpu_fragmentation`."""
     sizes = tier_sizes(inst)
-    return {"tiers": {str(p): f"{c}/{n}" for p, c, n in zip(inst.tiers, placed_counts(inst, sol), sizes)},
-            **disruption(inst, sol)}
+    out = {"tiers": {str(p): f"{c}/{n}" for p, c, n in zip(inst.tiers, placed_counts(inst, sol), sizes)},
+           **disruption(inst, sol)}
+    if GPU in inst.resources:
+        out.update(gpu_fragmentation(inst, sol))
+    return out
 
 
 # ---------------------------------------------------------------- readers & writer

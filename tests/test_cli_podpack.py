@@ -13,6 +13,8 @@ def test_example_solve_certify_and_plan(run, tmp_path):
     doc = json.loads(run("solve", "podpack", "--example", "--json", "--plan", plan).output)
     assert doc["status"] == "optimal" and doc["objective"] == doc["bound"] == 518
     assert doc["solution"]["tiers"] == {"2000": "4/4", "1000": "4/5", "500": "4/5", "100": "2/2"}
+    # train-1 needs 4 cores, the GPU node has 3.9 left: its free GPU is stranded
+    assert doc["solution"]["gpu_free"] == doc["solution"]["gpu_stranded"] == 1
     docs = [d for d in yaml.safe_load_all(plan.read_text()) if d]
     assert {d["kind"] for d in docs} == {"Binding"} and "not executed" in plan.read_text()
     bound = {d["metadata"]["name"]: d["target"]["name"] for d in docs}
