@@ -46,7 +46,7 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from schedcert.cpsat import solve_cpsat, solver_info
-from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, demand, lex_value, placeable_all,
+from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, demand, lex_upper_bound, lex_value, placeable_all,
                                          placed_counts, summary, tier_sizes)
 from schedcert.models.podpack_bound import node_types, tier_bound
 from schedcert.registry import method
@@ -106,6 +106,20 @@ class PackingModel:
             self.tier_expr[prio] = sum(v for (c, n), v in self.x.items() if self.classes[c][0][1] == prio)
         self.groups: list = []
         self.symmetry_groups = self._break_symmetry(per_node) if symmetry else 0
+
+    def resource_expr(self, prio: int):
+        """Requested resources of the tier's placed pods: Σ over pods of
+        Σ_r 1000 · request_r / cluster allocatable_r (cpu, memory, extended),
+        rounded to integers."""
+        inst = self.inst
+        total = {r: sum(n.allocatable.get(r, 0) for n in inst.nodes) for r in inst.resources if r != "pods"}
+        terms = []
+        for (c, n), v in self.x.items():
+            if self.classes[c][0][1] == prio:
+                pod = inst.pods[self.classes[c][1][0]]
+                w = sum(1000 * pod.requests.get(r, 0) // t for r, t in total.items() if t)
+                terms.append(max(1, w) * v)
+        return sum(terms)
 
     def _break_symmetry(self, per_node) -> int:
         inst = self.inst
@@ -219,7 +233,9 @@ def _param_int(options: Options, key: str, default: int) -> int:
 def cpsat(inst: PodpackInstance, options: Options) -> Result:
     """Lexicographically optimal placement (module docstring).
 
-    Parameters (``--param``): ``symmetry`` 0|1 (node-order symmetry breaking, default off); ``moves`` 1|0 (may running
+    Parameters (``--param``): ``tier_objective`` pods (default) | resources
+    (maximise the tier's requested resources, :meth:`PackingModel.resource_expr`;
+    then only the cheap count bound is reported); ``symmetry`` 0|1 (node-order symmetry breaking, default off); ``moves`` 1|0 (may running
     pods move); ``evictions`` 1|0 (may running pods be evicted);
     ``move_weight``, ``evict_weight`` (default 1, 1) of the disruption phase;
     ``pattern_bound`` 1|0: before searching a tier the incumbent has not
@@ -247,6 +263,12 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
     bound_vec, proven_all, found = [], True, {}
     tier_info = {}
     use_bound = bool(_param_int(options, "pattern_bound", 1))
+    objective = str(options.params.get("tier_objective", "pods"))
+    if objective not in ("pods", "resources"):
+        from schedcert.errors import InputError
+
+        raise InputError(f"--param tier_objective: expected pods or resources, got {objective!r}")
+    by_resources = objective == "resources"
     for t, prio in enumerate(inst.tiers):
         expr = pm.tier_expr[prio]
         if isinstance(expr, int):
@@ -256,6 +278,23 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
         val = sum(v for k, v in values_best.items() if pm.classes[k[0]][0][1] == prio)
         ub, info_t = sizes[t], {"time": 0.0}
         phases -= 1
+        if by_resources:  # requested resources of the tier: no count certificate, frozen at what is found
+            pm.model.maximize(pm.resource_expr(prio))
+            if values_best:
+                pm.hint(values_best)
+            left = None if options.time_limit is None else max(0.05, options.time_limit - (time.perf_counter() - t0))
+            out = solve_cpsat(pm.model, options, None if left is None else left / (phases + 1))
+            if out.has_solution:
+                values_best = {k: out.solver.value(v) for k, v in pm.x.items()}
+                val = sum(values_best.get(k, 0) for k in pm.x if pm.classes[k[0]][0][1] == prio)
+            tier_info[str(prio)] = {"placed": val, "resources": None if out.objective is None else int(out.objective),
+                                    "status": str(out.status), "time": round(out.info["wall_time"], 3)}
+            if out.has_solution:
+                pm.model.add(pm.resource_expr(prio) >= int(round(out.objective)))
+            found[t] = val
+            bound_vec.append(sizes[t])
+            proven_all = False
+            continue
         if val < ub and use_bound:  # certified pattern bound first: may prove the incumbent at once
             left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
             cg_time = 10.0 if left is None else max(0.05, 0.4 * left / (phases + 1))
@@ -298,8 +337,8 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
     sol = pm.decode(values_best)
     counts = placed_counts(inst, sol)
     obj = lex_value(counts, sizes)
-    bound = lex_value(bound_vec, sizes)
-    status = Status.OPTIMAL if proven_all else Status.FEASIBLE
+    bound = lex_value(bound_vec, sizes) if not by_resources else lex_upper_bound(inst, counts)
+    status = Status.OPTIMAL if proven_all or obj >= bound else Status.FEASIBLE
     info = {**summary(inst, sol), "per_tier": tier_info, "build_time": round(build_time, 3), "classes": len(pm.classes), "variables": len(pm.x),
             "symmetry_groups": pm.symmetry_groups}
     return Result(problem="podpack", instance=inst.name, method="cpsat", status=status, objective=obj,

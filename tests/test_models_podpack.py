@@ -95,3 +95,11 @@ def test_pattern_bound_certifies():
     assert bound == 13 and 13.8 < info["lp"] < 13.9
     res = run_method("podpack", "cpsat", inst, Options(time_limit=10, workers=2))
     assert res.status == Status.OPTIMAL and res.info["tiers"]["1"] == "13/16"
+
+
+def test_tier_objective_resources_prefers_bigger_pods():
+    # one slot of 3 cores: by count any pod will do; by requested resources the 3-core pod
+    inst = snapshot([node("n", 3000)], [pod("small", 1000, 1), pod("big", 3000, 1)])
+    res = _solve(inst, tier_objective="resources")
+    assert res.solution.assignment == (None, "n") and res.evaluation.feasible
+    assert res.bound >= res.objective
