@@ -95,8 +95,8 @@ class _Pricer:
         s.parameters.num_workers = 1
         s.parameters.max_time_in_seconds = max(0.01, time_limit)
         st = s.solve(m)
-        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return None, int(s.best_objective_bound + 1e-9) if st == cp_model.UNKNOWN else 0, {}
+        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # no solution: no trustworthy bound either
+            return None, None, {}
         pat = {c: s.value(v) for c, v in a.items() if s.value(v)}
         return int(round(s.objective_value)), int(np.floor(s.best_objective_bound + 1e-9)), pat
 
@@ -182,14 +182,13 @@ def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_pa
         for c, cl in enumerate(classes):
             cert += cl[2] * max(Fraction(0), w[c] + lam.get(cl[0], 0) - pi[c])
         cert -= sum(frozen[s] * lam[s] for s in rows_frozen)
-        added, complete = False, True
+        added = False
         for k, ns in enumerate(types):
             left = time_limit - (time.perf_counter() - t0)
             # a capped pricing call: its bound still certifies, its best pattern still enters
             val, ub, pat = pricers[k].solve(weights, min(PRICING_TIME, max(0.01, left / max(1, len(types)))))
-            if val is None:
-                complete = complete and False
-                ub = ub if ub else sum(weights[c] * classes[c][2] for c in members[k])
+            if val is None:  # the trivial bound: every pod of every member class on one node
+                ub = sum(weights[c] * classes[c][2] for c in members[k])
             cert += len(ns) * Fraction(ub, SCALE)
             mu = float(duals[C + k])
             if pat and val / SCALE > mu + 1e-9:

@@ -29,7 +29,8 @@ class CpsatOutcome:
 
     ``solver`` holds the CpSolver so the caller can read variable values when
     ``status`` is optimal or feasible. ``objective``/``bound`` are None for
-    models without an objective.
+    models without an objective, and ``bound`` is None unless a solution was
+    found (status optimal or feasible).
     """
 
     status: Status
@@ -117,7 +118,10 @@ def solve_cpsat(model: cp_model.CpModel, options: Options, time_limit: float | N
     objective = bound = None
     if has_obj and status in (Status.OPTIMAL, Status.FEASIBLE):
         objective = solver.objective_value
-    if has_obj and status != Status.INFEASIBLE:
+    if has_obj and status in (Status.OPTIMAL, Status.FEASIBLE):
+        # only then is the bound the solver's: after UNKNOWN the response may
+        # hold the proto default 0, which is no bound at all (a maximisation
+        # once took it for a proven upper bound)
         bound = solver.best_objective_bound
     info = {"wall_time": solver.wall_time, "branches": solver.num_branches,
             "conflicts": solver.num_conflicts}

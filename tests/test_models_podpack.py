@@ -103,3 +103,14 @@ def test_tier_objective_resources_prefers_bigger_pods():
     res = _solve(inst, tier_objective="resources")
     assert res.solution.assignment == (None, "n") and res.evaluation.feasible
     assert res.bound >= res.objective
+
+
+def test_bound_stays_valid_when_the_search_finds_nothing():
+    # regression: CP-SAT stopping with UNKNOWN reports a best bound of 0, which
+    # once became a tier's "proven" upper bound; the bound must never fall
+    # below a placement that exists (the default's)
+    inst = generate(seed=0, nodes=32, pods_per_node=8, priorities=4, utilisation=1.05)
+    d = _solve(inst, "default")
+    for limit in (0.05, 0.2):
+        c = run_method("podpack", "cpsat", inst, Options(time_limit=limit, workers=1, params={"warm": 0}))
+        assert c.bound >= d.objective and c.bound >= c.objective
