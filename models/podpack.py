@@ -107,6 +107,13 @@ class PackingModel:
         self.groups: list = []
         self.symmetry_groups = self._break_symmetry(per_node) if symmetry else 0
 
+    def tier_counts(self, values: dict, tiers) -> tuple:
+        """Placed pods per tier in `tiers` (order kept) under counts `values`."""
+        per = defaultdict(int)
+        for (c, n), v in values.items():
+            per[self.classes[c][0][1]] += v
+        return tuple(per[p] for p in tiers)
+
     def resource_expr(self, prio: int):
         """Requested resources of the tier's placed pods: Σ over pods of
         Σ_r 1000 · request_r / cluster allocatable_r (cpu, memory, extended),
@@ -311,9 +318,12 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
                 pm.hint(values_best)
             out = solve_cpsat(pm.model, options, None if left is None else left / (phases + 1))
             info_t["time"] = round(out.info["wall_time"], 3)
-            if out.has_solution and int(round(out.objective)) >= val:
-                values_best = {k: out.solver.value(v) for k, v in pm.x.items()}
-                val = int(round(out.objective))
+            if out.has_solution:
+                cand = {k: out.solver.value(v) for k, v in pm.x.items()}
+                # CP-SAT ignores the tiers below this one: keep the incumbent on ties there
+                if pm.tier_counts(cand, inst.tiers[t:]) > pm.tier_counts(values_best, inst.tiers[t:]):
+                    values_best = cand
+                val = pm.tier_counts(values_best, [prio])[0]
             if out.status == Status.OPTIMAL:
                 ub = val
             elif out.bound is not None:
