@@ -48,7 +48,7 @@ from ortools.sat.python import cp_model
 from schedcert.cpsat import solve_cpsat, solver_info
 from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, demand, lex_upper_bound, lex_value, placeable_all,
                                          placed_counts, summary, tier_sizes)
-from schedcert.models.podpack_bound import node_types, tier_bound
+from schedcert.models.podpack_bound import add_capacity, node_types, tier_bound
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status
 
@@ -97,10 +97,8 @@ class PackingModel:
         for n, cs in per_node.items():
             alloc = inst.nodes[n].allocatable
             for r in res:
-                terms = [(demand(inst.pods[self.classes[c][1][0]], r), c) for c in cs]
-                terms = [(q, c) for q, c in terms if q]
-                if sum(q * self.cap[c, n] for q, c in terms) > alloc.get(r, 0):  # else never binding
-                    m.add(sum(q * self.x[c, n] for q, c in terms) <= alloc.get(r, 0))
+                add_capacity(m, [(demand(inst.pods[self.classes[c][1][0]], r), self.x[c, n], self.cap[c, n])
+                                 for c in cs], alloc.get(r, 0))
         self.tier_expr = {}
         for prio in inst.tiers:
             self.tier_expr[prio] = sum(v for (c, n), v in self.x.items() if self.classes[c][0][1] == prio)
@@ -129,16 +127,10 @@ class PackingModel:
         return sum(terms)
 
     def _break_symmetry(self, per_node) -> int:
-        inst = self.inst
-        if any(e[0] == "field" for p in inst.pods for t in p.affinity for e in t):
-            return 0  # matchFields on node names: nodes are not interchangeable
+        inst = self.inst  # node types are single nodes when a pod's affinity names nodes (matchFields)
         busy = {p.node for p in inst.pods if p.node}
-        sig = defaultdict(list)
-        for n, node in enumerate(inst.nodes):
-            if node.name not in busy:
-                sig[(tuple(sorted(node.allocatable.items())), tuple(sorted(node.labels.items())), node.taints,
-                     node.unschedulable)].append(n)
-        for nodes in sig.values():
+        free_types = [[n for n in ns if inst.nodes[n].name not in busy] for ns in node_types(inst)]
+        for nodes in free_types:
             if len(nodes) < 2:
                 continue
             self.groups.append(nodes)

@@ -43,6 +43,14 @@ SCALE = 10 ** 6
 PRICING_TIME = 0.05  # seconds per pricing call
 
 
+def add_capacity(model: cp_model.CpModel, terms, capacity: int) -> None:
+    """``Σ q · var ≤ capacity`` over `terms` = [(q, var, upper bound of var)],
+    added only when it can bind (Σ q · upper bound > capacity)."""
+    terms = [(q, v, ub) for q, v, ub in terms if q]
+    if sum(q * ub for q, _, ub in terms) > capacity:
+        model.add(sum(q * v for q, v, _ in terms) <= capacity)
+
+
 def node_types(inst: PodpackInstance) -> list:
     """Lists of node indices that are interchangeable for every pod."""
     by_name = any(e[0] == "field" for p in inst.pods for t in p.affinity for e in t)
@@ -87,9 +95,7 @@ class _Pricer:
         if not a:
             return 0, 0, {}
         for r, capr in enumerate(self.cap):
-            terms = [(self.classes[c][1][r], v) for c, v in a.items() if self.classes[c][1][r]]
-            if terms and sum(q * ubs[c] for c, (q, _) in zip([c for c in a if self.classes[c][1][r]], terms)) > capr:
-                m.add(sum(q * v for q, v in terms) <= capr)
+            add_capacity(m, [(self.classes[c][1][r], v, ubs[c]) for c, v in a.items()], capr)
         m.maximize(sum(weights[c] * v for c, v in a.items()))
         s = cp_model.CpSolver()
         s.parameters.num_workers = 1
