@@ -240,6 +240,9 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, log
         if res.solution is not None and prob.describe is not None:
             con.print(_solution_table(*prob.describe(inst, res.solution), width=con.width))
         con.print(_summary_table(_result_rows(res, prob.sense)))
+        for key, label in (("explanation", "conflict"), ("failure", "no schedule"), ("note", "note")):
+            if res.info.get(key):
+                con.print(f"[bold]{label}:[/bold] {res.info[key]}")
         for f, what in ((out, "result"), (plot, "chart"), (plan_file, "plan (not executed)")):
             if f:
                 con.print(f"{what} written to {f}")
@@ -293,25 +296,35 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
 @click.option("--format", "fmt", default=None, help="Instance format (default: from the file ending).")
 @with_reader
 def validate(problem, file, solution, fmt, **reader):
-    """Check SOLUTION (JSON) against FILE from the problem definition: exit 0
-    if feasible, 1 if not."""
+    """Check SOLUTION (JSON; rcpsp also CSV activity,start) against FILE from
+    the problem definition: every violation, grouped by type; exit 0 if
+    feasible, 1 if not."""
     prob = get_problem(problem)
     inst = _read_instance(prob, file, fmt, **reader)
     sp = Path(solution)
     if not sp.is_file():
         raise InputError("no such file", sp)
-    try:
-        data = json.loads(sp.read_text())
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", sp, exc.lineno) from None
-    if isinstance(data, dict) and isinstance(data.get("solution"), dict):  # a Result JSON from solve --out
-        data = data["solution"]
-    sol = prob.solution_from_dict(inst, data, sp)
+    if prob.read_solution is not None:
+        sol = prob.read_solution(inst, sp)
+    else:
+        try:
+            data = json.loads(sp.read_text())
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON: {exc.msg}", sp, exc.lineno) from None
+        if isinstance(data, dict) and isinstance(data.get("solution"), dict):  # a Result JSON from solve --out
+            data = data["solution"]
+        sol = prob.solution_from_dict(inst, data, sp)
     ev = prob.evaluate(inst, sol)
     if ev.feasible:
         click.echo(f"feasible: objective {_fmt(ev.objective)}")
         return
-    click.echo(f"infeasible: {len(ev.violations)} violation(s)")
+    kinds: dict[str, int] = {}
+    for v in ev.violations:
+        head = v.split(":", 1)[0]
+        if " " not in head:
+            kinds[head] = kinds.get(head, 0) + 1
+    by_type = f" ({', '.join(f'{k} {c}' for k, c in kinds.items())})" if kinds else ""
+    click.echo(f"infeasible: {len(ev.violations)} violation(s){by_type}")
     for v in ev.violations:
         click.echo(f"  - {v}")
     sys.exit(1)

@@ -26,6 +26,7 @@ import time
 import numpy as np
 from numba import njit
 
+from schedcert.errors import InputError
 from schedcert.instances.rcpsp import (
     RcpspInstance,
     RcpspSolution,
@@ -428,22 +429,52 @@ def _result(instance: RcpspInstance, starts, info=None) -> Result:
     )
 
 
+def _failed(instance: RcpspInstance, info: dict) -> Result:
+    """No schedule found (extensions only): status unknown, with the reason."""
+    return Result(problem="rcpsp", instance=instance.name, method="", status=Status.UNKNOWN, objective=None,
+                  bound=lower_bound(instance), runtime=0.0,
+                  solver={"name": "schedcert-sgs", "version": "1", "params": {}}, info=info)
+
+
+def _extended_sgs(instance: RcpspInstance, rule: str) -> Result:
+    """Serial SGS under windows, calendars, pairs and lags
+    (:mod:`schedcert.heuristics.rcpsp_ext`); rules other than LST/LFT take
+    their usual priority values."""
+    from schedcert.heuristics import rcpsp_ext as X
+
+    length = X.search_length(instance)
+    prio = X.priorities(instance, rule, length) if rule in ("lst", "lft") else priority_values(instance, rule)
+    starts, why = X.serial_sgs_ext(instance, X._list(instance, prio, None), length)
+    return _result(instance, starts) if starts is not None else _failed(instance, {"failure": why})
+
+
+def _plain_only(instance: RcpspInstance, name: str) -> None:
+    if instance.extended:
+        raise InputError(f"{name} does not handle release dates, deadlines, calendars, disjunctive pairs or lags;"
+                         f" use sampling or sgs-RULE (serial SGS) on {instance.name}")
+
+
 def _register_rule(rule: str):
     @method("rcpsp", f"sgs-{rule}", "heuristic", f"serial SGS, {rule.upper()} priority rule")
     def _sgs(instance, options: Options, _rule=rule):
+        if instance.extended:
+            return _extended_sgs(instance, _rule)
         return _result(instance, serial_sgs(instance, activity_list(instance, priority_values(instance, _rule))))
 
     @method("rcpsp", f"psgs-{rule}", "heuristic", f"parallel SGS, {rule.upper()} priority rule")
     def _psgs(instance, options: Options, _rule=rule):
+        _plain_only(instance, f"psgs-{_rule}")
         return _result(instance, parallel_sgs(instance, priority_values(instance, _rule)))
 
     @method("rcpsp", f"sgs-{rule}+fbi", "heuristic", f"serial SGS, {rule.upper()}, forward-backward improvement")
     def _sgs_fbi(instance, options: Options, _rule=rule):
+        _plain_only(instance, f"sgs-{_rule}+fbi")
         st = serial_sgs(instance, activity_list(instance, priority_values(instance, _rule)))
         return _result(instance, justify(instance, st))
 
     @method("rcpsp", f"psgs-{rule}+fbi", "heuristic", f"parallel SGS, {rule.upper()}, forward-backward improvement")
     def _psgs_fbi(instance, options: Options, _rule=rule):
+        _plain_only(instance, f"psgs-{_rule}+fbi")
         return _result(instance, justify(instance, parallel_sgs(instance, priority_values(instance, _rule))))
 
 
@@ -453,14 +484,23 @@ for _rule in RULES:
 
 @method("rcpsp", "sampling", "heuristic",
         "best of all rules (serial+parallel SGS, justified) and regret-biased random sampling with "
-        "justification; params: samples (1000), alpha (1.0)")
+        "justification; with windows/calendars/pairs/lags: serial SGS only (may fail); "
+        "params: samples (1000), alpha (1.0)")
 def sampling(instance: RcpspInstance, options: Options) -> Result:
     """Registered ``sampling`` method: :func:`sample` with
     ``options.params`` ``samples`` (default 1000) and ``alpha`` (1.0), within
-    ``options.time_limit``; stops early at the lower bound."""
+    ``options.time_limit``; stops early at the lower bound. On instances with
+    extensions: :func:`schedcert.heuristics.rcpsp_ext.sample_ext`, which may
+    find no schedule (status unknown, ``info['failure']`` says why)."""
     samples = int(options.params.get("samples", 1000))
     alpha = float(options.params.get("alpha", 1.0))
     lb = lower_bound(instance)
+    if instance.extended:
+        from schedcert.heuristics.rcpsp_ext import sample_ext
+
+        starts, info = sample_ext(instance, samples, options.time_limit, options.seed, alpha, target=lb)
+        info.update(samples=samples, alpha=alpha, seed=options.seed)
+        return _result(instance, starts, info) if starts is not None else _failed(instance, info)
     starts, info = sample(instance, samples, options.time_limit, options.seed, alpha, target=lb)
     info.update(samples=samples, alpha=alpha, seed=options.seed)
     return _result(instance, starts, info)

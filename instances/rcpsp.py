@@ -31,9 +31,11 @@ from schedcert.result import Evaluation
 FORMATS = {
     "psplib": "PSPLIB single-mode .sm (Kolisch & Sprecher 1996)",
     "patterson": "Patterson .rcp",
-    "json": "schedcert RCPSP JSON (.json)",
+    "json": "schedcert RCPSP document, JSON (.json): named activities, resources, windows, calendars, "
+            "disjunctive pairs, lags; or an overlay on a PSPLIB file (base: FILE)",
+    "yaml": "the same document in YAML (.yaml, .yml)",
 }
-_SUFFIX = {".sm": "psplib", ".rcp": "patterson", ".json": "json"}
+_SUFFIX = {".sm": "psplib", ".rcp": "patterson", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,13 +68,64 @@ class RcpspInstance:
     activity_names: tuple = ()
     resource_names: tuple = ()
     metadata: dict = field(default_factory=dict)
+    release: tuple = ()
+    deadline: tuple = ()
+    calendars: tuple = ()
+    disjunctive: tuple = ()
+    lags: tuple = ()
+    horizon: int | None = None
 
     def __post_init__(self):
-        n = len(self.durations)
+        n, k = len(self.durations), len(self.capacities)
         if not self.activity_names:
             object.__setattr__(self, "activity_names", tuple(str(j + 1) for j in range(n)))
         if not self.resource_names:
             object.__setattr__(self, "resource_names", tuple(f"R{k + 1}" for k in range(len(self.capacities))))
+        if not self.release:
+            object.__setattr__(self, "release", (0,) * n)
+        if not self.deadline:
+            object.__setattr__(self, "deadline", (None,) * n)
+        if not self.calendars:
+            object.__setattr__(self, "calendars", ((),) * k)
+        lag = {(i, j): (0, None) for i, j in self.edges()}
+        for i, j, lo, hi in self.lags:
+            lag[i, j] = (lo, hi)
+        object.__setattr__(self, "_lag", lag)
+
+    @property
+    def extended(self) -> bool:
+        """True if any R-ConstraintBench extension is present (release dates,
+        deadlines, capacity calendars, disjunctive pairs, time lags, a
+        horizon)."""
+        return (any(self.release) or any(d is not None for d in self.deadline) or any(self.calendars)
+                or bool(self.disjunctive) or bool(self.lags) or self.horizon is not None)
+
+    def lag(self, i: int, j: int) -> tuple:
+        """``(min_lag, max_lag)`` of precedence i -> j (time units, finish to
+        start: ``S_i + p_i + min_lag <= S_j <= S_i + p_i + max_lag``;
+        ``max_lag`` None = unbounded)."""
+        return self._lag[i, j]
+
+    def peak_capacity(self, k: int) -> int:
+        """Largest capacity of resource k at any time."""
+        return max([self.capacities[k]] + [c for _, _, c in self.calendars[k]])
+
+    def capacity_segments(self, k: int, horizon: int) -> list:
+        """The capacity profile of resource k on ``[0, horizon)`` as
+        ``[(start, end, capacity)]`` covering it without gaps: the calendar's
+        segments, the default capacity elsewhere."""
+        out, t = [], 0
+        for a, b, c in self.calendars[k]:
+            a, b = max(a, 0), min(b, horizon)
+            if a >= b:
+                continue
+            if t < a:
+                out.append((t, a, self.capacities[k]))
+            out.append((a, b, c))
+            t = b
+        if t < horizon:
+            out.append((t, horizon, self.capacities[k]))
+        return out
 
     @property
     def n(self) -> int:
@@ -101,9 +154,17 @@ class RcpspInstance:
 @dataclass(frozen=True)
 class RcpspSolution:
     """A schedule: ``starts[j]`` is the integer start time ``S_j`` of activity j
-    (shape (n,), time units)."""
+    (shape (n,), time units; None where a written schedule gave none).
+
+    ``duplicates`` and ``unknown`` keep what a hand-written schedule got
+    wrong so that the validator can report it: ``(j, start)`` for every
+    repeated entry of activity j, and ``(name, start)`` for names the
+    instance does not have.
+    """
 
     starts: tuple
+    duplicates: tuple = ()
+    unknown: tuple = ()
 
     def makespan(self, instance: RcpspInstance) -> int:
         return max((s + p for s, p in zip(self.starts, instance.durations)), default=0)
@@ -113,57 +174,129 @@ class RcpspSolution:
 # Validator (from the problem definition only)
 # --------------------------------------------------------------------------
 
-def evaluate(instance: RcpspInstance, solution: RcpspSolution) -> Evaluation:
-    """Check a schedule against the RCPSP definition and recompute its makespan.
+#: Violation classes, the prefix of every message of :func:`evaluate`.
+VIOLATION_TYPES = ("missing", "duplicate", "unknown", "start", "precedence", "lag", "resource", "downtime",
+                   "window", "horizon", "disjunctive")
 
-    Checks: one integer start per activity, ``S_j >= 0``, every precedence
-    ``S_j >= S_i + p_i``, and for every period ``t`` and resource ``k``
-    ``sum_{j: S_j <= t < S_j + p_j} r_jk <= R_k``.
+
+def evaluate(instance: RcpspInstance, solution: RcpspSolution) -> Evaluation:
+    """Check a schedule against the RCPSP definition (with the
+    R-ConstraintBench extensions) and recompute its makespan.
+
+    Checks, each violation reported as ``"<type>: <what, in the user's
+    terms>"`` with type from :data:`VIOLATION_TYPES`:
+
+    * ``missing`` / ``duplicate`` / ``unknown``: one start per activity;
+    * ``start``: integer ``S_j >= 0``;
+    * ``precedence``: ``S_j >= S_i + p_i + min_lag_ij`` for every edge;
+      ``lag``: ``S_j <= S_i + p_i + max_lag_ij`` where a maximum lag is set;
+    * ``resource``: for every period t and resource k,
+      ``sum_{j: S_j <= t < S_j + p_j} r_jk <= c_k(t)``, the capacity profile
+      (default capacity, changed by the calendar); a violation inside a
+      calendar segment of reduced capacity where the default capacity would
+      have sufficed is a ``downtime`` violation;
+    * ``window``: ``S_j >= release_j`` and ``S_j + p_j <= deadline_j``;
+      ``horizon``: every activity finished by the horizon;
+    * ``disjunctive``: the two activities of a pair do not overlap
+      (``S_i + p_i <= S_j`` or ``S_j + p_j <= S_i``).
 
     Returns
     -------
     Evaluation
-        ``objective`` is the makespan (None if starts are missing);
-        ``violations`` lists each violated constraint in the user's terms.
+        ``objective`` is the makespan (None if a start is missing or
+        invalid); ``violations`` lists every violated constraint.
     """
     names = instance.activity_names
     starts = list(solution.starts)
     v: list[str] = []
+    for name, s in solution.unknown:
+        v.append(f"unknown: activity {name!r} (start {s}) is not in the instance")
+    for j, s in solution.duplicates:
+        v.append(f"duplicate: activity {names[j]} is given more than once (also start {s})")
     if len(starts) != instance.n:
-        return Evaluation(None, [f"schedule has {len(starts)} start times, instance has {instance.n} activities"])
+        return Evaluation(None, v + [f"missing: schedule has {len(starts)} start times, instance has "
+                                     f"{instance.n} activities"])
     for j, s in enumerate(starts):
-        if isinstance(s, bool) or not isinstance(s, int):
-            v.append(f"activity {names[j]}: start {s!r} is not an integer")
+        if s is None:
+            v.append(f"missing: activity {names[j]} has no start time")
+        elif isinstance(s, bool) or not isinstance(s, int):
+            v.append(f"start: activity {names[j]}: start {s!r} is not an integer")
         elif s < 0:
-            v.append(f"activity {names[j]}: start {s} < 0")
-    if v:
+            v.append(f"start: activity {names[j]}: start {s} < 0")
+    if any(x.split(":")[0] in ("missing", "start") for x in v):
         return Evaluation(None, v)
     p = instance.durations
     for i, j in instance.edges():
-        if starts[j] < starts[i] + p[i]:
-            v.append(f"precedence {names[i]}->{names[j]}: activity {names[j]} starts at {starts[j]}"
-                     f" before {names[i]} finishes at {starts[i] + p[i]}")
-    # Resource profile by sweeping start/finish events.
-    events: dict[int, list[int]] = {}
+        lo, hi = instance.lag(i, j)
+        fin = starts[i] + p[i]
+        if starts[j] < fin + lo:
+            lag = f" + min lag {lo}" if lo else ""
+            v.append(f"precedence: {names[i]}->{names[j]}: activity {names[j]} starts at {starts[j]}"
+                     f" before {names[i]} finishes at {fin}{lag}")
+        if hi is not None and starts[j] > fin + hi:
+            v.append(f"lag: {names[i]}->{names[j]}: activity {names[j]} starts at {starts[j]}, more than"
+                     f" the max lag {hi} after {names[i]} finishes at {fin}")
     for j in range(instance.n):
-        if p[j] == 0:
-            continue
-        for t, sign in ((starts[j], 1), (starts[j] + p[j], -1)):
-            row = events.setdefault(t, [0] * instance.n_resources)
-            for k, r in enumerate(instance.demands[j]):
-                row[k] += sign * r
-    usage = [0] * instance.n_resources
-    times = sorted(events)
-    for idx, t in enumerate(times):
-        for k in range(instance.n_resources):
-            usage[k] += events[t][k]
-        end = times[idx + 1] if idx + 1 < len(times) else t
-        for k, cap in enumerate(instance.capacities):
-            if usage[k] > cap and end > t:
-                v.append(f"resource {instance.resource_names[k]}: usage {usage[k]} > capacity {cap}"
-                         f" in periods [{t}, {end})")
+        r, d = instance.release[j], instance.deadline[j]
+        if starts[j] < r:
+            v.append(f"window: activity {names[j]} starts at {starts[j]} before its release date {r}")
+        if d is not None and starts[j] + p[j] > d:
+            v.append(f"window: activity {names[j]} finishes at {starts[j] + p[j]} after its deadline {d}")
+        if instance.horizon is not None and starts[j] + p[j] > instance.horizon:
+            v.append(f"horizon: activity {names[j]} finishes at {starts[j] + p[j]} after the horizon "
+                     f"{instance.horizon}")
+    for i, j in instance.disjunctive:
+        if starts[i] < starts[j] + p[j] and starts[j] < starts[i] + p[i] and p[i] > 0 and p[j] > 0:
+            v.append(f"disjunctive: activities {names[i]} [{starts[i]}, {starts[i] + p[i]}) and {names[j]}"
+                     f" [{starts[j]}, {starts[j] + p[j]}) overlap but may not")
+    v += _resource_violations(instance, starts)
     makespan = max((s + d for s, d in zip(starts, p)), default=0)
     return Evaluation(makespan, v)
+
+
+def _resource_violations(instance: RcpspInstance, starts) -> list[str]:
+    """Sweep the usage profile of every resource against its capacity
+    profile; consecutive periods with the same excess are merged."""
+    p = instance.durations
+    end = max([s + d for s, d in zip(starts, p)] + [0])
+    out = []
+    for k, name in enumerate(instance.resource_names):
+        delta: dict[int, int] = {}
+        for j in range(instance.n):
+            r = instance.demands[j][k]
+            if p[j] > 0 and r:
+                delta[starts[j]] = delta.get(starts[j], 0) + r
+                delta[starts[j] + p[j]] = delta.get(starts[j] + p[j], 0) - r
+        segs = instance.capacity_segments(k, end)
+        cuts = sorted(set(delta) | {a for a, _, _ in segs} | {end})
+        usage, seg, pending = 0, 0, None
+        for idx, t in enumerate(cuts[:-1]):
+            usage += delta.get(t, 0)
+            while segs[seg][1] <= t:
+                seg += 1
+            a, b, cap = segs[seg]
+            kind = None
+            if usage > cap:
+                kind = "downtime" if cap < instance.capacities[k] and usage <= instance.capacities[k] else "resource"
+            key = (kind, usage, cap, a, b)
+            if pending and pending[0] == key and pending[2] == t:
+                pending[2] = cuts[idx + 1]
+            else:
+                if pending and pending[0][0]:
+                    out.append(_excess_message(name, *pending, instance.capacities[k]))
+                pending = [key, t, cuts[idx + 1]]
+        if pending and pending[0][0]:
+            out.append(_excess_message(name, *pending, instance.capacities[k]))
+    return out
+
+
+def _excess_message(name, key, t0, t1, default) -> str:
+    kind, usage, cap, a, b = key
+    if kind == "downtime":
+        what = "downtime" if cap == 0 else f"reduced capacity {cap}"
+        return (f"downtime: resource {name}: usage {usage} during its {what} [{a}, {b}) in periods "
+                f"[{t0}, {t1}) (by {usage - cap})")
+    return f"resource: {name}: usage {usage} > capacity {cap} in periods [{t0}, {t1}) (by {usage - cap})"
 
 
 # --------------------------------------------------------------------------
@@ -179,22 +312,59 @@ def topological_order(instance: RcpspInstance) -> list[int]:
 
 
 def earliest_starts(instance: RcpspInstance) -> list[int]:
-    """Earliest start times ``ES_j`` ignoring resources (forward CPM pass)."""
-    es = [0] * instance.n
+    """Earliest start times ``ES_j`` ignoring resources (forward CPM pass
+    from the release dates, minimum lags included)."""
+    es = list(instance.release)
     for i in topological_order(instance):
         for j in instance.successors[i]:
-            es[j] = max(es[j], es[i] + instance.durations[i])
+            es[j] = max(es[j], es[i] + instance.durations[i] + instance.lag(i, j)[0])
     return es
 
 
 def tails(instance: RcpspInstance) -> list[int]:
     """``q_j``: longest path from the start of j to the project end, ``p_j``
-    included (backward CPM pass). ``max_j ES_j + q_j`` is the critical path."""
+    and minimum lags included (backward CPM pass). ``max_j ES_j + q_j`` is
+    the critical path."""
     q = list(instance.durations)
     for i in reversed(topological_order(instance)):
         for j in instance.successors[i]:
-            q[i] = max(q[i], instance.durations[i] + q[j])
+            q[i] = max(q[i], instance.durations[i] + instance.lag(i, j)[0] + q[j])
     return q
+
+
+def latest_starts(instance: RcpspInstance, horizon: int) -> list[int]:
+    """Latest start times ``LS_j`` with every activity finished by `horizon`
+    and its deadline (backward CPM pass, resources ignored); an activity
+    with ``LS_j < ES_j`` cannot be scheduled."""
+    p = instance.durations
+    ls = [min(horizon, d if d is not None else horizon) - p[j] for j, d in enumerate(instance.deadline)]
+    for i in reversed(topological_order(instance)):
+        for j in instance.successors[i]:
+            ls[i] = min(ls[i], ls[j] - p[i] - instance.lag(i, j)[0])
+    return ls
+
+
+def planning_horizon(instance: RcpspInstance) -> tuple[int, bool]:
+    """``(H, safe)``: the horizon every activity must finish by.
+
+    The instance's own horizon when it has one (then ``safe`` is True: it
+    is part of the problem). Otherwise ``H = max(T, max deadline) +
+    sum_j (p_j + largest min lag out of j)`` with T the last release date or
+    calendar change: a feasible schedule, if any exists, can be rearranged
+    to end by H (keep what ends by max(T, max deadline), run the rest one
+    after another after it), provided there are no maximum lags and every
+    activity fits the default capacities; ``safe`` says whether that holds,
+    i.e. whether a proof of infeasibility within H is a proof outright.
+    """
+    if instance.horizon is not None:
+        return instance.horizon, True
+    t = max(list(instance.release) + [b for cal in instance.calendars for _, b, _ in cal] + [0])
+    t = max([t] + [d for d in instance.deadline if d is not None])
+    tail = sum(p + max((instance.lag(j, s)[0] for s in instance.successors[j]), default=0)
+               for j, p in enumerate(instance.durations))
+    safe = (all(hi is None for _, _, _, hi in instance.lags)
+            and all(r <= instance.capacities[k] for d in instance.demands for k, r in enumerate(d)))
+    return t + tail, safe
 
 
 def critical_path_bound(instance: RcpspInstance) -> int:
@@ -205,9 +375,11 @@ def critical_path_bound(instance: RcpspInstance) -> int:
 
 def energy_bound(instance: RcpspInstance) -> int:
     """LB_energy = max_k ceil(sum_j p_j r_jk / R_k) (the resource-based bound
-    of Stinson, Davis & Khumawala 1978)."""
+    of Stinson, Davis & Khumawala 1978; R_k the peak capacity when a
+    calendar changes it)."""
     best = 0
-    for k, cap in enumerate(instance.capacities):
+    for k in range(instance.n_resources):
+        cap = instance.peak_capacity(k)
         work = sum(p * d[k] for p, d in zip(instance.durations, instance.demands))
         if cap > 0:
             best = max(best, -(-work // cap))
@@ -230,8 +402,9 @@ def read(path: str | Path, format: str | None = None) -> RcpspInstance:
     Parameters
     ----------
     path : str or Path
-    format : {'psplib', 'patterson', 'json'}, optional
-        Guessed from the file ending (.sm, .rcp, .json) when omitted.
+    format : {'psplib', 'patterson', 'json', 'yaml'}, optional
+        Guessed from the file ending (.sm, .rcp, .json, .yaml/.yml) when
+        omitted.
 
     Raises
     ------
@@ -259,11 +432,13 @@ def read(path: str | Path, format: str | None = None) -> RcpspInstance:
     elif format == "patterson":
         lines = _check_rcp(text, path)
         inst = _from_psplib(path, "patterson")
-    elif format == "json":
-        return from_dict(_load_json(text, path), path)
+    elif format in ("json", "yaml"):
+        from schedcert.instances.rcpsp_doc import load_document
+
+        return from_dict(load_document(path), path)
     else:
         raise InputError(f"unknown RCPSP format {format!r}; expected one of {', '.join(FORMATS)}", path)
-    _check_semantics(inst, path, lines)
+    check_semantics(inst, path, lines)
     return inst
 
 
@@ -407,7 +582,7 @@ def _check_rcp(text: str, path: Path) -> dict:
     return {"prec": prec, "req": req}
 
 
-def _check_semantics(inst: RcpspInstance, path, lines: dict | None) -> None:
+def check_semantics(inst: RcpspInstance, path, lines: dict | None) -> None:
     """Range, cycle and capacity checks common to every format."""
 
     def line(kind, j):
@@ -434,6 +609,14 @@ def _check_semantics(inst: RcpspInstance, path, lines: dict | None) -> None:
                                  path, line("prec", j))
             if s == j:
                 raise InputError(f"activity {names[j]} is its own successor", path, line("prec", j))
+    for i, j in inst.disjunctive:
+        if not (0 <= i < inst.n and 0 <= j < inst.n) or i == j:
+            raise InputError(f"disjunctive pair ({i}, {j}): expected two different activities", path)
+    for i, j, lo, hi in inst.lags:
+        if j not in inst.successors[i]:
+            raise InputError(f"lag on {names[i]}->{names[j]}, which is not a precedence", path)
+        if hi is not None and hi < lo:
+            raise InputError(f"precedence {names[i]}->{names[j]}: max lag {hi} < min lag {lo}", path)
     g = nx.DiGraph(list(inst.edges()))
     try:
         cycle = nx.find_cycle(g)
@@ -445,86 +628,43 @@ def _check_semantics(inst: RcpspInstance, path, lines: dict | None) -> None:
                          line("prec", cycle[0][0]))
     for j in range(inst.n):
         for k, r in enumerate(inst.demands[j]):
-            if r > inst.capacities[k] and inst.durations[j] > 0:
+            if r > inst.peak_capacity(k) and inst.durations[j] > 0:
                 raise InfeasibleInstance(
                     f"infeasible: activity {names[j]} demands {r} of resource {inst.resource_names[k]}"
-                    f" whose capacity is {inst.capacities[k]}", path, line("req", j))
+                    f" whose capacity is {inst.peak_capacity(k)}", path, line("req", j))
 
 
 # --------------------------------------------------------------------------
-# schedcert JSON
+# schedcert JSON/YAML documents (instances/rcpsp_doc.py)
 # --------------------------------------------------------------------------
-
-def _load_json(text: str, path) -> dict:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", path, exc.lineno) from None
-    if not isinstance(data, dict):
-        raise InputError("expected a JSON object", path, 1)
-    return data
-
 
 def to_dict(inst: RcpspInstance) -> dict:
-    """The project's JSON document for an instance (named activities)."""
-    names = inst.activity_names
-    return {
-        "problem": "rcpsp",
-        "name": inst.name,
-        "resources": [{"name": n, "capacity": c} for n, c in zip(inst.resource_names, inst.capacities)],
-        "activities": [
-            {"name": names[j], "duration": inst.durations[j],
-             "demands": dict(zip(inst.resource_names, inst.demands[j])),
-             "successors": [names[s] for s in inst.successors[j]]}
-            for j in range(inst.n)
-        ],
-        "metadata": inst.metadata,
-    }
+    """The project's document for `inst` (:mod:`schedcert.instances.rcpsp_doc`)."""
+    from schedcert.instances.rcpsp_doc import to_dict as _to_dict
+
+    return _to_dict(inst)
 
 
 def from_dict(data: dict, path=None) -> RcpspInstance:
-    """Build an instance from the project's JSON document; InputError names
-    the offending activity or resource."""
-    try:
-        res = data["resources"]
-        acts = data["activities"]
-        rnames = tuple(str(r["name"]) for r in res)
-        caps = tuple(int(r["capacity"]) for r in res)
-        anames = tuple(str(a["name"]) for a in acts)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"expected 'resources' [{{name, capacity}}] and 'activities' "
-                         f"[{{name, duration, demands, successors}}]: {exc}", path) from None
-    if len(set(anames)) != len(anames):
-        raise InputError("activity names must be unique", path)
-    index = {n: j for j, n in enumerate(anames)}
-    durations, demands, successors = [], [], []
-    for a in acts:
-        nm = a["name"]
-        try:
-            durations.append(int(a["duration"]))
-            dem = a.get("demands", {})
-            unknown = set(dem) - set(rnames)
-            if unknown:
-                raise InputError(f"activity {nm}: unknown resource(s) {sorted(unknown)}", path)
-            demands.append(tuple(int(dem.get(r, 0)) for r in rnames))
-            successors.append(tuple(index[str(s)] for s in a.get("successors", [])))
-        except KeyError as exc:
-            raise InputError(f"activity {nm}: unknown successor or missing field {exc}", path) from None
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"activity {nm}: expected integer duration and demands ({exc})", path) from None
-    inst = RcpspInstance(
-        name=str(data.get("name", Path(path).stem if path else "rcpsp")),
-        durations=tuple(durations), demands=tuple(demands), capacities=caps,
-        successors=tuple(successors), activity_names=anames, resource_names=rnames,
-        metadata=dict(data.get("metadata", {})),
-    )
-    _check_semantics(inst, path, None)
-    return inst
+    """An instance from the project's document (:mod:`schedcert.instances.rcpsp_doc`)."""
+    from schedcert.instances.rcpsp_doc import from_dict as _from_dict
+
+    return _from_dict(data, path)
 
 
 def write(inst: RcpspInstance, path: str | Path) -> None:
-    """Write `inst` as schedcert JSON."""
-    Path(path).write_text(json.dumps(to_dict(inst), indent=1) + "\n")
+    """Write `inst` as the project's document (YAML for .yaml/.yml, else JSON)."""
+    from schedcert.instances.rcpsp_doc import write as _write
+
+    _write(inst, path)
+
+
+def read_solution(inst: RcpspInstance, path) -> RcpspSolution:
+    """A schedule written by anyone, JSON or CSV ``activity,start``
+    (:func:`schedcert.instances.rcpsp_doc.read_schedule`)."""
+    from schedcert.instances.rcpsp_doc import read_schedule
+
+    return read_schedule(inst, path)
 
 
 def solution_to_dict(sol: RcpspSolution, inst: RcpspInstance | None = None) -> dict:
@@ -655,6 +795,7 @@ PROBLEM = register_problem(Problem(
     evaluate=evaluate,
     solution_to_dict=solution_to_dict,
     solution_from_dict=solution_from_dict,
+    read_solution=read_solution,
     generate=generate,
     plot=_plot,
     describe=describe,

@@ -44,7 +44,9 @@ from schedcert.instances.rcpsp import (
     RcpspSolution,
     earliest_starts,
     evaluate,
+    latest_starts,
     lower_bound,
+    planning_horizon,
     tails,
     topological_order,
 )
@@ -84,7 +86,8 @@ def pairwise_delays(instance: RcpspInstance) -> dict[tuple[int, int], int]:
             if len(between) < 2:
                 continue
             energy = 0
-            for k, cap in enumerate(instance.capacities):
+            for k in range(instance.n_resources):
+                cap = instance.peak_capacity(k)
                 if cap <= 0:
                     continue
                 work = sum(p[a] * instance.demands[a][k] for a in between)
@@ -95,16 +98,26 @@ def pairwise_delays(instance: RcpspInstance) -> dict[tuple[int, int], int]:
     return delays
 
 
-def build_cpsat(instance: RcpspInstance, ub: int, lb: int, hint=None, use_delays: bool = True):
+def build_cpsat(instance: RcpspInstance, ub: int, lb: int, hint=None, use_delays: bool = True,
+                objective: str = "makespan"):
     """Build the CP-SAT model.
 
     Parameters
     ----------
     ub, lb : int
-        Makespan bounds (time units); ``ub`` must be the makespan of a
-        feasible schedule (e.g. ``hint``).
+        Makespan bounds (time units); ``ub`` is the makespan of a feasible
+        schedule (e.g. ``hint``) or the planning horizon.
     hint : sequence of int, optional
         Start times to pass as a solution hint.
+    objective : {'makespan', 'feasibility'}
+        Minimise the makespan, or only look for a schedule.
+
+    Extensions (R-ConstraintBench) are encoded exactly: release dates and
+    deadlines as start domains ``[ES_j, LS_j]`` (CPM passes with lags),
+    minimum/maximum lags as linear constraints on starts, each capacity
+    calendar as fixed blocking intervals of demand ``P_k - c`` in a
+    cumulative of the peak capacity ``P_k`` (downtime: ``c = 0``), each
+    disjunctive pair as a two-interval no-overlap.
 
     Returns
     -------
@@ -113,23 +126,39 @@ def build_cpsat(instance: RcpspInstance, ub: int, lb: int, hint=None, use_delays
     m = cp_model.CpModel()
     n, p = instance.n, instance.durations
     es = earliest_starts(instance)
-    q = tails(instance)
-    starts = [m.new_int_var(es[j], max(es[j], ub - q[j]), f"S{j}") for j in range(n)]
-    cmax = m.new_int_var(lb, ub, "Cmax")
+    ls = latest_starts(instance, ub)
+    starts = []
+    for j in range(n):
+        starts.append(m.new_int_var(es[j], max(es[j], ls[j]), f"S{j}"))
+        if ls[j] < es[j]:
+            m.add_bool_or([])  # window, deadline or horizon cannot be met: infeasible
+    cmax = m.new_int_var(min(lb, ub), ub, "Cmax")
     intervals = [m.new_fixed_size_interval_var(starts[j], p[j], f"I{j}") for j in range(n)]
     for i, j in instance.edges():
-        m.add(starts[j] >= starts[i] + p[i])
+        lo, hi = instance.lag(i, j)
+        m.add(starts[j] >= starts[i] + p[i] + lo)
+        if hi is not None:
+            m.add(starts[j] <= starts[i] + p[i] + hi)
+    q = tails(instance)
     for j in range(n):
         m.add(cmax >= starts[j] + q[j])
-    for k, cap in enumerate(instance.capacities):
+    for k in range(instance.n_resources):
         used = [j for j in range(n) if p[j] > 0 and instance.demands[j][k] > 0]
-        if not used or sum(instance.demands[j][k] for j in used) <= cap:
+        segs = instance.capacity_segments(k, ub)
+        if not used or sum(instance.demands[j][k] for j in used) <= min((c for _, _, c in segs), default=0):
             continue
-        m.add_cumulative([intervals[j] for j in used], [instance.demands[j][k] for j in used], cap)
+        peak = instance.peak_capacity(k)
+        blocks = [(m.new_fixed_size_interval_var(a, b - a, f"D{k}_{a}"), peak - c) for a, b, c in segs if c < peak]
+        m.add_cumulative([intervals[j] for j in used] + [iv for iv, _ in blocks],
+                         [instance.demands[j][k] for j in used] + [d for _, d in blocks], peak)
+    for i, j in instance.disjunctive:
+        if p[i] > 0 and p[j] > 0:
+            m.add_no_overlap([intervals[i], intervals[j]])
     if use_delays:
         for (i, j), d in pairwise_delays(instance).items():
             m.add(starts[j] >= starts[i] + d)
-    m.minimize(cmax)
+    if objective == "makespan":
+        m.minimize(cmax)
     if hint is not None:
         for j in range(n):
             m.add_hint(starts[j], int(hint[j]))
@@ -137,16 +166,30 @@ def build_cpsat(instance: RcpspInstance, ub: int, lb: int, hint=None, use_delays
     return m, starts, cmax
 
 
+OBJECTIVES = ("makespan", "feasibility")
+
+
+def objective_of(options: Options) -> str:
+    """``options.params['objective']``: ``makespan`` (default) or
+    ``feasibility``; InputError otherwise."""
+    obj = str(options.params.get("objective", "makespan"))
+    if obj not in OBJECTIVES:
+        raise InputError(f"unknown objective {obj!r}; expected one of {', '.join(OBJECTIVES)}")
+    return obj
+
+
 def _warm(instance: RcpspInstance, options: Options):
     """Incumbent to start from: ``options.warm_start`` (validated; the core
-    runner passes the problem's best heuristic there), else activities one
-    after another in topological order (always feasible: demands <= capacity
-    is checked on reading)."""
+    runner passes the problem's best heuristic there), else, for a plain
+    instance, activities one after another in topological order (always
+    feasible: demands <= capacity is checked on reading), else None."""
     if options.warm_start is not None:
         ev = evaluate(instance, options.warm_start)
         if ev.feasible:
             return list(options.warm_start.starts), "warm_start"
         raise InputError("warm start is not a feasible schedule: " + "; ".join(ev.violations[:3]))
+    if instance.extended:
+        return None, "none"
     starts, t = [0] * instance.n, 0
     for j in topological_order(instance):
         starts[j] = t
@@ -155,36 +198,74 @@ def _warm(instance: RcpspInstance, options: Options):
 
 
 @method("rcpsp", "cpsat", "exact",
-        "CP-SAT (intervals + cumulative), warm-started by the sampling heuristic; params: delays (1)")
+        "CP-SAT (intervals + cumulative; windows, calendars, disjunctive pairs, lags), warm-started by the "
+        "sampling heuristic; params: objective (makespan|feasibility), delays (1), explain (30 s)")
 def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
-    """Minimise the makespan with CP-SAT (see module docstring).
+    """Minimise the makespan with CP-SAT (see module docstring), or with
+    ``objective=feasibility`` find any schedule or prove there is none.
 
     Returns the heuristic schedule if CP-SAT does not improve on it; the bound
-    is the best of LB and CP-SAT's proven objective bound.
+    is the best of LB and CP-SAT's proven objective bound. With no schedule
+    the status is ``infeasible`` (proven; ``info['explanation']`` names a
+    conflicting set of constraints, see
+    :func:`schedcert.models.rcpsp_explain.explain_infeasibility`) or
+    ``unknown``.
     """
     t0 = time.perf_counter()
-    lb, hint, ub, info = _incumbent(instance, options)
-    if ub <= lb:
-        return _conclude(instance, lb, hint, None, True, solver_info({}), info)
+    objective = objective_of(options)
+    lb = lower_bound(instance)
+    hint, origin = _warm(instance, options)
+    horizon, safe = planning_horizon(instance)
+    info = {"warm_start": origin, "lb0": lb, "objective": objective}
+    if hint is not None:
+        ub = max(int(hint[j]) + instance.durations[j] for j in range(instance.n))
+        info["warm_makespan"] = ub
+        if ub <= lb or objective == "feasibility":
+            return _conclude(instance, lb, hint, None, ub <= lb, solver_info({}), info)
+    else:
+        ub = horizon
+        info["horizon"] = horizon
     use_delays = bool(int(options.params.get("delays", 1)))
-    model, starts, _ = build_cpsat(instance, ub, lb, hint, use_delays)
+    model, starts, _ = build_cpsat(instance, ub, lb, hint, use_delays, objective)
     info["build_time"] = round(time.perf_counter() - t0, 3)
     remaining = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
     out = solve_cpsat(model, options, remaining)
     info.update(out.info)
-    if out.status == Status.INFEASIBLE:  # C <= UB is satisfied by the hint: cannot happen
-        raise RuntimeError("CP-SAT claims no schedule of makespan <= the heuristic's: model defect")
-    sched = [out.solver.value(s) for s in starts] if out.has_solution and out.objective < ub else hint
-    return _conclude(instance, lb, sched, out.bound, out.status == Status.OPTIMAL,
-                     solver_info(out.info["solver_params"]), info)
+    solver = solver_info(out.info["solver_params"])
+    if out.status == Status.INFEASIBLE:
+        if hint is not None:  # C <= UB is satisfied by the hint: cannot happen
+            raise RuntimeError("CP-SAT claims no schedule of makespan <= the heuristic's: model defect")
+        return _no_schedule(instance, options, horizon, safe, info, solver, t0)
+    if not out.has_solution:
+        return Result("rcpsp", instance.name, "", Status.UNKNOWN, None, None, 0.0, solver, info=info)
+    better = hint is None or objective == "makespan" and out.objective < ub
+    sched = [out.solver.value(s) for s in starts] if better else hint
+    if objective == "feasibility":
+        return _conclude(instance, lb, sched, None, False, solver, info)
+    return _conclude(instance, lb, sched, out.bound, out.status == Status.OPTIMAL, solver, info)
 
 
-def _incumbent(instance: RcpspInstance, options: Options):
-    """(lb, incumbent starts, its makespan ub, info) shared by both models."""
-    lb = lower_bound(instance)
-    hint, origin = _warm(instance, options)
-    ub = max(int(hint[j]) + instance.durations[j] for j in range(instance.n))
-    return lb, hint, ub, {"warm_start": origin, "warm_makespan": ub, "lb0": lb}
+def _no_schedule(instance, options, horizon, safe, info, solver, t0) -> Result:
+    """Result for a CP-SAT proof that no schedule ends by `horizon`:
+    ``infeasible`` when the horizon is safe
+    (:func:`~schedcert.instances.rcpsp.planning_horizon`), else
+    ``unknown``; with the explanation of the conflict."""
+    from schedcert.models.rcpsp_explain import explain_infeasibility
+
+    budget = float(options.params.get("explain", 30.0))
+    if options.time_limit is not None:
+        budget = min(budget, max(1.0, options.time_limit - (time.perf_counter() - t0)))
+    if budget > 0:
+        why = explain_infeasibility(instance, budget, options.seed)
+        if why is not None:
+            info["explanation"] = why["text"]
+            info["conflict"] = why["constraints"]
+            info["conflict_irreducible"] = why["irreducible"]
+    if not safe:
+        info["note"] = (f"no schedule finishes by the derived horizon {horizon}; with maximum lags or demands "
+                        f"above a default capacity a later one is not ruled out")
+    status = Status.INFEASIBLE if safe else Status.UNKNOWN
+    return Result("rcpsp", instance.name, "", status, None, None, 0.0, solver, info=info)
 
 
 def _conclude(instance, lb, sched, solver_bound, proven, solver, info) -> Result:
@@ -195,37 +276,54 @@ def _conclude(instance, lb, sched, solver_bound, proven, solver, info) -> Result
                                solver, info)
 
 
-def build_milp(instance: RcpspInstance, ub: int, lb: int) -> pyo.ConcreteModel:
+def build_milp(instance: RcpspInstance, ub: int, lb: int) -> pyo.ConcreteModel | None:
     """Time-indexed Pyomo model (Pritsker et al. 1969) with periods
-    ``0..ub-1``; see module docstring. Variables ``x[j, t]`` and ``C``."""
+    ``0..ub-1``; see module docstring. Variables ``x[j, t]`` and ``C``.
+
+    Extensions: start windows ``[ES_j, LS_j]`` (releases, deadlines, lags),
+    lags on the aggregated start times, the capacity ``c_k(t)`` of the
+    calendar in every period, and per disjunctive pair and period
+    ``sum_{tau in (t-p_i, t]} x_i,tau + sum_{tau in (t-p_j, t]} x_j,tau <= 1``.
+    Returns None when some window is empty (no schedule ends by `ub`).
+    """
     n, p = instance.n, instance.durations
     es = earliest_starts(instance)
-    q = tails(instance)
-    win = {j: range(es[j], max(es[j], ub - q[j]) + 1) for j in range(n)}
+    ls = latest_starts(instance, ub)
+    if any(ls[j] < es[j] for j in range(n)):
+        return None
+    win = {j: range(es[j], ls[j] + 1) for j in range(n)}
     m = pyo.ConcreteModel(name=f"rcpsp-ti-{instance.name}")
     m.idx = pyo.Set(initialize=[(j, t) for j in range(n) for t in win[j]], dimen=2)
     m.x = pyo.Var(m.idx, domain=pyo.Binary)
-    m.C = pyo.Var(bounds=(lb, ub))
+    m.C = pyo.Var(bounds=(min(lb, ub), ub))
     m.one = pyo.Constraint(range(n), rule=lambda m, j: sum(m.x[j, t] for t in win[j]) == 1)
 
     def start(j):
         return sum(t * m.x[j, t] for t in win[j])
 
-    m.prec = pyo.Constraint(list(instance.edges()), rule=lambda m, i, j: start(j) >= start(i) + p[i])
+    def running(j, t):  # x terms of activity j in process in period t
+        return [(j, tau) for tau in range(max(t - p[j] + 1, win[j].start), min(t, win[j].stop - 1) + 1)]
+
+    m.prec = pyo.ConstraintList()
+    for i, j in instance.edges():
+        lo, hi = instance.lag(i, j)
+        m.prec.add(start(j) >= start(i) + p[i] + lo)
+        if hi is not None:
+            m.prec.add(start(j) <= start(i) + p[i] + hi)
     m.cmax = pyo.Constraint(range(n), rule=lambda m, j: m.C >= start(j) + p[j])
-    rows = []
-    for k, cap in enumerate(instance.capacities):
-        users = [j for j in range(n) if p[j] > 0 and instance.demands[j][k] > 0]
-        if sum(instance.demands[j][k] for j in users) <= cap:
-            continue
-        for t in range(ub):
-            terms = [(instance.demands[j][k], j, tau) for j in users
-                     for tau in range(max(t - p[j] + 1, win[j].start), min(t, win[j].stop - 1) + 1)]
-            if sum(r for r, _, _ in terms) > cap:
-                rows.append((cap, terms))
     m.res = pyo.ConstraintList()
-    for cap, terms in rows:
-        m.res.add(sum(r * m.x[j, tau] for r, j, tau in terms) <= cap)
+    for k in range(instance.n_resources):
+        users = [j for j in range(n) if p[j] > 0 and instance.demands[j][k] > 0]
+        for a, b, cap in instance.capacity_segments(k, ub):
+            for t in range(a, b):
+                terms = [(instance.demands[j][k], jt) for j in users for jt in running(j, t)]
+                if sum(r for r, _ in terms) > cap:
+                    m.res.add(sum(r * m.x[jt] for r, jt in terms) <= cap)
+    for i, j in instance.disjunctive:
+        for t in range(ub):
+            a, b = running(i, t), running(j, t)
+            if p[i] and p[j] and a and b:
+                m.res.add(sum(m.x[jt] for jt in a + b) <= 1)
     m.obj = pyo.Objective(expr=m.C, sense=pyo.minimize)
     m._win = win
     return m
@@ -233,15 +331,31 @@ def build_milp(instance: RcpspInstance, ub: int, lb: int) -> pyo.ConcreteModel:
 
 def _solve_milp(instance: RcpspInstance, options: Options, solver: str) -> Result:
     t0 = time.perf_counter()
-    lb, hint, ub, info = _incumbent(instance, options)
-    if ub <= lb:
-        return _conclude(instance, lb, hint, None, True, {"name": solver, "version": "", "params": {}}, info)
+    objective_of(options)
+    lb = lower_bound(instance)
+    hint, origin = _warm(instance, options)
+    horizon, safe = planning_horizon(instance)
+    info = {"warm_start": origin, "lb0": lb}
+    nosolver = {"name": solver, "version": "", "params": {}}
+    ub = horizon if hint is None else max(int(hint[j]) + instance.durations[j] for j in range(instance.n))
+    if hint is not None and ub <= lb:
+        return _conclude(instance, lb, hint, None, True, nosolver, info)
     m = build_milp(instance, ub, lb)
+    if m is None:
+        return Result("rcpsp", instance.name, "", Status.INFEASIBLE if safe else Status.UNKNOWN, None, None, 0.0,
+                      nosolver, info={**info, "note": f"a time window is empty within the horizon {ub}"})
     info["variables"] = len(m.idx)
     remaining = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
     out = solve_pyomo(m, options, remaining, solver)
-    improved = _milp_starts(m, instance.n) if out.has_solution and out.objective < ub - 0.5 else None
+    if hint is None and out.status == Status.INFEASIBLE:
+        return Result("rcpsp", instance.name, "", Status.INFEASIBLE if safe else Status.UNKNOWN, None, None, 0.0,
+                      out.solver, info={**info, "horizon": ub})
+    improved = None
+    if out.has_solution and (hint is None or out.objective < ub - 0.5):
+        improved = _milp_starts(m, instance.n)
     sched = improved or hint
+    if sched is None:
+        return Result("rcpsp", instance.name, "", Status.UNKNOWN, None, None, 0.0, out.solver, info=info)
     # optimal proves `sched` when the solver's optimum is the schedule we return
     proven = out.status == Status.OPTIMAL and (improved is not None or out.objective >= ub - 0.5)
     return _conclude(instance, lb, sched, out.bound, proven, out.solver, info)

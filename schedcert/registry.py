@@ -100,6 +100,10 @@ class Problem:
     expand : callable, optional
         ``expand(path) -> [instance spec]`` for files holding several
         instances (``bench`` runs each spec); default: the file itself.
+    read_solution : callable, optional
+        ``read_solution(instance, path) -> solution`` for solutions written
+        by hand in other formats than the JSON of ``solution_from_dict``
+        (``validate`` uses it when present).
     report : callable, optional
         ``report(records, out_dir, group) -> str``: a problem-specific
         markdown section appended to ``schedcert report``'s summary.
@@ -128,6 +132,7 @@ class Problem:
     expand: Callable | None = None
     plan: Callable | None = None
     report: Callable | None = None
+    read_solution: Callable | None = None
     methods: dict[str, Method] = field(default_factory=dict)
 
 

@@ -169,8 +169,8 @@ def test_validator_matches_brute_force(seed, jobs, data):
 def test_validator_names_each_violation():
     inst = R.RcpspInstance("t", (2, 2, 1), ((1,), (1,), (1,)), (1,), ((1,), (), ()))
     ev = R.evaluate(inst, R.RcpspSolution((0, 1, 0)))
-    assert any("precedence 1->2" in v for v in ev.violations)
-    assert any("resource R1: usage" in v for v in ev.violations)
+    assert any(v.startswith("precedence: 1->2") for v in ev.violations)
+    assert any(v.startswith("resource: R1: usage") for v in ev.violations)
     assert not R.evaluate(inst, R.RcpspSolution((0, 2, 4))).violations
     assert R.evaluate(inst, R.RcpspSolution((0, 2))).violations  # missing start
     assert R.evaluate(inst, R.RcpspSolution((0, -1, 4))).violations
