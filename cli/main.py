@@ -47,8 +47,9 @@ def main():  # console-script entry point
 # shared helpers
 # --------------------------------------------------------------------------
 
-def _parse_params(items) -> dict:
-    out = {}
+def _parse_params(items, objective=None) -> dict:
+    """``--param KEY=VALUE`` items (and ``--objective``) as a dict."""
+    out = {} if objective is None else {"objective": objective}
     for it in items:
         if "=" not in it:
             raise InputError(f"--param expects KEY=VALUE, got {it!r}")
@@ -57,11 +58,12 @@ def _parse_params(items) -> dict:
     return out
 
 
-def _options(time_limit, workers, seed, log, params) -> Options:
+def _options(time_limit, workers, seed, log, params, objective=None) -> Options:
     if time_limit is not None and time_limit <= 0:
         raise InputError("--time-limit must be > 0 seconds")
     return Options(time_limit=time_limit, workers=workers or os.cpu_count() or 1, seed=seed, log=log,
-                   params=_parse_params(params))
+                   params=_parse_params(params, objective))
+
 
 
 def _guard_overwrite(path: str | None, force: bool) -> None:
@@ -167,6 +169,8 @@ common = [
     click.option("--workers", type=int, default=None, help="Solver threads [default: all cores]."),
     click.option("--seed", type=int, default=0, show_default=True),
     click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Method parameter (repeatable)."),
+    click.option("--objective", default=None,
+                 help="Objective, the same as --param objective=... (rcpsp: makespan | feasibility)."),
     click.option("--log", is_flag=True, help="Stream the solver log to stderr."),
     click.option("--format", "fmt", default=None, help="Instance format (default: from the file ending)."),
     *reader_options,
@@ -211,8 +215,8 @@ def problems():
 @click.option("--force", is_flag=True, help="Overwrite existing --out / --plot files.")
 @click.option("--plan", "plan_file", default=None,
               help="Write the problem's change plan here (podpack: kubectl-applicable YAML, not executed).")
-def solve(problem, file, example, method, time_limit, workers, seed, params, log, fmt, out, plot, as_json,
-          force, plan_file, **reader):
+def solve(problem, file, example, method, time_limit, workers, seed, params, objective, log, fmt, out, plot,
+          as_json, force, plan_file, **reader):
     """Solve FILE; print the solution, its objective, a proven bound and the gap."""
     prob = get_problem(problem)
     method = method or prob.default_method
@@ -223,7 +227,7 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, log
     if plan_file and prob.plan is None:
         raise InputError(f"{problem} has no change plan; --plan is for podpack")
     inst = _read_instance(prob, file, fmt, example, **reader)
-    res = run_method(prob, method, inst, _options(time_limit, workers, seed, log, params))
+    res = run_method(prob, method, inst, _options(time_limit, workers, seed, log, params, objective))
     doc = res.to_dict(lambda s: prob.solution_to_dict(s, inst))
     if out:
         Path(out).write_text(json.dumps(doc, indent=1) + "\n")
@@ -257,15 +261,15 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, log
 @click.option("--exact", "-e", default=None, help="Exact method (default: the problem's strongest).")
 @with_common
 @click.option("--json", "as_json", is_flag=True, help="Print only the certificate JSON.")
-def certify(problem, file, example, heuristic, exact, time_limit, workers, seed, params, log, fmt, as_json,
-            **reader):
+def certify(problem, file, example, heuristic, exact, time_limit, workers, seed, params, objective, log, fmt,
+            as_json, **reader):
     """Prove how far HEURISTIC is from optimal on FILE (--time-limit applies
     to each of the two runs)."""
     from schedcert.certify import certify as run_certify
 
     prob = get_problem(problem)
     inst = _read_instance(prob, file, fmt, example, **reader)
-    opts = _options(time_limit, workers, seed, log, params)
+    opts = _options(time_limit, workers, seed, log, params, objective)
     cert = run_certify(prob, inst, heuristic, exact, opts)
     h, e = cert["heuristic"], cert["exact"]
     doc = {
@@ -340,7 +344,8 @@ def validate(problem, file, solution, fmt, **reader):
 def generate(ctx, problem, seed, count, out_dir, force):
     """Generate seeded instances; generator parameters as --name value
     (e.g. rcpsp: --jobs 30 --resources 4 --complexity 1.5 --resource-factor 0.5
-    --resource-strength 0.5)."""
+    --resource-strength 0.5; an R-ConstraintBench ramp: --ramp 10 --mix
+    all [--allow-infeasible])."""
     prob = get_problem(problem)
     if prob.generate is None:
         raise InputError(f"{problem} has no generator")
@@ -349,21 +354,26 @@ def generate(ctx, problem, seed, count, out_dir, force):
     out.mkdir(parents=True, exist_ok=True)
     for s in range(seed, seed + count):
         try:
-            inst = prob.generate(seed=s, **params)
+            made = prob.generate(seed=s, **params)
         except TypeError as exc:
             raise InputError(f"generator parameters: {exc}") from None
-        path = out / f"{inst.name}.json"
-        _guard_overwrite(str(path), force)
-        prob.write(inst, path)
-        click.echo(str(path))
+        for inst in made if isinstance(made, list) else [made]:
+            path = out / f"{inst.name}.json"
+            _guard_overwrite(str(path), force)
+            prob.write(inst, path)
+            click.echo(str(path))
 
 
 def _generator_params(args) -> dict:
     out, i = {}, 0
     while i < len(args):
         a = args[i]
-        if not a.startswith("--") or i + 1 >= len(args):
+        if not a.startswith("--"):
             raise InputError(f"expected generator parameters as --name value, got {a!r}")
+        if i + 1 >= len(args) or args[i + 1].startswith("--"):  # a flag: --allow-infeasible
+            out[a[2:].replace("-", "_")] = True
+            i += 1
+            continue
         key, val = a[2:].replace("-", "_"), args[i + 1]
         for conv in (int, float):
             try:
@@ -385,13 +395,14 @@ def _generator_params(args) -> dict:
 @click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Runs in parallel (processes).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE")
+@click.option("--objective", default=None, help="Objective, as --param objective=... (rcpsp: makespan | feasibility).")
 @click.option("--reference", default=None, help="CSV of known bounds/optima per instance.")
 @click.option("--out", "-o", "out_dir", required=True, help="Output folder (resumable).")
 @click.option("--limit", type=int, default=None, help="Only the first N instances.")
 @click.option("--no-report", is_flag=True, help="Skip writing summary.md/csv/png.")
 @with_reader
-def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, reference, out_dir, limit, no_report,
-          **reader):
+def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, objective, reference, out_dir, limit,
+          no_report, **reader):
     """Run METHODS on every instance in INPUTS (files, folders, globs); append
     to OUT/runs.jsonl, resume on rerun, then write the summary."""
     from schedcert.bench import BenchConfig, expand_inputs, run_bench
@@ -410,7 +421,7 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, ref
     if reader:
         read_instance(prob, paths[0], None, **reader)  # bad option or platform: fail before the bench starts
     cfg = BenchConfig(problem=problem, time_limit=time_limit, workers=workers, seed=seed,
-                      params=_parse_params(params), reader=reader)
+                      params=_parse_params(params, objective), reader=reader)
     run_bench(cfg, paths, mlist, out_dir, jobs=jobs, references=refs)
     if not no_report:
         write_report(out_dir)

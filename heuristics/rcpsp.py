@@ -489,8 +489,9 @@ for _rule in RULES:
 def sampling(instance: RcpspInstance, options: Options) -> Result:
     """Registered ``sampling`` method: :func:`sample` with
     ``options.params`` ``samples`` (default 1000) and ``alpha`` (1.0), within
-    ``options.time_limit``; stops early at the lower bound. On instances with
-    extensions: :func:`schedcert.heuristics.rcpsp_ext.sample_ext`, which may
+    ``options.time_limit``; stops early at the lower bound (with
+    ``objective=feasibility``, on instances with extensions, at the first
+    schedule). On instances with extensions: :func:`schedcert.heuristics.rcpsp_ext.sample_ext`, which may
     find no schedule (status unknown, ``info['failure']`` says why)."""
     samples = int(options.params.get("samples", 1000))
     alpha = float(options.params.get("alpha", 1.0))
@@ -498,7 +499,9 @@ def sampling(instance: RcpspInstance, options: Options) -> Result:
     if instance.extended:
         from schedcert.heuristics.rcpsp_ext import sample_ext
 
-        starts, info = sample_ext(instance, samples, options.time_limit, options.seed, alpha, target=lb)
+        first = options.params.get("objective", "makespan") == "feasibility"
+        starts, info = sample_ext(instance, samples, options.time_limit, options.seed, alpha, target=lb,
+                                  first=first)
         info.update(samples=samples, alpha=alpha, seed=options.seed)
         return _result(instance, starts, info) if starts is not None else _failed(instance, info)
     starts, info = sample(instance, samples, options.time_limit, options.seed, alpha, target=lb)

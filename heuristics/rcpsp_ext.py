@@ -136,9 +136,10 @@ def priorities(inst: RcpspInstance, rule: str, length: int) -> list:
 
 
 def sample_ext(inst: RcpspInstance, samples: int = 1000, time_budget: float | None = None, seed: int = 0,
-               alpha: float = 1.0, target: int | None = None) -> tuple[list | None, dict]:
+               alpha: float = 1.0, target: int | None = None, first: bool = False) -> tuple[list | None, dict]:
     """Best schedule of the LST/LFT rules and `samples` biased random lists
-    (within `time_budget` seconds; stop at makespan `target`).
+    (within `time_budget` seconds; stop at makespan `target`, or with
+    `first` at the first schedule found).
 
     Returns (starts or None, info with ``samples_done``, ``best_from`` and,
     when nothing was found, ``failure``: the last reason).
@@ -158,11 +159,12 @@ def sample_ext(inst: RcpspInstance, samples: int = 1000, time_budget: float | No
             best, best_ms, origin = st, ms, label
 
     for rule in ("lst", "lft"):
-        consider(_list(inst, priorities(inst, rule, length), None), f"sgs-{rule}")
+        if best is None or not first:
+            consider(_list(inst, priorities(inst, rule, length), None), f"sgs-{rule}")
     rng = np.random.default_rng(seed)
     prio = priorities(inst, "lst", length)
     done = 0
-    while done < samples and (best_ms is None or target is None or best_ms > target):
+    while done < samples and (best_ms is None or (not first and (target is None or best_ms > target))):
         if time_budget is not None and time.perf_counter() - t0 > time_budget:
             break
         done += 1

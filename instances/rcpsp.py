@@ -200,6 +200,10 @@ def evaluate(instance: RcpspInstance, solution: RcpspSolution) -> Evaluation:
     * ``disjunctive``: the two activities of a pair do not overlap
       (``S_i + p_i <= S_j`` or ``S_j + p_j <= S_i``).
 
+    A schedule with missing or invalid starts is still checked on the
+    activities it does give (a verifier of hand- or LLM-written schedules
+    should report everything wrong at once).
+
     Returns
     -------
     Evaluation
@@ -223,10 +227,11 @@ def evaluate(instance: RcpspInstance, solution: RcpspSolution) -> Evaluation:
             v.append(f"start: activity {names[j]}: start {s!r} is not an integer")
         elif s < 0:
             v.append(f"start: activity {names[j]}: start {s} < 0")
-    if any(x.split(":")[0] in ("missing", "start") for x in v):
-        return Evaluation(None, v)
+    ok = [isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in starts]
     p = instance.durations
     for i, j in instance.edges():
+        if not (ok[i] and ok[j]):
+            continue  # only what the given starts decide is checked
         lo, hi = instance.lag(i, j)
         fin = starts[i] + p[i]
         if starts[j] < fin + lo:
@@ -236,7 +241,7 @@ def evaluate(instance: RcpspInstance, solution: RcpspSolution) -> Evaluation:
         if hi is not None and starts[j] > fin + hi:
             v.append(f"lag: {names[i]}->{names[j]}: activity {names[j]} starts at {starts[j]}, more than"
                      f" the max lag {hi} after {names[i]} finishes at {fin}")
-    for j in range(instance.n):
+    for j in (j for j in range(instance.n) if ok[j]):
         r, d = instance.release[j], instance.deadline[j]
         if starts[j] < r:
             v.append(f"window: activity {names[j]} starts at {starts[j]} before its release date {r}")
@@ -246,25 +251,28 @@ def evaluate(instance: RcpspInstance, solution: RcpspSolution) -> Evaluation:
             v.append(f"horizon: activity {names[j]} finishes at {starts[j] + p[j]} after the horizon "
                      f"{instance.horizon}")
     for i, j in instance.disjunctive:
-        if starts[i] < starts[j] + p[j] and starts[j] < starts[i] + p[i] and p[i] > 0 and p[j] > 0:
+        if ok[i] and ok[j] and starts[i] < starts[j] + p[j] and starts[j] < starts[i] + p[i] and p[i] > 0 and p[j] > 0:
             v.append(f"disjunctive: activities {names[i]} [{starts[i]}, {starts[i] + p[i]}) and {names[j]}"
                      f" [{starts[j]}, {starts[j] + p[j]}) overlap but may not")
-    v += _resource_violations(instance, starts)
+    v += _resource_violations(instance, [s if good else None for s, good in zip(starts, ok)])
+    if not all(ok):
+        return Evaluation(None, v)
     makespan = max((s + d for s, d in zip(starts, p)), default=0)
     return Evaluation(makespan, v)
 
 
 def _resource_violations(instance: RcpspInstance, starts) -> list[str]:
     """Sweep the usage profile of every resource against its capacity
-    profile; consecutive periods with the same excess are merged."""
+    profile (activities with start None are left out); consecutive periods
+    with the same excess are merged."""
     p = instance.durations
-    end = max([s + d for s, d in zip(starts, p)] + [0])
+    end = max([s + d for s, d in zip(starts, p) if s is not None] + [0])
     out = []
     for k, name in enumerate(instance.resource_names):
         delta: dict[int, int] = {}
         for j in range(instance.n):
             r = instance.demands[j][k]
-            if p[j] > 0 and r:
+            if p[j] > 0 and r and starts[j] is not None:
                 delta[starts[j]] = delta.get(starts[j], 0) + r
                 delta[starts[j] + p[j]] = delta.get(starts[j] + p[j], 0) - r
         segs = instance.capacity_segments(k, end)
@@ -771,6 +779,23 @@ def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: floa
     )
 
 
+def generate_any(seed: int = 0, ramp: int | None = None, level: int | None = None, mix: str | None = None,
+                 **params):
+    """The ``generate`` entry of the CLI: with ``ramp`` (levels 1..ramp),
+    ``level`` or ``mix`` an R-ConstraintBench ramp
+    (:mod:`schedcert.instances.rcpsp_ramp`; a list of instances for
+    ``ramp``), else the ProGen-like :func:`generate`."""
+    if ramp is None and level is None and mix is None:
+        return generate(seed=seed, **params)
+    from schedcert.instances.rcpsp_ramp import generate_ramp, ramp_instance
+
+    if "allow_infeasible" in params:
+        params["allow_infeasible"] = params["allow_infeasible"] not in (0, False, "0", "false", "no")
+    if ramp is not None:
+        return generate_ramp(seed, ramp, mix or "all", **params)
+    return ramp_instance(seed, level if level is not None else 1, mix or "all", **params)[0]
+
+
 def describe(inst: RcpspInstance, sol: RcpspSolution):
     """The schedule as ``(headers, rows)``: activity, start, finish, sorted by
     start (zero-duration dummies included)."""
@@ -785,9 +810,16 @@ def _plot(inst, sol, path, title=None):
     plot_schedule(inst, sol, path, title=title)
 
 
+def _report(records, out_dir, group=None):
+    from schedcert.reports.rcpsp import report
+
+    return report(records, out_dir, group)
+
+
 PROBLEM = register_problem(Problem(
     key="rcpsp",
-    title="Resource-constrained project scheduling (single mode, renewable resources, makespan)",
+    title="Resource-constrained project scheduling (single mode, renewable resources, makespan; release dates,"
+          " deadlines, capacity calendars, disjunctive pairs, lags)",
     sense="min",
     formats=FORMATS,
     read=read,
@@ -796,7 +828,8 @@ PROBLEM = register_problem(Problem(
     solution_to_dict=solution_to_dict,
     solution_from_dict=solution_from_dict,
     read_solution=read_solution,
-    generate=generate,
+    report=_report,
+    generate=generate_any,
     plot=_plot,
     describe=describe,
     suffixes=tuple(_SUFFIX),

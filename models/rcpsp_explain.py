@@ -30,7 +30,8 @@ from schedcert.instances.rcpsp import RcpspInstance, planning_horizon
 def _soft_model(inst: RcpspInstance):
     """The instance with every user-stated constraint behind a literal.
 
-    Returns (model, [(literal, description)]).
+    Returns (model, [(literal, description, (i, j) for a plain precedence
+    else None)]).
     """
     m = cp_model.CpModel()
     n, p, names = inst.n, inst.durations, inst.activity_names
@@ -38,9 +39,9 @@ def _soft_model(inst: RcpspInstance):
     big = max(relaxed, inst.horizon or 0) + 1
     soft = []
 
-    def lit(text):
+    def lit(text, edge=None):
         b = m.new_bool_var(text)
-        soft.append((b, text))
+        soft.append((b, text, edge))
         return b
 
     starts = [m.new_int_var(0, big, f"S{j}") for j in range(n)]
@@ -59,8 +60,8 @@ def _soft_model(inst: RcpspInstance):
     for i, j in inst.edges():
         lo, hi = inst.lag(i, j)
         extra = f" (min lag {lo})" if lo else ""
-        m.add(starts[j] >= starts[i] + p[i] + lo).only_enforce_if(lit(f"the precedence {names[i]}->{names[j]}"
-                                                                       f"{extra}"))
+        m.add(starts[j] >= starts[i] + p[i] + lo).only_enforce_if(
+            lit(f"the precedence {names[i]}->{names[j]}{extra}", None if lo else (i, j)))
         if hi is not None:
             m.add(starts[j] <= starts[i] + p[i] + hi).only_enforce_if(
                 lit(f"the max lag {hi} of {names[i]}->{names[j]}"))
@@ -129,8 +130,8 @@ def explain_infeasibility(inst: RcpspInstance, time_limit: float = 30.0, seed: i
     """
     t0 = time.perf_counter()
     model, soft = _soft_model(inst)
-    text = {x.Index(): t for x, t in soft}
-    lits = [x for x, _ in soft]
+    text = {x.Index(): (t, e) for x, t, e in soft}
+    lits = [x for x, _, _ in soft]
     st, core = _solve(model, lits, time_limit, seed)
     if st != cp_model.INFEASIBLE:
         return None
@@ -149,8 +150,37 @@ def explain_infeasibility(inst: RcpspInstance, time_limit: float = 30.0, seed: i
         else:
             decisive &= st in (cp_model.FEASIBLE, cp_model.OPTIMAL)
             k += 1
-    names = [text[x.Index()] for x in core]
-    sentence = (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
-    verb = "cannot hold" if len(names) == 1 else "cannot all hold"
-    return {"constraints": names, "irreducible": decisive,
+    items = [text[x.Index()] for x in core]
+    parts = [t for t, e in items if e is None] + _chains([e for _, e in items if e is not None], inst.activity_names)
+    sentence = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    verb = "cannot hold" if len(items) == 1 else "cannot all hold"
+    return {"constraints": [t for t, _ in items], "irreducible": decisive,
             "text": f"{sentence} {verb} (given the durations and demands)"}
+
+
+def _chains(edges: list, names) -> list[str]:
+    """Precedence edges written as maximal chains ("the precedences
+    a->b->c"), for a readable sentence."""
+    succ, pred = {}, {}
+    for i, j in edges:
+        succ.setdefault(i, []).append(j)
+        pred.setdefault(j, []).append(i)
+    used, out = set(), []
+
+    def inner(v):  # a node a chain passes through
+        return len(pred.get(v, [])) == 1 and len(succ.get(v, [])) == 1
+
+    for i, j in edges:
+        if (i, j) in used or inner(i):
+            continue
+        path = [i, j]
+        used.add((i, j))
+        while inner(path[-1]) and (path[-1], succ[path[-1]][0]) not in used:
+            used.add((path[-1], succ[path[-1]][0]))
+            path.append(succ[path[-1]][0])
+        out.append(path)
+    for e in edges:  # cycles of inner nodes cannot occur in a DAG; leftovers stay single
+        if e not in used:
+            out.append(list(e))
+    return [("the precedence " if len(p) == 2 else "the precedences ") + "->".join(names[v] for v in p)
+            for p in out]

@@ -277,9 +277,12 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
 def warm_start_options(options: Options) -> Options:
     """Options for the heuristic that warm-starts an exact method: 10 % of the
     time limit, at most 2 s (2 s without a limit); ``warm_*`` params are
-    passed on without the prefix (e.g. ``warm_samples=200``)."""
+    passed on without the prefix (e.g. ``warm_samples=200``), and so is
+    ``objective``."""
     budget = 2.0 if options.time_limit is None else min(2.0, 0.1 * options.time_limit)
     params = {k[5:]: v for k, v in options.params.items() if k.startswith("warm_")}
+    if "objective" in options.params:  # the same question for both (e.g. rcpsp feasibility)
+        params.setdefault("objective", options.params["objective"])
     return Options(time_limit=budget, workers=1, seed=options.seed, log=False, params=params)
 
 

@@ -1,0 +1,214 @@
+"""RCPSP extensions: the document format, the overlay, hand-written
+schedules, the validator (one test per violation type) and the ramp
+generator."""
+
+import json
+from importlib.resources import files
+
+import networkx as nx
+import pytest
+
+from schedcert.errors import InputError
+from schedcert.instances import rcpsp as R
+from schedcert.instances import rcpsp_doc as D
+from schedcert.instances import rcpsp_ramp as G
+
+TINY = """\
+name: tiny
+resources:
+  - {name: crew, capacity: 2, downtime: [[4, 8]]}
+  - {name: lift, capacity: 1, calendar: [{start: 0, end: 3, capacity: 0}, {start: 20, end: 30, capacity: 2}]}
+activities:
+  - {name: a, duration: 3, demands: {crew: 1}, successors: [b]}
+  - {name: b, duration: 2, demands: {crew: 2}, deadline: 12}
+  - {name: c, duration: 2, demands: {crew: 1, lift: 1}, release: 1}
+precedences:
+  - {from: a, to: c, min_lag: 1, max_lag: 20}
+disjunctive:
+  - [a, c]
+"""
+
+
+def tiny(tmp_path, text=TINY, name="tiny.yaml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return R.read(p)
+
+
+def test_yaml_document_fields(tmp_path):
+    inst = tiny(tmp_path)
+    assert inst.extended and inst.n == 3
+    assert inst.calendars[0] == ((4, 8, 0),)
+    assert inst.calendars[1] == ((0, 3, 0), (20, 30, 2))
+    assert inst.peak_capacity(1) == 2
+    assert inst.deadline == (None, 12, None) and inst.release == (0, 0, 1)
+    assert inst.successors[0] == (1, 2) and inst.lag(0, 2) == (1, 20) and inst.lag(0, 1) == (0, None)
+    assert inst.disjunctive == ((0, 2),)
+    assert inst.capacity_segments(1, 25) == [(0, 3, 0), (3, 20, 1), (20, 25, 2)]
+
+
+def test_document_round_trip_json_and_yaml(tmp_path):
+    inst = tiny(tmp_path)
+    for name in ("back.json", "back.yaml"):
+        R.write(inst, tmp_path / name)
+        back = R.read(tmp_path / name)
+        assert D.to_dict(back) | {"name": "x"} == D.to_dict(inst) | {"name": "x"}
+
+
+@pytest.mark.parametrize("bad, line, what", [
+    ("successors: [b]", 6, "unknown successor 'zz'"),
+    ("deadline: 12", 7, "deadline: expected an integer"),
+    ("downtime: [[4, 8]]", 3, "overlap"),
+])
+def test_yaml_errors_name_the_line(tmp_path, bad, line, what):
+    repl = {"successors: [b]": "successors: [zz]", "deadline: 12": "deadline: soon",
+            "downtime: [[4, 8]]": "downtime: [[4, 8], [6, 9]]"}[bad]
+    with pytest.raises(InputError, match=what) as err:
+        tiny(tmp_path, TINY.replace(bad, repl))
+    assert err.value.line == line and "tiny.yaml" in str(err.value)
+
+
+def test_overlay_adds_constraints_to_a_base_instance(tmp_path):
+    base = tmp_path / "base.json"
+    base.write_text(files("schedcert").joinpath("examples/rcpsp-example.json").read_text())
+    b = R.read(base)
+    a1, a2 = b.activity_names[1], b.activity_names[2]
+    (tmp_path / "ov.yaml").write_text(
+        f"base: base.json\nactivities:\n  - {{name: '{a1}', release: 5, deadline: 90}}\n"
+        f"resources:\n  - {{name: {b.resource_names[0]}, downtime: [[10, 12]]}}\n"
+        f"disjunctive:\n  - ['{a1}', '{a2}']\n")
+    inst = R.read(tmp_path / "ov.yaml")
+    assert inst.durations == b.durations and inst.successors == b.successors
+    assert inst.release[1] == 5 and inst.deadline[1] == 90 and inst.calendars[0] == ((10, 12, 0),)
+    assert inst.disjunctive == ((1, 2),)
+    (tmp_path / "bad.yaml").write_text("base: base.json\nactivities:\n  - {name: nope, release: 1}\n")
+    with pytest.raises(InputError, match="unknown activity 'nope'"):
+        R.read(tmp_path / "bad.yaml")
+
+
+# --- validator: one test per violation type -------------------------------
+
+def kinds(inst, sol):
+    return sorted({v.split(":")[0] for v in R.evaluate(inst, sol).violations})
+
+
+@pytest.fixture
+def inst(tmp_path):
+    return tiny(tmp_path)
+
+
+@pytest.fixture
+def plain(tmp_path):
+    """TINY without the crew's downtime."""
+    return tiny(tmp_path, TINY.replace("capacity: 2, downtime: [[4, 8]]", "capacity: 2"), "plain.yaml")
+
+
+def test_feasible_schedule_passes(inst):
+    ev = R.evaluate(inst, R.RcpspSolution((0, 8, 10)))  # a [0,3) b [8,10) c [10,12)
+    assert ev.feasible, ev.violations
+    assert ev.objective == 12
+
+
+def test_precedence_violation(plain):
+    v = R.evaluate(plain, R.RcpspSolution((0, 8, 3))).violations
+    assert v == ["precedence: a->c: activity c starts at 3 before a finishes at 3 + min lag 1"]
+
+
+def test_max_lag_violation(inst):
+    assert kinds(inst, R.RcpspSolution((0, 8, 25))) == ["lag"]
+
+
+def test_resource_violation(plain):
+    v = R.evaluate(plain, R.RcpspSolution((0, 4, 4))).violations  # b (crew 2) and c (crew 1) in [4, 6)
+    assert v == ["resource: crew: usage 3 > capacity 2 in periods [4, 6) (by 1)"]
+
+
+def test_downtime_violation(inst):
+    v = R.evaluate(inst, R.RcpspSolution((0, 5, 9))).violations  # b in the crew's downtime
+    assert v == ["downtime: resource crew: usage 2 during its downtime [4, 8) in periods [5, 7) (by 2)"]
+    v = R.evaluate(inst, R.RcpspSolution((0, 8, 1))).violations  # c uses the lift while it is at 0
+    assert "downtime" in {x.split(":")[0] for x in v}
+
+
+def test_window_violations(inst):
+    assert kinds(inst, R.RcpspSolution((0, 11, 8))) == ["window"]  # b ends 13 > deadline 12
+    i = R.RcpspInstance("w", (2,), ((0,),), (1,), ((),), release=(5,))
+    assert kinds(i, R.RcpspSolution((3,))) == ["window"]
+
+
+def test_horizon_violation():
+    i = R.RcpspInstance("h", (2, 2), ((0,), (0,)), (1,), ((1,), ()), horizon=3)
+    assert kinds(i, R.RcpspSolution((0, 2))) == ["horizon"]
+
+
+def test_disjunctive_violation(tmp_path):
+    i = tiny(tmp_path, TINY.replace("min_lag: 1, max_lag: 20", "min_lag: -3"))
+    v = R.evaluate(i, R.RcpspSolution((0, 8, 3))).violations
+    assert "disjunctive" not in {x.split(":")[0] for x in v}
+    v = R.evaluate(i, R.RcpspSolution((3, 8, 4))).violations
+    assert any(x.startswith("disjunctive: activities a [3, 6) and c [4, 6) overlap") for x in v)
+
+
+def test_missing_duplicate_unknown_from_csv(inst, tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_text("activity,start\na,0\nb,8\nb,9\nzz,1\n")
+    sol = R.read_solution(inst, p)
+    assert kinds(inst, sol) == ["duplicate", "missing", "unknown"]
+    p.write_text("activity,start\na,0\nb,x\n")
+    with pytest.raises(InputError, match="start 'x' is not an integer") as err:
+        R.read_solution(inst, p)
+    assert err.value.line == 3
+
+
+def test_duplicate_keys_in_json_schedule(inst, tmp_path):
+    p = tmp_path / "s.json"
+    p.write_text('{"starts": {"a": 0, "b": 8, "c": 10, "a": 1}}')
+    assert kinds(inst, R.read_solution(inst, p)) == ["duplicate"]
+    p.write_text(json.dumps({"starts": {"a": 0, "b": 8, "c": 10}}))
+    assert R.evaluate(inst, R.read_solution(inst, p)).feasible
+
+
+# --- ramp generator --------------------------------------------------------
+
+def test_ramp_has_exactly_k_non_redundant_edges_nested_over_levels():
+    prev = set()
+    for level in range(1, 11):
+        inst, _ = G.ramp_instance(seed=4, level=level, mix="precedence")
+        edges = set(inst.edges())
+        g = nx.DiGraph(list(edges))
+        assert len(edges) == level
+        assert nx.transitive_reduction(g).number_of_edges() == level
+        assert prev <= edges
+        layers = inst.metadata["layers"]
+        assert all(layers[i] < layers[j] for i, j in edges)
+        prev = edges
+
+
+@pytest.mark.parametrize("mix", list(G.MIXES))
+def test_ramp_witness_satisfies_every_added_constraint(mix):
+    for seed in range(3):
+        inst, witness = G.ramp_instance(seed=seed, level=10, mix=mix)
+        assert R.evaluate(inst, R.RcpspSolution(tuple(witness))).feasible
+        if mix == "all":
+            assert inst.disjunctive and any(inst.calendars) and any(d is not None for d in inst.deadline)
+
+
+def test_ramp_is_deterministic_and_records_parameters():
+    a = D.to_dict(G.ramp_instance(seed=7, level=5, mix="all")[0])
+    b = D.to_dict(G.ramp_instance(seed=7, level=5, mix="all")[0])
+    c = D.to_dict(G.ramp_instance(seed=8, level=5, mix="all")[0])
+    assert a == b and a != c
+    assert a["metadata"]["params"]["level"] == 5 and a["metadata"]["params"]["mix"] == "all"
+
+
+def test_mix_all_is_the_union_of_the_single_mixes():
+    parts = {m: G.ramp_instance(seed=2, level=8, mix=m)[0] for m in G.MIXES}
+    full = parts["all"]
+    assert full.calendars == parts["downtime"].calendars
+    assert full.deadline == parts["windows"].deadline and full.release == parts["windows"].release
+    assert full.disjunctive == parts["disjunctive"].disjunctive
+
+
+def test_ramp_rejects_unknown_mix():
+    with pytest.raises(InputError, match="unknown mix"):
+        G.ramp_instance(mix="everything")
