@@ -9,9 +9,15 @@ activities in process (``S_j <= t < S_j + p_j``) use at most ``R_k`` of each
 resource, minimising the makespan ``max_j S_j + p_j``.
 (Blazewicz, Lenstra & Rinnooy Kan 1983; Kolisch & Sprecher 1996, PSPLIB.)
 
+Extensions (R-ConstraintBench, arXiv 2508.15204): release dates and
+deadlines, capacity calendars (downtime), disjunctive pairs, minimum and
+maximum time lags on precedences, a horizon; see :class:`RcpspInstance`.
+
 Formats read: PSPLIB ``.sm`` and Patterson ``.rcp`` (through the ``psplib``
 package, after a line-by-line check of our own that reports the file and
-line of any malformed entry), and the project's JSON (``.json``).
+line of any malformed entry), and the project's JSON/YAML document with the
+extensions or an overlay on a PSPLIB file
+(:mod:`schedcert.instances.rcpsp_doc`).
 """
 
 from __future__ import annotations
@@ -58,6 +64,25 @@ class RcpspInstance:
     resource_names : tuple of str, shape (K,)
     metadata : dict
         Source file / generator parameters.
+    release : tuple of int, shape (n,)
+        Release dates ``r_j`` (``S_j >= r_j``); default all 0.
+    deadline : tuple of int or None, shape (n,)
+        Deadlines ``d_j`` (``S_j + p_j <= d_j``); None = none.
+    calendars : tuple of tuple, shape (K, *)
+        Per resource, sorted non-overlapping ``(start, end, capacity)``
+        segments on ``[start, end)`` where the capacity differs from
+        ``capacities[k]`` (downtime: capacity 0); empty = constant.
+    disjunctive : tuple of (int, int)
+        Pairs of activities that may not overlap in time.
+    lags : tuple of (i, j, min_lag, max_lag)
+        Time lags on precedence edges i -> j, finish to start:
+        ``S_i + p_i + min_lag <= S_j`` and, unless ``max_lag`` is None,
+        ``S_j <= S_i + p_i + max_lag``; edges not listed have lag 0 / none.
+    horizon : int or None
+        Every activity must finish by this time.
+
+    The last six fields are the R-ConstraintBench extensions (Jain & Wetter
+    2025, arXiv 2508.15204); :attr:`extended` says whether any is used.
     """
 
     name: str
