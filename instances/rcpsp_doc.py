@@ -391,10 +391,9 @@ def read_schedule(inst, path):
             raise InputError("expected a JSON object with 'starts' (activity name -> start time)", path)
         st = data["starts"]
         if isinstance(st, list):
-            if len(st) != inst.n:
-                entries = [(inst.activity_names[j], s) for j, s in enumerate(st) if j < inst.n]
-            else:
+            if len(st) == inst.n:
                 return RcpspSolution(tuple(st))
+            entries = [(inst.activity_names[j] if j < inst.n else f"#{j + 1}", s) for j, s in enumerate(st)]
         elif isinstance(st, _Pairs):
             entries = st.pairs
         else:

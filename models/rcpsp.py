@@ -19,6 +19,12 @@ CP-SAT model (``cpsat``)
       minimum-delay redundant constraints of the OR-Tools RCPSP example; added
       only where it exceeds the longest path).
 
+    With R-ConstraintBench extensions (see :func:`build_cpsat`): windows
+    as start domains, calendars as blocking intervals, disjunctive pairs as
+    no-overlaps, lags as linear constraints; ``objective=feasibility`` drops
+    the objective; a proof of infeasibility comes with a conflict
+    (:mod:`schedcert.models.rcpsp_explain`).
+
 Time-indexed MILP (``milp``, ``milp-cbc``)
     Pritsker, Watters & Wolfe (1969): ``x_jt = 1`` iff activity j starts at
     t, for ``t`` in its window; ``sum_t x_jt = 1``; aggregated precedences

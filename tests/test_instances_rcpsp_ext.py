@@ -212,3 +212,15 @@ def test_mix_all_is_the_union_of_the_single_mixes():
 def test_ramp_rejects_unknown_mix():
     with pytest.raises(InputError, match="unknown mix"):
         G.ramp_instance(mix="everything")
+
+
+def test_overlay_on_psplib_file(psplib, tmp_path):
+    (tmp_path / "ov.yaml").write_text(
+        f"base: {psplib / 'j30' / 'j301_1.sm'}\n"
+        "activities:\n  - {name: '2', release: 3}\n  - {name: '32', deadline: 60}\n"
+        "resources:\n  - {name: R3, downtime: [[10, 20]]}\n"
+        "disjunctive:\n  - ['5', '6']\n")
+    inst = R.read(tmp_path / "ov.yaml")
+    assert inst.n == 32 and inst.capacities == (12, 13, 4, 12) and inst.name == "ov"
+    assert inst.release[1] == 3 and inst.deadline[31] == 60 and inst.calendars[2] == ((10, 20, 0),)
+    assert inst.disjunctive == ((4, 5),) and R.earliest_starts(inst)[1] == 3
