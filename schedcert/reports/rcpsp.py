@@ -100,24 +100,28 @@ def table(rows: list) -> str:
 
 
 def plot(rows: list, path: Path, title: str) -> None:
-    """Median runtime against level, one line per (mix, method)."""
+    """Median runtime against level: one panel per method, one line per
+    mix."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4))
-    lines = defaultdict(list)
-    for r in rows:
-        lines[(r["mix"], r["method"])].append((r["level"], r["median_s"]))
-    for (mix, method), pts in sorted(lines.items()):
-        pts.sort()
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"{mix} / {method}")
-    ax.set_xlabel("level (k non-redundant precedence edges, k constraint draws per type)")
-    ax.set_ylabel("median runtime (s)")
-    ax.set_yscale("log")
-    ax.set_title(title)
-    ax.legend(fontsize=7, ncol=2)
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    mixes = list(dict.fromkeys(r["mix"] for r in rows))
+    fig, axes = plt.subplots(1, len(methods), figsize=(3.6 * len(methods) + 1.2, 3.6), sharey=True, squeeze=False)
+    for ax, method in zip(axes[0], methods):
+        for c, mix in enumerate(mixes):
+            pts = sorted((r["level"], max(r["median_s"], 1e-3)) for r in rows if r["method"] == method and r["mix"] == mix)
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=f"C{c}", label=mix)
+        ax.set_title(method)
+        ax.set_xlabel("level")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("median runtime (s)")
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
