@@ -16,7 +16,12 @@ CP-SAT (``cpsat``)
     of capacity q over the intervals
     ``[S_i, S_i + min_a w_ia)`` (every task occupies *some* processor at least
     that long from its start), which gives CP-SAT energetic reasoning across
-    processors; ``--param cumulative=0`` leaves both out.
+    processors; ``--param cumulative=0`` leaves both out, ``--param load=0``
+    only the loads. Measured on the random v30 grid (60 s, 2 workers): the
+    loads are what makes q = 2 instances fast (0.2–1.2 s with them; without
+    them 11 of the first 29 instances time out), but on
+    dag-v30-q3-ccr0.1-a1-b0.5-s4 they slow the proof down (15–23 s without,
+    35 s to over 60 s with them).
     Makespan ``C >= E_i``; ``LB <= C <= UB`` with LB from
     :func:`~schedcert.instances.dag.lower_bound` and UB, plus the hint, from
     the best list schedule (HEFT/CPOP/PEFT) that the core runner passes as
@@ -63,9 +68,11 @@ def heads_tails(inst: DagInstance) -> tuple[list[int], list[int]]:
     return head, tail
 
 
-def build_cpsat(inst: DagInstance, ub: int, lb: int, hint: DagSolution | None = None, redundant: bool = True):
+def build_cpsat(inst: DagInstance, ub: int, lb: int, hint: DagSolution | None = None, redundant: bool = True,
+                load: bool | None = None):
     """The CP-SAT model of the module docstring (``redundant``: add the
-    redundant cumulative).
+    redundant cumulative, and the processor loads unless ``load`` is
+    False).
 
     Returns (model, starts (n,), presence {(i, a): BoolVar}, makespan var).
     """
@@ -114,7 +121,7 @@ def build_cpsat(inst: DagInstance, ub: int, lb: int, hint: DagSolution | None = 
     for i in range(inst.n):
         if not inst.succs[i]:
             m.add(cmax >= ends[i])
-    if redundant:
+    if redundant if load is None else load:
         for a in range(inst.q):
             m.add(sum(inst.costs[i][a] * x[i, a] for i in range(inst.n) if (i, a) in x) <= cmax)
     m.minimize(cmax)
@@ -170,7 +177,8 @@ def _conclude(inst, lb, sol, solver_bound, proven, solver, info) -> Result:
 
 
 @method("dag", "cpsat", "exact",
-        "CP-SAT (optional intervals per processor), warm-started by the list schedulers; params: cumulative (1)")
+        "CP-SAT (optional intervals per processor), warm-started by the list schedulers; params: cumulative (1), "
+        "load (= cumulative)")
 def solve_cpsat_dag(inst: DagInstance, options: Options) -> Result:
     """Minimise the makespan with CP-SAT (module docstring)."""
     t0 = time.perf_counter()
@@ -178,7 +186,8 @@ def solve_cpsat_dag(inst: DagInstance, options: Options) -> Result:
     if ub <= lb:
         return _conclude(inst, lb, hint, None, True, solver_info({}), info)
     redundant = bool(int(options.params.get("cumulative", 1)))
-    model, starts, x, _ = build_cpsat(inst, ub, lb, hint, redundant)
+    load = bool(int(options.params.get("load", int(redundant))))
+    model, starts, x, _ = build_cpsat(inst, ub, lb, hint, redundant, load)
     remaining = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
     out = solve_cpsat(model, options, remaining)
     info.update(out.info)
