@@ -292,8 +292,12 @@ def _overlay(data: dict, path):
         if nm not in rindex:
             raise InputError(f"overlay: unknown resource {nm!r}; expected one of {list(base.resource_names)}",
                              path, _line(r))
-        merged = dict(r)
-        calendars[rindex[nm]] = _calendar(merged, path)
+        k = rindex[nm]
+        merged = _Map(r)  # the base's segments plus the overlay's, checked together
+        merged.line = _line(r)
+        merged["calendar"] = list(r.get("calendar") or []) + [
+            {"start": a, "end": b, "capacity": c} for a, b, c in calendars[k]]
+        calendars[k] = _calendar(merged, path)
     successors = [list(s) for s in base.successors]
     lags, pairs, horizon = _extensions(data, index, successors, path)
     inst = dataclasses.replace(
