@@ -294,6 +294,12 @@ def describe(inst: SmttInstance, sol: SmttSolution):
     return ("position", "job", "p", "d", "w", "completion", "tardiness"), rows
 
 
+def _report(records, out_dir, group=None):
+    from schedcert.reports.smtt import report
+
+    return report(records, out_dir, group)
+
+
 PROBLEM = register_problem(Problem(
     key="smtt",
     title="Single-machine total (weighted) tardiness, 1||ΣTj and 1||ΣwjTj",
@@ -316,4 +322,5 @@ PROBLEM = register_problem(Problem(
     default_heuristic="mddc+dynasearch",
     reader_options=("n",),
     expand=expand,
+    report=_report,
 ))

@@ -92,3 +92,16 @@ def test_orlib_reference_one_value_per_line(tmp_path):
     f.write_text("\n 913\n 1225\n")
     ref = read_reference(f)
     assert ref["wt40.txt#1"].upper_bound == 913 and ref["wt40.txt#2"].optimal
+
+
+def test_paper_class_of_every_instance_matches_the_shared_optima(instances_dir):
+    import csv
+
+    from schedcert.reports.smtt import instance_class
+
+    for n in (20, 100):
+        path = instances_dir / "smtt" / "paper" / f"optima_n{n}.csv"
+        if not path.is_file():
+            pytest.skip(f"{path} not found")
+        for row in csv.DictReader(open(path)):
+            assert instance_class(row["instance"]) == (n, float(row["rdd"]), float(row["tf"])), row
