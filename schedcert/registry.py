@@ -37,6 +37,7 @@ PROBLEM_MODULES: dict[str, tuple[str, ...]] = {
         "schedcert.instances.smtt",
         "schedcert.heuristics.smtt",
         "schedcert.models.smtt",
+        "schedcert.models.smtt_lagrange",
     ),
     "podpack": (
         "schedcert.instances.podpack",
