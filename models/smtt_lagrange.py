@@ -251,7 +251,7 @@ def solve_fixed(inst: SmttInstance, domains, ub: int, time_limit: float | None, 
 def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     """Exact 1||ΣwjTj (module docstring): (1) the warm start gives UB;
     (2) subgradient on the Lagrangian DP bound (``lr_time`` seconds, default
-    min(10, 40 % of the limit)); (3) if the bound does not reach UB, keep
+    min(5, 30 % of the limit)); (3) if the bound does not reach UB, keep
     per job only the completion times a schedule of cost <= UB - 1 could
     use, and let CP-SAT find the cheapest schedule among them or prove
     there is none (then UB is optimal)."""
@@ -265,7 +265,7 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     if ub == 0:
         return _conclude(inst, inc, 0, None, True, solver, info)
     limit = options.time_limit
-    lr_time = float(options.params.get("lr_time", min(10.0, 0.4 * limit) if limit else 10.0))
+    lr_time = float(options.params.get("lr_time", min(5.0, 0.3 * limit) if limit else 5.0))
     lr = lagrangian_bound(inst, ub, lr_time)
     lb = min(lr["bound"], ub)
     info.update(lagrangian_bound=lr["bound"], subgradient_iterations=lr["iterations"],
