@@ -214,10 +214,12 @@ def completion_domains(inst: SmttInstance, mu, ub: int):
     return [np.flatnonzero(tot[:, j] <= limit).tolist() for j in range(len(p))]
 
 
-def solve_fixed(inst: SmttInstance, domains, ub: int, time_limit: float | None, workers: int, seed: int):
+def solve_fixed(inst: SmttInstance, domains, ub: int, lb: int, time_limit: float | None, workers: int, seed: int,
+                hint=None):
     """CP-SAT over the reduced completion-time domains: is there a schedule
     of cost <= ub - 1, and which is cheapest? Interval per job ending in its
-    domain, one no-overlap, ``T_j = max(0, C_j - d_j)``.
+    domain, one no-overlap, ``T_j = max(0, C_j - d_j)``, cost >= lb (a
+    proven bound, so a schedule reaching it ends the search).
 
     Returns (status name, sequence or None, objective or None).
     """
@@ -232,7 +234,13 @@ def solve_fixed(inst: SmttInstance, domains, ub: int, time_limit: float | None, 
         cost.append(inst.w[j] * tj)
     m.add_no_overlap(ivs)
     m.add(sum(cost) <= ub - 1)
+    m.add(sum(cost) >= lb)
     m.minimize(sum(cost))
+    if hint is not None:
+        t = 0
+        for j in hint:
+            t += inst.p[j]
+            m.add_hint(comp[j], t)
     s = cp_model.CpSolver()
     s.parameters.num_workers = max(1, workers)
     s.parameters.random_seed = seed
@@ -275,16 +283,26 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
         return _conclude(inst, sol, inst.tardiness(sol.sequence), None, True, solver, info)
     if lb >= ub:
         return _conclude(inst, inc, ub, None, True, solver, info)
-    domains = completion_domains(inst, lr["mu"], ub)
-    info["domain_values"] = sum(len(x) for x in domains)
-    if any(not x for x in domains):
-        return _conclude(inst, inc, ub, None, True, solver, info)
-    left = None if limit is None else max(0.1, limit - (time.perf_counter() - t0))
-    status, seq, value = solve_fixed(inst, domains, ub, left, options.workers, options.seed)
-    info["cpsat_status"] = status
-    if status == "INFEASIBLE":
-        return _conclude(inst, inc, ub, None, True, solver, info)
-    if seq is not None:
-        sol = SmttSolution(seq)
-        return _conclude(inst, sol, lb, None, status == "OPTIMAL", solver, info)
-    return _conclude(inst, inc, lb, None, False, solver, info)
+    # Fix variables against the incumbent, solve, and repeat with the better
+    # incumbent (tighter domains) until proof or time-out; slices 1, 2, 4 ... s.
+    sol, rounds, slice_s = inc, 0, 1.0
+    while True:
+        domains = completion_domains(inst, lr["mu"], ub)
+        rounds += 1
+        info.update(domain_values=sum(len(x) for x in domains), fixing_rounds=rounds)
+        if any(not x for x in domains):
+            return _conclude(inst, sol, ub, None, True, solver, info)
+        left = None if limit is None else limit - (time.perf_counter() - t0)
+        if left is not None and left <= 0.05:
+            return _conclude(inst, sol, lb, None, False, solver, info)
+        budget = left if left is None else min(left, slice_s)
+        status, seq, value = solve_fixed(inst, domains, ub, lb, budget, options.workers, options.seed)
+        info["cpsat_status"] = status
+        if status == "INFEASIBLE":
+            return _conclude(inst, sol, ub, None, True, solver, info)
+        if seq is not None:
+            sol, ub = SmttSolution(seq), value
+            if status == "OPTIMAL" or ub <= lb:
+                return _conclude(inst, sol, ub, None, True, solver, info)
+        else:
+            slice_s *= 2
