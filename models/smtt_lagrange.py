@@ -155,7 +155,8 @@ def _dp(p, d, w, mu, T):
     return val, counts, path[::-1]
 
 
-def lagrangian_bound(inst: SmttInstance, ub: int, time_limit: float = 10.0, iterations: int = 2000):
+def lagrangian_bound(inst: SmttInstance, ub: int, time_limit: float = 10.0, iterations: int = 5000,
+                     patience: int = 30, lam0: float = 1.0):
     """Maximise the Lagrangian bound (module docstring) by subgradient.
 
     Parameters
@@ -181,7 +182,7 @@ def lagrangian_bound(inst: SmttInstance, ub: int, time_limit: float = 10.0, iter
     T = int(p.sum())
     n = len(p)
     mu = np.zeros(n)
-    best, best_seq, lam, stall, it, best_mu = -math.inf, None, 2.0, 0, 0, mu
+    best, best_seq, lam, stall, it, best_mu = -math.inf, None, lam0, 0, 0, mu
     while it < iterations and time.perf_counter() - t0 < time_limit:
         it += 1
         val, counts, path = _dp(p, d, w, mu, T)
@@ -190,7 +191,7 @@ def lagrangian_bound(inst: SmttInstance, ub: int, time_limit: float = 10.0, iter
             best, stall, best_mu = lb, 0, mu.copy()
         else:
             stall += 1
-            if stall >= 10:
+            if stall >= patience:
                 lam, stall = lam / 2, 0
         g = 1.0 - counts
         if not g.any():  # the path is a schedule: optimal for the relaxation and feasible
@@ -266,15 +267,20 @@ def solve_fixed(inst: SmttInstance, domains, ub: int, lb: int, time_limit: float
 
 @method("smtt", "lrdp", "exact",
         "Lagrangian time-indexed DP bound (Tanaka et al. 2009, stage 1) + variable fixing + CP-SAT on the "
-        "reduced domains; 1||ΣwjTj and 1||ΣTj; params: lr_time (s)")
+        "reduced domains; 1||ΣwjTj and 1||ΣTj; params: ids_time, lr_time (s)")
 def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
-    """Exact 1||ΣwjTj (module docstring): (1) the warm start gives UB;
+    """Exact 1||ΣwjTj (module docstring): (1) the warm start, improved by
+    iterated dynasearch for ``ids_time`` seconds (default min(1, 5 % of the
+    limit)), gives UB;
     (2) subgradient on the Lagrangian DP bound (``lr_time`` seconds, default
-    min(5, 30 % of the limit)); (3) if the bound does not reach UB, keep
+    min(10, 25 % of the limit); step halved after 30 iterations without
+    improvement, from lambda = 1); (3) if the bound does not reach UB, keep
     per job only the completion times a schedule of cost <= UB - 1 could
     use, and let CP-SAT find the cheapest schedule among them or prove
     there is none (then UB is optimal)."""
     from schedcert.models.smtt import _conclude, _incumbent
+
+    from schedcert.registry import run_method
 
     t0 = time.perf_counter()
     inc, origin = _incumbent(inst, options)
@@ -284,7 +290,16 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     if ub == 0:
         return _conclude(inst, inc, 0, None, True, solver, info)
     limit = options.time_limit
-    lr_time = float(options.params.get("lr_time", min(5.0, 0.3 * limit) if limit else 5.0))
+    ids_time = float(options.params.get("ids_time", min(1.0, 0.05 * limit) if limit else 1.0))
+    if ids_time > 0:  # a tight incumbent steers the subgradient and makes the fixing bite
+        better = run_method("smtt", "ids", inst, Options(time_limit=ids_time, seed=options.seed,
+                                                         warm_start=inc, params={"ls_time": ids_time}))
+        if better.objective < ub:
+            inc, ub = better.solution, int(better.objective)
+        info["ids_objective"] = ub
+        if ub == 0:
+            return _conclude(inst, inc, 0, None, True, solver, info)
+    lr_time = float(options.params.get("lr_time", min(10.0, 0.25 * limit) if limit else 10.0))
     lr = lagrangian_bound(inst, ub, lr_time)
     lb = min(lr["bound"], ub)
     info.update(lagrangian_bound=lr["bound"], subgradient_iterations=lr["iterations"],
