@@ -96,8 +96,9 @@ def test_lagrangian_method_equals_brute_force_weighted(inst):
     for j in best:
         t += inst.p[j]
         assert t in doms[j]
-    for warm in ("1", "0"):  # warm 0: starts from WMDD, so the CP-SAT step has to find the optimum
-        res = run_method(PROB, "lrdp", inst, Options(time_limit=20, workers=1, params={"warm": warm}))
+    for warm, ids in (("1", "0.02"), ("0", "0")):  # WMDD alone: the CP-SAT step has to find the optimum
+        res = run_method(PROB, "lrdp", inst, Options(time_limit=20, workers=1,
+                                                     params={"warm": warm, "ids_time": ids}))
         assert res.status.value == "optimal" and res.objective == res.bound == opt
 
 
