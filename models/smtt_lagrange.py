@@ -85,32 +85,8 @@ def _backward(p, d, w, mu, T):
 @njit(cache=True)
 def _forward(p, d, w, mu, T):
     """``h[t, j]``: cheapest relaxed cost of a sequence filling [0, t)
-    that ends with j (its own cost included)."""
-    n = len(p)
-    INF = 1e300
-    h = np.full((T + 1, n), INF)
-    for t in range(1, T + 1):
-        for j in range(n):
-            s = t - p[j]
-            if s < 0:
-                continue
-            fj = w[j] * max(0, t - d[j]) - mu[j]
-            if s == 0:
-                h[t, j] = fj
-                continue
-            best = INF
-            for i in range(n):
-                if h[s, i] < best and _allowed(p, d, w, i, j, t):
-                    best = h[s, i]
-            if best < INF:
-                h[t, j] = best + fj
-    return h
-
-
-@njit(cache=True)
-def _dp(p, d, w, mu, T):
-    """Forward DP of the module docstring; returns (value at T, counts of
-    each job on one optimal path, the path's jobs in order)."""
+    that ends with j (its own cost included); ``arg[t, j]``: the job before
+    j on such a sequence (-2: j is first, -1: none)."""
     n = len(p)
     INF = 1e300
     h = np.full((T + 1, n), INF)
@@ -123,23 +99,25 @@ def _dp(p, d, w, mu, T):
             fj = w[j] * max(0, t - d[j]) - mu[j]
             if s == 0:
                 h[t, j] = fj
-                arg[t, j] = -2  # first job
+                arg[t, j] = -2
                 continue
             best, bi = INF, -1
             for i in range(n):
-                if i == j or h[s, i] >= INF:
-                    continue
-                # i completes at s, j at t; swapped: j at t - p[i], i at t
-                here = w[i] * max(0, s - d[i]) + w[j] * max(0, t - d[j])
-                swap = w[j] * max(0, t - p[i] - d[j]) + w[i] * max(0, t - d[i])
-                if here > swap or (here == swap and i > j):
-                    continue
-                if h[s, i] < best:
+                if h[s, i] < best and _allowed(p, d, w, i, j, t):
                     best, bi = h[s, i], i
             if bi >= 0:
                 h[t, j] = best + fj
                 arg[t, j] = bi
-    val, last = INF, -1
+    return h, arg
+
+
+@njit(cache=True)
+def _dp(p, d, w, mu, T):
+    """Forward DP of the module docstring; returns (value at T, counts of
+    each job on one optimal path, the path's jobs in order)."""
+    h, arg = _forward(p, d, w, mu, T)
+    n = len(p)
+    val, last = 1e300, -1
     for j in range(n):
         if h[T, j] < val:
             val, last = h[T, j], j
@@ -219,7 +197,7 @@ def completion_domains(inst: SmttInstance, mu, ub: int):
     w = np.asarray(inst.w, dtype=np.int64)
     T = int(p.sum())
     mu = np.asarray(mu, dtype=np.float64)
-    h = _forward(p, d, w, mu, T)
+    h = _forward(p, d, w, mu, T)[0]
     g = _backward(p, d, w, mu, T)
     tot = h + g + mu.sum()
     limit = ub - 1 + 1e-6

@@ -241,9 +241,10 @@ def plot(records: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+def write_csv(path: Path, rows: list[dict]) -> None:
+    """`rows` as CSV with a header (the union of their keys, in order)."""
+    with Path(path).open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
         w.writeheader()
         w.writerows(rows)
 
@@ -273,13 +274,13 @@ def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None 
     if len(rows) > 1:
         crows = certified(records, sense, group)
         text += "\n" + certified_markdown(crows)
-        _write_csv(out_dir / "gaps.csv", crows)
+        write_csv(out_dir / "gaps.csv", crows)
         if make_plot:
             plot_gaps(records, out_dir / "gaps.png", title, sense)
     if prob is not None and prob.report is not None:
         text += prob.report(records, out_dir, group)
     (out_dir / "summary.md").write_text(text)
-    _write_csv(out_dir / "summary.csv", rows)
+    write_csv(out_dir / "summary.csv", rows)
     if make_plot:
         plot(records, out_dir / "summary.png", title)
     return rows

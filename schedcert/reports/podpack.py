@@ -17,11 +17,12 @@ pods. Per group (e.g. node count) and over all scenarios:
 
 from __future__ import annotations
 
-import csv
 import re
 import statistics
 from collections import defaultdict
 from pathlib import Path
+
+from schedcert.report import write_csv
 
 
 def _tiers(rec) -> list:
@@ -85,8 +86,5 @@ def report(records: list, out_dir: Path, group: str | None = None) -> str:
     rows = scenario_rows(records, group)
     if not rows:
         return ""
-    with open(Path(out_dir) / "scenarios.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(Path(out_dir) / "scenarios.csv", rows)
     return "\n" + table(rows)

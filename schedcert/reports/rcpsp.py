@@ -19,11 +19,12 @@ line per mix and method).
 
 from __future__ import annotations
 
-import csv
 import re
 import statistics
 from collections import defaultdict
 from pathlib import Path
+
+from schedcert.report import write_csv
 
 NAME = re.compile(r"ramp-(?P<mix>[a-z]+)-L(?P<level>\d+)-s(?P<seed>\d+)(?P<x>-x)?")
 MIX_ORDER = ("precedence", "downtime", "windows", "disjunctive", "all")
@@ -133,10 +134,7 @@ def report(records: list, out_dir: Path, group: str | None = None) -> str:
     if not rows:
         return ""
     out_dir = Path(out_dir)
-    with open(out_dir / "ramp.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(out_dir / "ramp.csv", rows)
     plot(rows, out_dir / "ramp.png", f"{out_dir.name}: time to a schedule or a proof")
     return ("\n## R-ConstraintBench ramp\n\nPer constraint mix and level (instances `ramp-<mix>-L<level>-s<seed>`)."
             " solved = a validated schedule or a proof of infeasibility. Also in `ramp.csv`; plot `ramp.png`.\n\n"

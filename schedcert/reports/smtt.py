@@ -16,11 +16,12 @@ and max runtime. Written to ``classes.csv`` and appended to the summary.
 
 from __future__ import annotations
 
-import csv
 import re
 import statistics
 from collections import defaultdict
 from pathlib import Path
+
+from schedcert.report import write_csv
 
 PAPER = re.compile(r"smtt_n(?P<n>\d+)_(?P<k>\d+)")
 PAPER_SIZES = {20: 800, 100: 200, 200: 200, 500: 200}
@@ -61,10 +62,7 @@ def report(records: list, out_dir: Path, group: str | None = None) -> str:
     rows = class_rows(records, exact)
     if not rows:
         return ""
-    with open(Path(out_dir) / "classes.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(Path(out_dir) / "classes.csv", rows)
     tfs = sorted({r["tf"] for r in rows})
     out = ["\n## Exact methods per (RDD, TF) class\n",
            "proven/runs, median s (max s); rows RDD, columns TF. Also in `classes.csv`.\n"]
