@@ -43,7 +43,6 @@ from ortools.sat.python import cp_model
 
 from schedcert.cpsat import solve_cpsat, solver_info
 from schedcert.errors import InputError
-from schedcert.heuristics.smtt import run_rule
 from schedcert.instances.smtt import SmttInstance, SmttSolution, evaluate
 from schedcert.milp import register_pair, solve_pyomo
 from schedcert.registry import method
@@ -196,7 +195,9 @@ def _incumbent(inst: SmttInstance, options: Options) -> tuple[SmttSolution, str]
         if not ev.feasible:
             raise InputError("warm start is not a valid sequence: " + "; ".join(ev.violations[:3]))
         return options.warm_start, "warm_start"
-    return SmttSolution(tuple(run_rule(inst, "mdd", {}))), "mdd"
+    from schedcert.registry import run_method  # models never import heuristics (DESIGN.md)
+
+    return run_method("smtt", "mdd", inst, Options()).solution, "mdd"
 
 
 def _conclude(inst, sol, lb, solver_bound, proven, solver, info) -> Result:
