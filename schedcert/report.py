@@ -46,10 +46,12 @@ def summarise(records: list[dict]) -> list[dict]:
         for r in ok:
             ref = r.get("reference") or {}
             ub = ref.get("upper_bound")
-            if ub:
+            if ub is None:
+                continue
+            match += r["objective"] == ub
+            beat += r["objective"] < ub
+            if ub:  # a relative deviation from a reference of 0 is undefined
                 devs.append((r["objective"] - ub) / ub)
-                match += r["objective"] == ub
-                beat += r["objective"] < ub
         times = [r["runtime"] for r in recs if r.get("runtime") is not None]
         rows.append({
             "method": m,
@@ -193,7 +195,7 @@ def markdown(rows: list[dict], title: str, config: dict | None = None) -> str:
         out.append("| " + " | ".join(_fmt(r[k], 3 if "gap" in k or "dev" in k else 2) for k, _ in cols) + " |")
     out += ["", "gap = |objective − bound| / max(|objective|, 1) with the method's own proven bound; "
             "dev. ref UB = (objective − reference upper bound) / reference upper bound, "
-            "over runs with a solution and a reference."]
+            "over runs with a solution and a nonzero reference; = ref and < ref count every run with a reference."]
     return "\n".join(out) + "\n"
 
 

@@ -56,3 +56,17 @@ def test_bench_records_bad_instances_as_errors(tmp_path):
     assert res.exit_code == 0, res.output
     errs = [r for r in read_runs(out) if r["status"] == "error"]
     assert len(errs) == 2 and "invalid JSON" in errs[0]["error"]
+
+
+def test_summary_counts_a_reference_of_zero():
+    """A reference optimum of 0 (common in OR-Library wt40/wt50) is matched
+    or beaten like any other; only the relative deviation skips it."""
+    from schedcert.report import summarise
+
+    def rec(obj, ub):
+        return {"method": "m", "status": "optimal", "objective": obj, "gap": 0.0, "runtime": 1.0,
+                "reference": {"upper_bound": ub, "lower_bound": ub}}
+
+    row, = summarise([rec(0, 0), rec(10, 10), rec(12, 10), rec(5, None)])
+    assert (row["equal_ref"], row["better_than_ref"], row["with_reference"]) == (2, 0, 2)
+    assert abs(row["mean_dev_ref_pct"] - 10.0) < 1e-9
