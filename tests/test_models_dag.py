@@ -14,9 +14,12 @@ from schedcert.result import Options, Status
 from dag_helpers import brute_force_makespan, tiny
 
 
-def test_canonical_optimum_73(topcuoglu):
-    r = run_method("dag", "cpsat", read(topcuoglu), Options(time_limit=30, workers=2))
+@pytest.mark.parametrize("lbsearch", ["1", "0"])
+def test_canonical_optimum_73(topcuoglu, lbsearch):
+    r = run_method("dag", "cpsat", read(topcuoglu), Options(time_limit=30, workers=2, params={"lbsearch": lbsearch}))
     assert r.status == Status.OPTIMAL and r.objective == 73 and r.bound == 73
+    subsolvers = r.solver["params"].get("subsolvers")
+    assert subsolvers == (["default_lp", "objective_lb_search"] if lbsearch == "1" else None)
 
 
 @pytest.mark.parametrize("seed", range(4))
