@@ -245,7 +245,8 @@ def solve_fixed(inst: SmttInstance, domains, ub: int, lb: int, time_limit: float
 
 @method("smtt", "lrdp", "exact",
         "Lagrangian time-indexed DP bound (Tanaka et al. 2009, stage 1) + variable fixing + CP-SAT on the "
-        "reduced domains; 1||ΣwjTj and 1||ΣTj; params: ids_time, lr_time (s)")
+        "reduced domains, pruned further by state-space modifiers (stage 3); 1||ΣwjTj and 1||ΣTj; "
+        "params: ids_time, lr_time, mod_time (s)")
 def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     """Exact 1||ΣwjTj (module docstring): (1) the warm start, improved by
     iterated dynasearch for ``ids_time`` seconds (default min(1, 5 % of the
@@ -257,6 +258,7 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     use, and let CP-SAT find the cheapest schedule among them or prove
     there is none (then UB is optimal)."""
     from schedcert.models.smtt import _conclude, _incumbent
+    from schedcert.models.smtt_modifiers import modifier_rounds
 
     from schedcert.registry import run_method
 
@@ -289,9 +291,14 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
         return _conclude(inst, inc, ub, None, True, solver, info)
     # Fix variables against the incumbent, solve, and repeat with the better
     # incumbent (tighter domains) until proof or time-out; slices 1, 2, 4 ... s.
-    sol, rounds, slice_s = inc, 0, 1.0
+    # After the first slice without progress, state-space modifiers prune the
+    # domains further (their domains stay valid for any smaller incumbent).
+    mod_time = float(options.params.get("mod_time", min(40.0, 0.35 * limit) if limit else 40.0))
+    sol, rounds, slice_s, pruned = inc, 0, 1.0, None
     while True:
         domains = completion_domains(inst, lr["mu"], ub)
+        if pruned is not None:
+            domains = [[t for t in x if t in keep] for x, keep in zip(domains, pruned)]
         rounds += 1
         info.update(domain_values=sum(len(x) for x in domains), fixing_rounds=rounds)
         if any(not x for x in domains):
@@ -308,5 +315,17 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
             sol, ub = SmttSolution(seq), value
             if status == "OPTIMAL" or ub <= lb:
                 return _conclude(inst, sol, ub, None, True, solver, info)
+        elif pruned is None and mod_time > 0:
+            left = mod_time if limit is None else min(mod_time, limit - (time.perf_counter() - t0))
+            mod = modifier_rounds(inst, lr["mu"], domains, ub, left)
+            info.update(modifiers=mod["modifiers"], modifier_rounds=mod["rounds"], modifier_bound=mod["bound"],
+                        modifier_nodes=mod["nodes"])
+            if mod["proven"]:
+                return _conclude(inst, sol, ub, None, True, solver, info)
+            if mod["sequence"] is not None:  # a relaxed path that is a schedule: optimal
+                sol = SmttSolution(mod["sequence"])
+                return _conclude(inst, sol, inst.tardiness(sol.sequence), None, True, solver, info)
+            lb = max(lb, mod["bound"])
+            pruned = [set(x) for x in mod["domains"]]
         else:
             slice_s *= 2

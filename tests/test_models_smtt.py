@@ -108,3 +108,29 @@ def test_lagrangian_method_on_orlib_wt40(instances_dir):
         inst = read(f"{instances_dir / 'orlib' / 'wt40.txt'}#{k}")
         res = run_method(PROB, "lrdp", inst, Options(time_limit=60, workers=1))
         assert res.status.value == "optimal" and res.objective == opt[k - 1], k
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny(weighted=True, max_n=7))
+def test_state_space_modifiers_are_exact(inst):
+    """Modifiers (stage 3) never cut the lexicographically smallest optimal
+    sequence, bound from below, and with room for every job prove an
+    incumbent that is optimal."""
+    from schedcert.models.smtt_lagrange import completion_domains, lagrangian_bound
+    from schedcert.models.smtt_modifiers import modifier_rounds
+
+    opt = brute(inst)
+    best = min(itertools.permutations(range(inst.n)), key=lambda s: (inst.tardiness(s), s))
+    lr = lagrangian_bound(inst, opt + 1, time_limit=1)
+    out = modifier_rounds(inst, lr["mu"], completion_domains(inst, lr["mu"], opt + 1), opt + 1, 5.0,
+                          max_modifiers=inst.n)
+    assert not out["proven"] and out["bound"] <= opt
+    assert out["sequence"] is None or inst.tardiness(out["sequence"]) == opt
+    t = 0
+    for j in best:
+        t += inst.p[j]
+        assert t in out["domains"][j]
+    if opt > 0:
+        out = modifier_rounds(inst, lr["mu"], completion_domains(inst, lr["mu"], opt), opt, 5.0,
+                              max_modifiers=inst.n)
+        assert out["proven"] and out["sequence"] is None
