@@ -33,6 +33,7 @@ import numpy as np
 from numba import njit
 
 from schedcert.instances.smtt import SmttInstance
+from schedcert.models import smtt_arcs as arcs
 from schedcert.models.smtt_lagrange import _allowed
 
 INF = 1e300
@@ -130,7 +131,59 @@ def _nodes(domains, T: int, n: int):
     return node_job, node_time, idx
 
 
-def _subgradient(p, d, w, mu, T, idx, node_job, node_time, bit, nmask, ub, iterations, deadline):
+class _NodeDP:
+    """Stage-2 states: (node, subset of M)."""
+
+    def __init__(self, p, d, w, T, domains, bit, nmask):
+        self.args = (p, d, w, T)
+        self.bit, self.nmask = bit, nmask
+        self.node_job, self.node_time, self.idx = _nodes(domains, T, len(p))
+        self.size = len(self.node_job)
+
+    def forward(self, mu):
+        p, d, w, T = self.args
+        F = _forward(p, d, w, mu, T, self.idx, self.node_job, self.node_time, self.bit, self.nmask)
+        value, path = _best_path(p, d, w, mu, T, self.idx, self.node_job, self.node_time, self.bit, F)
+        return F, value, path
+
+    def alive_nodes(self, mu, F, limit):
+        p, d, w, T = self.args
+        B = _backward(p, d, w, mu, T, self.idx, self.node_job, self.node_time, self.bit, self.nmask)
+        return (F + B).min(axis=1) <= limit
+
+
+class _ArcDP:
+    """Stage-3 states: (arc = last two jobs, subset of M); see
+    :mod:`schedcert.models.smtt_arcs`."""
+
+    def __init__(self, p, d, w, T, domains, bit, nmask):
+        self.args = (p, d, w, T)
+        self.bit, self.nmask = bit, nmask
+        self.node_job, self.node_time, idx = _nodes(domains, T, len(p))
+        self.arcs = arcs.build_arcs(p, d, w, idx, self.node_job, self.node_time)
+        self.size = len(self.arcs[1])
+
+    def forward(self, mu):
+        p, d, w, T = self.args
+        in_start, tail, head = self.arcs[:3]
+        G = arcs.forward(p, d, w, mu, self.node_job, self.node_time, in_start, tail, head, self.bit, self.nmask)
+        value, path = arcs.best_path(p, d, w, mu, T, self.node_job, self.node_time, in_start, tail, head,
+                                     self.bit, G)
+        return G, value, path
+
+    def alive_nodes(self, mu, G, limit):
+        p, d, w, T = self.args
+        _, tail, head, out_start, out_arc = self.arcs
+        H = arcs.backward(p, d, w, mu, T, self.node_job, self.node_time, tail, head, out_start, out_arc,
+                          self.bit, self.nmask)
+        live = (G + H).min(axis=1) <= limit
+        keep = np.zeros(len(self.node_job), dtype=bool)
+        keep[tail[live]] = True
+        keep[head[live]] = True
+        return keep
+
+
+def _subgradient(dp, mu, ub, iterations, deadline):
     """Re-optimise the multipliers over the modified DP (Tanaka et al.
     2009 re-run the subgradient at every stage): at most `iterations`
     steps, step ``lam (UB - LB) / ||g||²`` from lam = 0.5, halved after 5
@@ -138,8 +191,7 @@ def _subgradient(p, d, w, mu, T, idx, node_job, node_time, bit, nmask, ub, itera
     best = None
     lam, stall = 0.5, 0
     for _ in range(max(1, iterations)):
-        F = _forward(p, d, w, mu, T, idx, node_job, node_time, bit, nmask)
-        value, path = _best_path(p, d, w, mu, T, idx, node_job, node_time, bit, F)
+        F, value, path = dp.forward(mu)
         lb = value + mu.sum()
         if best is None or lb > best[2] + float(best[0].sum()) + 1e-9:
             best, stall = (mu.copy(), F, value, path), 0
@@ -149,7 +201,7 @@ def _subgradient(p, d, w, mu, T, idx, node_job, node_time, bit, nmask, ub, itera
                 lam, stall = lam / 2, 0
         if value >= INF or lb > ub - 1 + 1e-6 or time.perf_counter() > deadline:
             break
-        g = 1.0 - np.bincount(np.asarray(path, dtype=np.int64), minlength=len(p))
+        g = 1.0 - np.bincount(np.asarray(path, dtype=np.int64), minlength=len(mu))
         if not g.any():
             break
         mu = mu + lam * (ub - lb) / float((g * g).sum()) * g
@@ -157,7 +209,7 @@ def _subgradient(p, d, w, mu, T, idx, node_job, node_time, bit, nmask, ub, itera
 
 
 def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float, max_states: int = 1 << 24,
-                    max_modifiers: int = 16, iterations: int = 20) -> dict:
+                    max_modifiers: int = 16, iterations: int = 20, triples: bool = True) -> dict:
     """Grow the modifier set M and eliminate nodes until a proof, a
     schedule, or the limits (module docstring).
 
@@ -172,10 +224,14 @@ def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float,
     ub : int
         Objective of a known schedule.
     time_limit : float
-        Seconds; checked between rounds.
+        Seconds; checked between subgradient steps.
     max_states, max_modifiers : int
-        Stop before nodes × 2^|M| exceeds ``max_states`` or |M| exceeds
+        Stop before states × 2^|M| exceeds ``max_states`` or |M| exceeds
         ``max_modifiers``.
+    iterations : int
+        Subgradient steps per round.
+    triples : bool
+        States remember the last two jobs (stage 3), else the last one.
 
     Returns
     -------
@@ -190,21 +246,24 @@ def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float,
     d = np.asarray(inst.d, dtype=np.int64)
     w = np.asarray(inst.w, dtype=np.int64)
     mu = np.asarray(mu, dtype=np.float64)
-    n, T, smu = inst.n, int(p.sum()), float(mu.sum())
-    M: list[int] = []
+    n, T = inst.n, int(p.sum())
     out = {"proven": False, "bound": 0, "sequence": None, "domains": domains, "modifiers": 0, "rounds": 0,
            "nodes": sum(len(x) for x in domains)}
+    if n == 1:  # one job: its only schedule
+        cost = inst.tardiness((0,))
+        out.update(proven=cost > ub - 1, bound=min(cost, ub), sequence=(0,) if cost <= ub - 1 else None)
+        return out
+    M: list[int] = []
+    kind = _ArcDP if triples else _NodeDP
     while time.perf_counter() - t0 < time_limit:
         if any(not x for x in domains):
             out.update(proven=True, bound=ub)
             return out
-        node_job, node_time, idx = _nodes(domains, T, n)
         bit = np.zeros(n, dtype=np.int64)
         for pos, j in enumerate(M):
             bit[j] = 1 << pos
-        nmask = 1 << len(M)
-        mu, F, value, path = _subgradient(p, d, w, mu, T, idx, node_job, node_time, bit, nmask, ub, iterations,
-                                          t0 + time_limit)
+        dp = kind(p, d, w, T, domains, bit, 1 << len(M))
+        mu, F, value, path = _subgradient(dp, mu, ub, iterations, t0 + time_limit)
         smu = float(mu.sum())
         out["rounds"] += 1
         if value >= INF or value + smu > ub - 1 + 1e-6:
@@ -215,15 +274,14 @@ def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float,
         if (counts == 1).all():  # a schedule, optimal for the relaxation: optimal
             out.update(sequence=tuple(int(j) for j in path))
             return out
-        B = _backward(p, d, w, mu, T, idx, node_job, node_time, bit, nmask)
-        keep = (F + B).min(axis=1) + smu <= ub - 1 + 1e-6
+        keep = dp.alive_nodes(mu, F, ub - 1 + 1e-6 - smu)
         domains = [[] for _ in range(n)]
         for v in np.flatnonzero(keep):
-            domains[int(node_job[v])].append(int(node_time[v]))
+            domains[int(dp.node_job[v])].append(int(dp.node_time[v]))
         out.update(domains=domains, nodes=int(keep.sum()), modifiers=len(M))
         grow = [int(j) for j in np.argsort(-counts, kind="stable") if counts[j] >= 2 and j not in M]
         add = min(len(grow), max_modifiers - len(M), 2)
-        while add > 0 and out["nodes"] << (len(M) + add) > max_states:
+        while add > 0 and dp.size << (len(M) + add) > max_states:
             add -= 1
         if add <= 0:
             return out
