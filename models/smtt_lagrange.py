@@ -23,14 +23,17 @@ optimal path)`` with step ``lambda (UB - LB) / ||g||^2`` maximises it. If
 the optimal path of some mu uses every job once, it is an optimal schedule.
 O(n² T) per DP; n = 40, T ~ 2 000: about 20 ms in numba.
 
-Closing the gap (method ``lrdp``). Instead of Tanaka et al.'s later stages
-(state-space modifiers), Lagrangian variable fixing: with forward values
-``h(t, j)`` and backward values ``g(t, j)`` (the cheapest relaxed completion
-after j ends at t), job j can end at t in a schedule of cost <= UB - 1 only
-if ``h(t, j) + g(t, j) + Σ mu <= UB - 1``. CP-SAT then searches the
-schedules whose completion times all lie in these reduced domains, with
-cost in ``[LB, UB - 1]``: "infeasible" proves UB optimal; a schedule found
-becomes the new UB, the domains are filtered again and the search repeats.
+Closing the gap (method ``lrdp``): Lagrangian variable fixing. With
+forward values ``h(t, j)`` and backward values ``g(t, j)`` (the cheapest
+relaxed completion after j ends at t), job j can end at t in a schedule of
+cost <= UB - 1 only if ``h(t, j) + g(t, j) + Σ mu <= UB - 1``. CP-SAT then
+searches the schedules whose completion times all lie in these reduced
+domains, with cost in ``[LB, UB - 1]``: "infeasible" proves UB optimal; a
+schedule found becomes the new UB, the domains are filtered again and the
+search repeats. When a first CP-SAT slice makes no progress, Tanaka et
+al.'s stages 2-3 (state-space modifiers on three-job states,
+:mod:`schedcert.models.smtt_modifiers`) raise the bound and prune the
+domains further before CP-SAT continues.
 This is exact because the lexicographically smallest optimal sequence obeys
 the adjacency rule, so all of its (C_j, j) survive the filter.
 """
