@@ -259,7 +259,10 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     improvement, from lambda = 1); (3) if the bound does not reach UB, keep
     per job only the completion times a schedule of cost <= UB - 1 could
     use, and let CP-SAT find the cheapest schedule among them or prove
-    there is none (then UB is optimal)."""
+    there is none (then UB is optimal); (4) after a first CP-SAT slice
+    without progress, state-space modifiers (``mod_time`` seconds, default
+    min(40, 35 % of the limit)) prove UB optimal or prune the domains, and
+    CP-SAT goes on over what is left."""
     from schedcert.models.smtt import _conclude, _incumbent
     from schedcert.models.smtt_modifiers import modifier_rounds
 
