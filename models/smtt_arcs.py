@@ -62,24 +62,35 @@ def triple_ok(p, d, w, h, i, j, t):
 
 
 @njit(cache=True)
-def build_arcs(p, d, w, idx, node_job, node_time):
-    """Arcs between surviving nodes that obey the pair rule; returns
-    (in_start, arc_tail, arc_head, out_start, out_arc)."""
+def relax_masks(src, dst, b, add):
+    """``dst[S | b] = min(dst[S | b], src[S] + add)`` for every subset S
+    without bit b (rows of a state × subset table; b = 0 outside M)."""
+    for m in range(len(src)):
+        val = src[m]
+        if val < INF and not (m & b) and val + add < dst[m | b]:
+            dst[m | b] = val + add
+
+
+@njit(cache=True)
+def best_terminal(state_time, T, F):
+    """(value, state, subset) of the cheapest state that ends at T."""
+    best, bs, bm = INF, -1, -1
+    for a in range(len(state_time)):
+        if state_time[a] == T:
+            for m in range(F.shape[1]):
+                if F[a, m] < best:
+                    best, bs, bm = F[a, m], a, m
+    return best, bs, bm
+
+
+@njit(cache=True)
+def _pred_arcs(p, d, w, idx, node_job, node_time):
+    """Per head node the number of pair-rule predecessors, and the tails in
+    head order."""
     N, n = len(node_job), len(p)
     cnt = np.zeros(N + 1, dtype=np.int64)
-    for v in range(N):
-        j, t = node_job[v], node_time[v]
-        s = t - p[j]
-        if s <= 0:
-            continue
-        for i in range(n):
-            if idx[s, i] >= 0 and _allowed(p, d, w, i, j, t):
-                cnt[v + 1] += 1
-    in_start = np.cumsum(cnt)
-    A = in_start[N]
-    arc_tail = np.empty(A, dtype=np.int64)
-    arc_head = np.empty(A, dtype=np.int64)
-    pos = in_start[:-1].copy()
+    tails = np.empty(max(16, 4 * N), dtype=np.int64)
+    k = 0
     for v in range(N):
         j, t = node_job[v], node_time[v]
         s = t - p[j]
@@ -88,9 +99,27 @@ def build_arcs(p, d, w, idx, node_job, node_time):
         for i in range(n):
             u = idx[s, i]
             if u >= 0 and _allowed(p, d, w, i, j, t):
-                arc_tail[pos[v]] = u
-                arc_head[pos[v]] = v
-                pos[v] += 1
+                if k == len(tails):
+                    grown = np.empty(2 * k, dtype=np.int64)
+                    grown[:k] = tails
+                    tails = grown
+                tails[k] = u
+                k += 1
+                cnt[v + 1] += 1
+    return cnt, tails[:k].copy()
+
+
+@njit(cache=True)
+def build_arcs(p, d, w, idx, node_job, node_time):
+    """Arcs between surviving nodes that obey the pair rule; returns
+    (in_start, arc_tail, arc_head, out_start, out_arc)."""
+    N = len(node_job)
+    cnt, arc_tail = _pred_arcs(p, d, w, idx, node_job, node_time)
+    in_start = np.cumsum(cnt)
+    A = in_start[N]
+    arc_head = np.empty(A, dtype=np.int64)
+    for v in range(N):
+        arc_head[in_start[v]:in_start[v + 1]] = v
     ocnt = np.zeros(N + 1, dtype=np.int64)
     for a in range(A):
         ocnt[arc_tail[a] + 1] += 1
@@ -124,10 +153,7 @@ def forward(p, d, w, mu, node_job, node_time, in_start, arc_tail, arc_head, bit,
             h = node_job[arc_tail[b]]
             if h == j or not triple_ok(p, d, w, h, i, j, tv):
                 continue
-            for m in range(nmask):
-                val = G[b, m]
-                if val < INF and not (m & bj) and val + fj < G[a, m | bj]:
-                    G[a, m | bj] = val + fj
+            relax_masks(G[b], G[a], bj, fj)
     return G
 
 
@@ -161,13 +187,7 @@ def backward(p, d, w, mu, T, node_job, node_time, arc_tail, arc_head, out_start,
 @njit(cache=True)
 def best_path(p, d, w, mu, T, node_job, node_time, in_start, arc_tail, arc_head, bit, G):
     """(value, jobs in order) of one optimal relaxed path (value INF: none)."""
-    A = len(arc_tail)
-    best, ba, bm = INF, -1, -1
-    for a in range(A):
-        if node_time[arc_head[a]] == T:
-            for m in range(G.shape[1]):
-                if G[a, m] < best:
-                    best, ba, bm = G[a, m], a, m
+    best, ba, bm = best_terminal(node_time[arc_head], T, G)
     path = []
     a, m = ba, bm
     while a >= 0:

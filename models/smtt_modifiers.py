@@ -67,10 +67,7 @@ def _forward(p, d, w, mu, T, idx, node_job, node_time, bit, nmask):
             u = idx[s, i]
             if u < 0 or not _allowed(p, d, w, i, k, c):
                 continue
-            for m in range(nmask):
-                val = F[u, m]
-                if val < INF and not (m & bk) and val + fk < F[v, m | bk]:
-                    F[v, m | bk] = val + fk
+            arcs.relax_masks(F[u], F[v], bk, fk)
     return F
 
 
@@ -105,13 +102,8 @@ def _backward(p, d, w, mu, T, idx, node_job, node_time, bit, nmask):
 @njit(cache=True)
 def _best_path(p, d, w, mu, T, idx, node_job, node_time, bit, F):
     """(value, jobs in order) of one optimal relaxed path."""
-    N, n = len(node_job), len(p)
-    best, bv, bm = INF, -1, -1
-    for v in range(N):
-        if node_time[v] == T:
-            for m in range(F.shape[1]):
-                if F[v, m] < best:
-                    best, bv, bm = F[v, m], v, m
+    n = len(p)
+    best, bv, bm = arcs.best_terminal(node_time, T, F)
     path = []
     v, m = bv, bm
     while v >= 0:
