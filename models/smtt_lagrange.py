@@ -333,5 +333,6 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
                 return _conclude(inst, sol, inst.tardiness(sol.sequence), None, True, solver, info)
             lb = max(lb, mod["bound"])
             pruned = [set(x) for x in mod["domains"]]
+            slice_s = math.inf  # from here CP-SAT keeps its search instead of restarting it
         else:
             slice_s *= 2
