@@ -9,7 +9,7 @@ thousand to some tens of thousands for n = 40-50).
 The stage-1 relaxation forbids a job twice in a row and keeps the pair
 order rule, but lets a job recur further apart. Two strengthenings:
 
-* three-job states (stage 3, ``triples=True``, the default): the state is
+* three-job states (stage 3): the state is
   the last *two* jobs (an arc between nodes), so a job may not recur
   within three positions and every three successive jobs must be in their
   locally optimal order (:mod:`schedcert.models.smtt_arcs`);
@@ -31,9 +31,10 @@ a round ends in a proof (bound > UB - 1, or no node left for some job), in a
 relaxed path that is a schedule (optimal), or the limits stop it.
 
 Measured (OR-Library wt40 #39, 120 s budget of ``lrdp``): stage-1 bound
-18 689 against the optimum 19 008; node states with modifiers (stage 2)
-reach 18 790 at |M| = 11 and stop there (memory); three-job states with
-modifiers prove 19 008 in 7.8 s (|M| = 11, states 38 104 -> 398).
+18 689 against the optimum 19 008; single-job states with modifiers (stage 2,
+a variant measured in session 6 and removed) reach 18 790 at |M| = 11 and
+stop there (memory); three-job states with modifiers prove 19 008 in 7.8 s
+(|M| = 11, states 38 104 -> 398).
 """
 
 from __future__ import annotations
@@ -41,87 +42,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from numba import njit
 
 from schedcert.instances.smtt import SmttInstance
 from schedcert.models import smtt_arcs as arcs
-from schedcert.models.smtt_lagrange import _allowed
 
-INF = 1e300
-
-
-@njit(cache=True)
-def _forward(p, d, w, mu, T, idx, node_job, node_time, bit, nmask):
-    """``F[v, S]`` (nodes v in increasing completion time)."""
-    N, n = len(node_job), len(p)
-    F = np.full((N, nmask), INF)
-    for v in range(N):
-        k, c = node_job[v], node_time[v]
-        s = c - p[k]
-        fk = w[k] * max(0, c - d[k]) - mu[k]
-        bk = bit[k]
-        if s == 0:
-            F[v, bk] = fk
-            continue
-        for i in range(n):
-            u = idx[s, i]
-            if u < 0 or not _allowed(p, d, w, i, k, c):
-                continue
-            arcs.relax_masks(F[u], F[v], bk, fk)
-    return F
-
-
-@njit(cache=True)
-def _backward(p, d, w, mu, T, idx, node_job, node_time, bit, nmask):
-    """``B[v, S]``: cheapest relaxed cost after node v with subset S done."""
-    N, n = len(node_job), len(p)
-    B = np.full((N, nmask), INF)
-    for v in range(N - 1, -1, -1):
-        j, c = node_job[v], node_time[v]
-        if c == T:
-            B[v, :] = 0.0
-            continue
-        for k in range(n):
-            ck = c + p[k]
-            if ck > T:
-                continue
-            u = idx[ck, k]
-            if u < 0 or not _allowed(p, d, w, j, k, ck):
-                continue
-            fk = w[k] * max(0, ck - d[k]) - mu[k]
-            bk = bit[k]
-            for m in range(nmask):
-                if m & bk:
-                    continue
-                val = B[u, m | bk] + fk
-                if val < B[v, m]:
-                    B[v, m] = val
-    return B
-
-
-@njit(cache=True)
-def _best_path(p, d, w, mu, T, idx, node_job, node_time, bit, F):
-    """(value, jobs in order) of one optimal relaxed path."""
-    n = len(p)
-    best, bv, bm = arcs.best_terminal(node_time, T, F)
-    path = []
-    v, m = bv, bm
-    while v >= 0:
-        k, c = node_job[v], node_time[v]
-        path.append(k)
-        s = c - p[k]
-        if s == 0:
-            break
-        fk = w[k] * max(0, c - d[k]) - mu[k]
-        pm = m & ~bit[k]
-        nxt = -1
-        for i in range(n):
-            u = idx[s, i]
-            if u >= 0 and _allowed(p, d, w, i, k, c) and abs(F[u, pm] + fk - F[v, m]) <= 1e-6 * (1.0 + abs(F[v, m])):
-                nxt = u
-                break
-        v, m = nxt, pm
-    return best, path[::-1]
+INF = arcs.INF
 
 
 def _nodes(domains, T: int, n: int):
@@ -134,29 +59,8 @@ def _nodes(domains, T: int, n: int):
     return node_job, node_time, idx
 
 
-class _NodeDP:
-    """Stage-2 states: (node, subset of M)."""
-
-    def __init__(self, p, d, w, T, domains, bit, nmask):
-        self.args = (p, d, w, T)
-        self.bit, self.nmask = bit, nmask
-        self.node_job, self.node_time, self.idx = _nodes(domains, T, len(p))
-        self.size = len(self.node_job)
-
-    def forward(self, mu):
-        p, d, w, T = self.args
-        F = _forward(p, d, w, mu, T, self.idx, self.node_job, self.node_time, self.bit, self.nmask)
-        value, path = _best_path(p, d, w, mu, T, self.idx, self.node_job, self.node_time, self.bit, F)
-        return F, value, path
-
-    def alive_nodes(self, mu, F, limit):
-        p, d, w, T = self.args
-        B = _backward(p, d, w, mu, T, self.idx, self.node_job, self.node_time, self.bit, self.nmask)
-        return (F + B).min(axis=1) <= limit
-
-
 class _ArcDP:
-    """Stage-3 states: (arc = last two jobs, subset of M); see
+    """States (arc = last two jobs, subset of M); see
     :mod:`schedcert.models.smtt_arcs`."""
 
     def __init__(self, p, d, w, T, domains, bit, nmask):
@@ -212,7 +116,7 @@ def _subgradient(dp, mu, ub, iterations, deadline):
 
 
 def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float, max_states: int = 1 << 24,
-                    max_modifiers: int = 16, iterations: int = 20, triples: bool = True) -> dict:
+                    max_modifiers: int = 16, iterations: int = 20) -> dict:
     """Grow the modifier set M and eliminate nodes until a proof, a
     schedule, or the limits (module docstring).
 
@@ -233,8 +137,6 @@ def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float,
         ``max_modifiers``.
     iterations : int
         Subgradient steps per round.
-    triples : bool
-        States remember the last two jobs (stage 3), else the last one.
 
     Returns
     -------
@@ -257,7 +159,6 @@ def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float,
         out.update(proven=cost > ub - 1, bound=min(cost, ub), sequence=(0,) if cost <= ub - 1 else None)
         return out
     M: list[int] = []
-    kind = _ArcDP if triples else _NodeDP
     while time.perf_counter() - t0 < time_limit:
         if any(not x for x in domains):
             out.update(proven=True, bound=ub)
@@ -265,7 +166,7 @@ def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float,
         bit = np.zeros(n, dtype=np.int64)
         for pos, j in enumerate(M):
             bit[j] = 1 << pos
-        dp = kind(p, d, w, T, domains, bit, 1 << len(M))
+        dp = _ArcDP(p, d, w, T, domains, bit, 1 << len(M))
         mu, F, value, path = _subgradient(dp, mu, ub, iterations, t0 + time_limit)
         smu = float(mu.sum())
         out["rounds"] += 1

@@ -111,8 +111,8 @@ def test_lagrangian_method_on_orlib_wt40(instances_dir):
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(tiny(weighted=True, max_n=7), st.booleans())
-def test_state_space_modifiers_are_exact(inst, triples):
+@given(tiny(weighted=True, max_n=7))
+def test_state_space_modifiers_are_exact(inst):
     """Modifiers (stage 3) never cut the lexicographically smallest optimal
     sequence, bound from below, and with room for every job prove an
     incumbent that is optimal."""
@@ -123,7 +123,7 @@ def test_state_space_modifiers_are_exact(inst, triples):
     best = min(itertools.permutations(range(inst.n)), key=lambda s: (inst.tardiness(s), s))
     lr = lagrangian_bound(inst, opt + 1, time_limit=1)
     out = modifier_rounds(inst, lr["mu"], completion_domains(inst, lr["mu"], opt + 1), opt + 1, 5.0,
-                          max_modifiers=inst.n, triples=triples)
+                          max_modifiers=inst.n)
     assert not out["proven"] and out["bound"] <= opt
     assert out["sequence"] is None or inst.tardiness(out["sequence"]) == opt
     t = 0
@@ -132,5 +132,5 @@ def test_state_space_modifiers_are_exact(inst, triples):
         assert t in out["domains"][j]
     if opt > 0:
         out = modifier_rounds(inst, lr["mu"], completion_domains(inst, lr["mu"], opt), opt, 5.0,
-                              max_modifiers=inst.n, triples=triples)
+                              max_modifiers=inst.n)
         assert out["proven"] and out["sequence"] is None
