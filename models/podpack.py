@@ -48,7 +48,8 @@ from ortools.sat.python import cp_model
 from schedcert.cpsat import solve_cpsat, solver_info
 from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, demand, lex_upper_bound, lex_value, placeable_all,
                                          placed_counts, summary, tier_sizes)
-from schedcert.models.podpack_bound import add_capacity, node_types, tier_bound
+from schedcert.models.podpack_bound import add_capacity, node_types, relaxed_keys, tier_bound
+from schedcert.models.podpack_master import exact_tier
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status
 
@@ -218,6 +219,45 @@ def _patterns(pm: PackingModel, values: dict) -> list:
     return [(type_of[n], dict(pat)) for n, pat in per_node.items()]
 
 
+ENUMERATION_GAP = 8  # pods between incumbent and pattern bound up to which the enumeration is tried
+
+
+def placement_of_packing(pm: PackingModel, packing: list) -> dict | None:
+    """Class counts ``(class, node) -> pods`` realising a pattern packing of
+    :func:`~schedcert.models.podpack_bound.tier_bound` on real nodes: each
+    pattern goes to the free node of its type that already runs most of its
+    pods, and takes pods of each relaxed class running there first, then
+    pending ones, then others. None when the packing needs something the
+    model forbids (a protected pod away from its node, a move that is off)."""
+    inst = pm.inst
+    types = node_types(inst)
+    pool: dict = defaultdict(list)
+    for i, key in enumerate(relaxed_keys(inst, types)):
+        pool[key].append(i)
+    free = [list(ns) for ns in types]
+    assign: list = [None] * len(inst.pods)
+    for k, pat in sorted(packing, key=lambda e: -sum(e[1].values())):
+        def home_here(n):
+            name = inst.nodes[n].name
+            return sum(min(a, sum(1 for i in pool[key] if inst.pods[i].node == name)) for key, a in pat.items())
+        if not free[k]:
+            return None
+        n = max(free[k], key=home_here)
+        free[k].remove(n)
+        name = inst.nodes[n].name
+        for key, a in pat.items():
+            pool[key].sort(key=lambda i: (inst.pods[i].node != name, inst.pods[i].node is not None))
+            if len(pool[key]) < a:
+                return None
+            for i in pool[key][:a]:
+                assign[i] = name
+            del pool[key][:a]
+    counts = pm.counts_of(PodpackSolution(tuple(assign)))
+    if any(v > pm.cap.get(key, 0) for key, v in counts.items()):
+        return None
+    return counts
+
+
 def _param_int(options: Options, key: str, default: int) -> int:
     from schedcert.errors import InputError
 
@@ -262,6 +302,8 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
     bound_vec, proven_all, found = [], True, {}
     tier_info = {}
     use_bound = bool(_param_int(options, "pattern_bound", 1))
+    master = bool(_param_int(options, "master", 1)) and bool(_param_int(options, "moves", 1)) \
+        and bool(_param_int(options, "evictions", 1))
     objective = str(options.params.get("tier_objective", "pods"))
     if objective not in ("pods", "resources"):
         from schedcert.errors import InputError
@@ -298,8 +340,19 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
             left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
             cg_time = 10.0 if left is None else max(0.05, 0.4 * left / (phases + 1))
             frozen = {inst.tiers[s]: found[s] for s in range(t)}
-            gg, cg_info = tier_bound(inst, prio, frozen, _patterns(pm, values_best), cg_time)
+            gg, cg_info, cert = tier_bound(inst, prio, frozen, _patterns(pm, values_best), cg_time)
             info_t["pattern_bound"] = {"bound": gg, **cg_info}
+            packing = None
+            if cert is not None and master and val < gg <= val + ENUMERATION_GAP:
+                left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
+                ex_time = 10.0 if left is None else max(0.05, 0.8 * left / (phases + 1))
+                gg, packing, info_t["enumeration"] = exact_tier(cert, val, ex_time)
+            cand = placement_of_packing(pm, packing) if packing else None
+            if cand is not None and all(c >= f for c, f in zip(pm.tier_counts(cand, inst.tiers[:t]), [found[s] for s in range(t)])) \
+                    and pm.tier_counts(cand, inst.tiers[t:]) > pm.tier_counts(values_best, inst.tiers[t:]):
+                values_best = cand
+                val = pm.tier_counts(values_best, [prio])[0]
+                info_t["from_master"] = True
             if gg is not None:
                 ub = max(val, min(ub, gg))
                 pm.model.add(expr <= ub)

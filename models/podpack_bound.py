@@ -29,18 +29,20 @@ the LP's round-off; it is computed in exact rational arithmetic.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from fractions import Fraction
 
 import highspy
 import numpy as np
+from numba import njit
 from ortools.sat.python import cp_model
 
 from schedcert.instances.podpack import PodpackInstance, allowed, demand
 
 SCALE = 10 ** 6
-PRICING_TIME = 0.05  # seconds per pricing call
 
 
 def add_capacity(model: cp_model.CpModel, terms, capacity: int) -> None:
@@ -62,53 +64,209 @@ def node_types(inst: PodpackInstance) -> list:
     return list(groups.values())
 
 
-def relaxed_classes(inst: PodpackInstance, types: list) -> list:
-    """(priority, demand vector, size, allowed type indices) of each class of
-    pods equal up to where they run now."""
+def relaxed_keys(inst: PodpackInstance, types: list) -> list:
+    """Per pod, its relaxed class key (priority, demand vector, allowed type
+    indices): a pod may go to any node of its current node's type, and to
+    every type it passes the filters of, if its requests fit there."""
     res = inst.resources
-    groups: dict = defaultdict(int)
     names = [{inst.nodes[n].name for n in ns} for ns in types]
+    keys = []
     for p in inst.pods:
-        # a pod may go to any node of its current node's type, and to every
-        # type it passes the filters of, if its requests fit there
         ok = tuple(k for k, ns in enumerate(types)
                    if (p.node in names[k] or allowed(inst.nodes[ns[0]], p))
                    and all(demand(p, r) <= inst.nodes[ns[0]].allocatable.get(r, 0) for r in res))
-        groups[(p.priority, tuple(demand(p, r) for r in res), ok)] += 1
+        keys.append((p.priority, tuple(demand(p, r) for r in res), ok))
+    return keys
+
+
+def relaxed_classes(inst: PodpackInstance, types: list) -> list:
+    """(priority, demand vector, size, allowed type indices) of each class of
+    pods equal up to where they run now (:func:`relaxed_keys`)."""
+    groups: dict = defaultdict(int)
+    for key in relaxed_keys(inst, types):
+        groups[key] += 1
     return [(prio, dem, m, ok) for (prio, dem, ok), m in groups.items()]
 
 
+@dataclass
+class DualCertificate:
+    """A feasible solution of the pattern LP's dual over all patterns
+    (module docstring), in units of 1/SCALE: class weights
+    ``weights[c] = π_c · SCALE`` (integers), per node type ``ubs[k]`` ≥ the
+    best ``Σ_c weights[c] a_c`` of any pattern of type k, and its value
+    ``value`` (a Fraction; its floor bounds the tier). Used by
+    :mod:`schedcert.models.podpack_master` to enumerate the patterns an
+    optimal placement can use."""
+
+    types: list
+    classes: list
+    caps: list
+    members: list
+    weights: list
+    ubs: list
+    value: Fraction
+    tier_priority: int
+    frozen: dict
+
+
+def _greedy_patterns(cap, classes, members, weights) -> list:
+    """Patterns filled greedily by weight per unit of each resource and of
+    the largest normalised request (heuristic pricing; up to R + 1
+    patterns)."""
+    items = [c for c in members if weights[c] > 0]
+    R = len(cap)
+    keys = [lambda c, r=r: -weights[c] / max(classes[c][1][r], 1e-9) for r in range(R) if cap[r]]
+    keys.append(lambda c: -weights[c] / max(max(d / cp for d, cp in zip(classes[c][1], cap) if cp), 1e-9))
+    out = []
+    for key in keys:
+        rem, pat = list(cap), {}
+        for c in sorted(items, key=key):
+            dem = classes[c][1]
+            a = min([classes[c][2]] + [rem[r] // dem[r] for r in range(R) if dem[r]])
+            if a > 0:
+                pat[c] = a
+                rem = [rem[r] - a * dem[r] for r in range(R)]
+        if pat:
+            out.append(pat)
+    return out
+
+
+@njit(cache=True)
+def fractional_bound(i, rem, W, D, M, orders):
+    """Upper bound on ``Σ_{j >= i} W_j a_j`` with ``a_j <= M_j`` within `rem`:
+    the smallest over resources r of the fractional (Dantzig) knapsack bound
+    on resource r alone (items scanned by value per unit of r)."""
+    best = np.inf
+    for r in range(D.shape[1]):
+        cap, val = float(rem[r]), 0.0
+        for j in orders[r]:
+            if j < i:
+                continue
+            if D[j, r] == 0:
+                val += W[j] * M[j]
+                continue
+            take = min(float(M[j]), cap / D[j, r])
+            val += W[j] * take
+            cap -= take * D[j, r]
+            if cap <= 0.0:
+                break
+        best = min(best, val)
+    return best
+
+
+@njit(cache=True)
+def _knapsack(W, D, M, cap, orders, node_limit):
+    """Exact bounded multi-dimensional knapsack ``max Σ W_j a_j``,
+    ``Σ D_jr a_j <= cap_r``, ``0 <= a_j <= M_j`` by depth-first
+    branch-and-bound (counts tried largest first, pruned by
+    :func:`fractional_bound`). Returns (best value, its counts, exact?);
+    past `node_limit` nodes the search stops with exact = False."""
+    n, R = D.shape
+    best, bestc = 0, np.zeros(n, np.int64)
+    cnt = np.full(n, -1, np.int64)
+    applied = np.zeros(n, np.int64)
+    rem = cap.copy()
+    value, i, nodes = 0, 0, 0
+
+    def fit(j, rem):
+        a = M[j]
+        for r in range(R):
+            if D[j, r] > 0:
+                a = min(a, rem[r] // D[j, r])
+        return a
+
+    cnt[0] = fit(0, rem)
+    while i >= 0:
+        if cnt[i] < 0:
+            i -= 1
+            continue
+        nodes += 1
+        if nodes > node_limit:
+            return best, bestc, False
+        a = cnt[i]
+        cnt[i] -= 1
+        for r in range(R):
+            rem[r] += (applied[i] - a) * D[i, r]
+        value += (a - applied[i]) * W[i]
+        applied[i] = a
+        if value > best:
+            best = value
+            bestc[:] = applied
+        if i == n - 1 or value + fractional_bound(i + 1, rem, W, D, M, orders) <= best:
+            continue
+        i += 1
+        applied[i] = 0
+        cnt[i] = fit(i, rem)
+    return best, bestc, True
+
+
+# surrogate multipliers per number of resources (cpu, memory, pods: the usual three)
+SURROGATES = {3: [np.array(u, dtype=np.float64) for u in ((1, 1, 0), (1, 3, 0), (3, 1, 0), (1, 1, 1))]}
+
+
 class _Pricer:
-    """Exact bounded knapsack ``max Σ k_c a_c`` (integer k) for one type."""
+    """Exact bounded knapsack ``max Σ k_c a_c`` (integer k) for one type
+    (:func:`_knapsack`)."""
+
+    NODE_LIMIT = 200_000
 
     def __init__(self, cap, classes, members):
         self.cap, self.classes, self.members = cap, classes, members
 
-    def solve(self, weights, time_limit):
-        m = cp_model.CpModel()
-        a, ubs = {}, {}
-        for c in self.members:
-            _, dem, size, _ = self.classes[c]
-            ub = min([size] + [cap // d for cap, d in zip(self.cap, dem) if d])
-            if ub > 0 and weights[c] > 0:
-                a[c], ubs[c] = m.new_int_var(0, ub, ""), ub
-        if not a:
+    def solve(self, weights, time_limit=None):
+        """(best value, a valid upper bound, its pattern {class: count}) in
+        the integer units of `weights`; the bound equals the value unless
+        the node limit stopped the search. `time_limit` is not used."""
+        items = [c for c in self.members if weights[c] > 0]
+        arr = knapsack_arrays(self.cap, self.classes, items, weights)
+        if arr is None:
             return 0, 0, {}
-        for r, capr in enumerate(self.cap):
-            add_capacity(m, [(self.classes[c][1][r], v, ubs[c]) for c, v in a.items()], capr)
-        m.maximize(sum(weights[c] * v for c, v in a.items()))
-        s = cp_model.CpSolver()
-        s.parameters.num_workers = 1
-        s.parameters.max_time_in_seconds = max(0.01, time_limit)
-        st = s.solve(m)
-        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # no solution: no trustworthy bound either
-            return None, None, {}
-        pat = {c: s.value(v) for c, v in a.items() if s.value(v)}
-        return int(round(s.objective_value)), int(np.floor(s.best_objective_bound + 1e-9)), pat
+        items, W, Db, M, capb, orders = arr
+        best, counts, exact = _knapsack(W, Db, M, capb, orders, self.NODE_LIMIT)
+        pat = {items[j]: int(counts[j]) for j in range(len(items)) if counts[j]}
+        if exact:
+            return int(best), int(best), pat
+        bound = fractional_bound(0, capb, W, Db, M, orders)
+        return int(best), int(math.ceil(bound)) + 1, pat
+
+
+def knapsack_arrays(cap, classes, items, weights):
+    """Arrays of the knapsack over one node of capacity `cap` (list, one per
+    resource) and the classes `items` that fit it: ``(items in branching
+    order, W, D, M, cap, orders)`` with W the integer weights, M the most
+    pods of each class one node takes, D the requests plus surrogate
+    columns ``floor(S u_r d_r / cap_r)`` summed over r (capacity
+    ``S Σ u_r``; implied by the real ones, so a relaxation used for bounds),
+    `orders` per column the items by weight per unit. None if no class fits.
+    """
+    R = len(cap)
+    pairs = []
+    for c in items:
+        dem, size = classes[c][1], classes[c][2]
+        ub = min([size] + [cp // d for cp, d in zip(cap, dem) if d])
+        if ub > 0:
+            pairs.append((c, ub))
+    if not pairs:
+        return None
+    W = np.array([weights[c] for c, _ in pairs], dtype=np.int64)
+    D = np.array([classes[c][1] for c, _ in pairs], dtype=np.int64).reshape(len(pairs), R)
+    M = np.array([ub for _, ub in pairs], dtype=np.int64)
+    scale = np.array([max(cp, 1) for cp in cap], dtype=np.float64)
+    order = np.argsort(-W / np.maximum((D / scale).max(axis=1), 1e-12), kind="stable")
+    W, D, M = W[order], D[order], M[order]
+    S, extra = 10 ** 6, []
+    for u in SURROGATES.get(R, [np.ones(R)]):
+        extra.append((np.floor(D * (S * u / scale)).astype(np.int64).sum(axis=1), int(S * u.sum())))
+    Db = np.concatenate([D] + [col[:, None] for col, _ in extra], axis=1)
+    capb = np.concatenate([np.array(cap, dtype=np.int64), np.array([c for _, c in extra], dtype=np.int64)])
+    orders = np.empty((Db.shape[1], len(pairs)), dtype=np.int64)
+    for r in range(Db.shape[1]):
+        orders[r] = np.argsort(-W / np.maximum(Db[:, r], 1e-12), kind="stable")
+    return [pairs[j][0] for j in order], W, Db, M, capb, orders
 
 
 def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_patterns: list,
-               time_limit: float) -> tuple[int | None, dict]:
+               time_limit: float) -> tuple[int | None, dict, "DualCertificate | None"]:
     """Upper bound on the placed pods of `tier_priority` (module docstring).
 
     Parameters
@@ -123,8 +281,9 @@ def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_pa
 
     Returns
     -------
-    (bound or None, info)
-        ``floor`` of the best certified value (None if none was certified).
+    (bound or None, info, certificate or None)
+        ``floor`` of the best certified value (None if none was certified)
+        and the :class:`DualCertificate` it came from.
     """
     t0 = time.perf_counter()
     types = node_types(inst)
@@ -172,7 +331,7 @@ def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_pa
     for k in range(len(types)):  # singletons keep the LP feasible and bounded
         for c in members[k]:
             add_pattern(k, {c: 1})
-    best, iters, lp = None, 0, None
+    best, best_cert, iters, lp = None, None, 0, None
     while True:
         iters += 1
         h.run()
@@ -184,27 +343,33 @@ def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_pa
         pi = [Fraction(int(np.ceil(duals[c] * SCALE)), SCALE) for c in range(C)]
         lam = {s: Fraction(int(np.floor(duals[C + len(types) + j] * SCALE)), SCALE) for j, s in enumerate(rows_frozen)}
         weights = [int(p * SCALE) for p in pi]
+        added = False  # cheap greedy pricing first; the exact one (and a certificate) once it finds nothing
+        for k in range(len(types)):
+            for pat in _greedy_patterns(caps[k], classes, members[k], weights):
+                if sum(weights[c] * a for c, a in pat.items()) / SCALE > float(duals[C + k]) + 1e-9:
+                    added |= add_pattern(k, pat)
+        if added and time.perf_counter() - t0 < time_limit:
+            continue
         cert = Fraction(0)
         for c, cl in enumerate(classes):
             cert += cl[2] * max(Fraction(0), w[c] + lam.get(cl[0], 0) - pi[c])
         cert -= sum(frozen[s] * lam[s] for s in rows_frozen)
-        added = False
+        added, ubs = False, []
         for k, ns in enumerate(types):
-            left = time_limit - (time.perf_counter() - t0)
-            # a capped pricing call: its bound still certifies, its best pattern still enters
-            val, ub, pat = pricers[k].solve(weights, min(PRICING_TIME, max(0.01, left / max(1, len(types)))))
-            if val is None:  # the trivial bound: every pod of every member class on one node
-                ub = sum(weights[c] * classes[c][2] for c in members[k])
+            # a pricing stopped by its node limit: its bound still certifies, its best pattern still enters
+            val, ub, pat = pricers[k].solve(weights)
             cert += len(ns) * Fraction(ub, SCALE)
+            ubs.append(ub)
             mu = float(duals[C + k])
             if pat and val / SCALE > mu + 1e-9:
                 added |= add_pattern(k, pat)
         if best is None or cert < best:
             best = cert
+            best_cert = DualCertificate(types, classes, caps, members, weights, ubs, cert, tier_priority, dict(frozen))
         if not added or time.perf_counter() - t0 > time_limit:
             break
     info = {"iterations": iters, "columns": len(seen), "types": len(types), "classes": C,
             "lp": lp, "time": round(time.perf_counter() - t0, 3)}
     if best is None:
-        return None, info
-    return int(best.numerator // best.denominator), info
+        return None, info, None
+    return int(best.numerator // best.denominator), info, best_cert

@@ -92,7 +92,7 @@ def test_pattern_bound_certifies():
     # 8 identical 4-pod nodes: the pattern LP bounds the lowest tier at 13 (LP 13.89),
     # which the packer's search reaches: proven optimal only with the bound's help at 5 s
     inst = generate(seed=5, nodes=8, pods_per_node=4, priorities=3, utilisation=1.05)
-    bound, info = tier_bound(inst, 1, {3: 3, 2: 13}, [], 5.0)
+    bound, info, _ = tier_bound(inst, 1, {3: 3, 2: 13}, [], 5.0)
     assert bound == 13 and 13.8 < info["lp"] < 13.9
     res = run_method("podpack", "cpsat", inst, Options(time_limit=10, workers=2))
     assert res.status == Status.OPTIMAL and res.info["tiers"]["1"] == "13/16"
@@ -115,3 +115,45 @@ def test_bound_stays_valid_when_the_search_finds_nothing():
     for limit in (0.05, 0.2):
         c = run_method("podpack", "cpsat", inst, Options(time_limit=limit, workers=1, params={"warm": 0}))
         assert c.bound >= d.objective and c.bound >= c.objective
+
+
+def test_pattern_enumeration_steps_down_from_a_loose_bound():
+    import dataclasses
+    import math
+    from fractions import Fraction
+
+    from schedcert.models.podpack_bound import SCALE, tier_bound
+    from schedcert.models.podpack_master import exact_tier
+
+    # 8 identical nodes, 32 pods, one tier: at most 31 fit (CP-SAT alone
+    # proves it in about 20 s on two workers; the converged pattern LP is
+    # 31.29). A capped column generation can leave the dual bound at 32;
+    # loosen the converged certificate to that (μ raised: still a valid
+    # dual) and the enumeration must prove 32 impossible, then place 31.
+    inst = generate(seed=0, nodes=8, pods_per_node=4, priorities=1, utilisation=1.0)
+    bound, info, cert = tier_bound(inst, 1, {}, [], 10.0)
+    assert bound == 31 and 31.2 < info["lp"] < 31.3
+    ub, packing, info = exact_tier(cert, 0, 60.0)
+    assert ub == 31 and info["targets"][0][::2] == [31, "found"]
+    delta = math.ceil((32 - cert.value) * SCALE / 8)
+    loose = dataclasses.replace(cert, ubs=[cert.ubs[0] + delta], value=cert.value + Fraction(8 * delta, SCALE))
+    ub, packing, info = exact_tier(loose, 0, 60.0)
+    assert ub == 31 and [t[0] for t in info["targets"]] == [32, 31]
+    assert [t[2] for t in info["targets"]] == ["none", "found"]
+    assert len(packing) <= 8 and sum(sum(p.values()) for _, p in packing) >= 31
+    res = run_method("podpack", "cpsat", inst, Options(time_limit=20, workers=1))
+    assert res.status == Status.OPTIMAL and res.info["tiers"] == {"1": "31/32"}
+    assert res.evaluation.feasible
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), prios=st.integers(1, 3), util=st.sampled_from([0.95, 1.0, 1.05]))
+def test_pattern_enumeration_agrees_with_cpsat(seed, prios, util):
+    # two independent exact routes to the same lexicographic optimum: CP-SAT
+    # on the assignment model alone, and the pattern enumeration first
+    inst = generate(seed=seed, nodes=4, pods_per_node=4, priorities=prios, utilisation=util)
+    plain = _solve(inst, master=0)
+    enum = _solve(inst, master=1)
+    assert plain.status == enum.status == Status.OPTIMAL
+    assert plain.info["tiers"] == enum.info["tiers"]
+    assert enum.evaluation.feasible
