@@ -12,7 +12,12 @@ allocatable; a protected running pod only on its own node)::
     P_t = Σ_{c in tier t} Σ_n x[c, n]                   placed pods of tier t
 
 Tiers are solved highest priority first: bound ``P_t`` by the pattern LP
-(:mod:`schedcert.models.podpack_bound`), then maximise it within its share
+(:mod:`schedcert.models.podpack_bound`); when that bound is at most
+``ENUMERATION_GAP`` pods above the incumbent, enumerate the patterns whose
+reduced cost allows a better placement and solve the integer program over
+them (:mod:`schedcert.models.podpack_master`), which either places the
+bound (proven optimal) or lowers it; then maximise ``P_t`` with CP-SAT
+within what is left of its share
 of the budget (the remaining time split evenly over the remaining phases,
 as the paper splits its window), then freeze it (``P_t = P_t*`` when proven,
 ``P_t ≥`` the value found otherwise). A last phase minimises disruption of
@@ -282,6 +287,10 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
     (up to 40 % of the tier's share) is computed; when the incumbent meets it
     the tier is proven without a search, else the search starts with
     ``P_t ≤ bound``;
+    ``master`` 1|0: after the pattern bound, the reduced-cost pattern
+    enumeration of :mod:`schedcert.models.podpack_master` (up to 60 % of the
+    tier's share; only with moves and evictions allowed, whose absence the
+    relaxation does not model);
     ``disruption`` 1|0 (run that phase); ``sat.FIELD=VALUE``.
     """
     t0 = time.perf_counter()
@@ -345,7 +354,7 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
             packing = None
             if cert is not None and master and val < gg <= val + ENUMERATION_GAP:
                 left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
-                ex_time = 10.0 if left is None else max(0.05, 0.8 * left / (phases + 1))
+                ex_time = 10.0 if left is None else max(0.05, 0.6 * left / (phases + 1))
                 gg, packing, info_t["enumeration"] = exact_tier(cert, val, ex_time)
             cand = placement_of_packing(pm, packing) if packing else None
             if cand is not None and all(c >= f for c, f in zip(pm.tier_counts(cand, inst.tiers[:t]), [found[s] for s in range(t)])) \

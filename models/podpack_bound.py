@@ -16,8 +16,12 @@ cutting stock) for tier t with the tiers above frozen at ``v_s``::
         0 ≤ z_c ≤ m_c, y ≥ 0
 
 Column generation prices a pattern per type with a bounded
-multi-dimensional knapsack ``max Σ π_c a_c`` over the node's capacity
-(CP-SAT, exact, on π rounded up to a 1e-6 grid).
+multi-dimensional knapsack ``max Σ π_c a_c`` over the node's capacity, on π
+rounded up to a 1e-6 grid: greedy fills first (by value per unit of each
+resource), and when they find no improving pattern the exact depth-first
+branch-and-bound :func:`_knapsack` (bounded by the smaller of the
+fractional knapsack bounds on each resource and on surrogate sums of the
+resources), which also gives the certificate's μ_τ.
 
 Certificate. For any π ≥ 0 and λ ≥ 0 (taken from the LP, which carries
 big-M artificial slacks on the frozen rows so that it is always feasible), ``μ_τ`` = the

@@ -185,7 +185,7 @@ def _feasible_packing(cert: DualCertificate, frozen: dict, classes: list, patter
     return "found", [(k, {c: a for c, a in pat.items() if a}) for k, pat in nodes]
 
 
-def exact_tier(cert: DualCertificate, incumbent: int, time_limit: float, limit: int = 3000):
+def exact_tier(cert: DualCertificate, incumbent: int, time_limit: float, limit: int = 1500):
     """Close a tier between the incumbent and ``⌊D⌋`` (module docstring).
 
     Parameters
