@@ -19,7 +19,7 @@ Column generation prices a pattern per type with a bounded
 multi-dimensional knapsack ``max Σ π_c a_c`` over the node's capacity, on π
 rounded up to a 1e-6 grid: greedy fills first (by value per unit of each
 resource), and when they find no improving pattern the exact depth-first
-branch-and-bound :func:`_knapsack` (bounded by the smaller of the
+branch-and-bound :func:`pattern_search` (bounded by the smaller of the
 fractional knapsack bounds on each resource and on surrogate sums of the
 resources), which also gives the certificate's μ_τ.
 
@@ -159,49 +159,81 @@ def fractional_bound(i, rem, W, D, M, orders):
 
 
 @njit(cache=True)
-def _knapsack(W, D, M, cap, orders, node_limit):
-    """Exact bounded multi-dimensional knapsack ``max Σ W_j a_j``,
-    ``Σ D_jr a_j <= cap_r``, ``0 <= a_j <= M_j`` by depth-first
-    branch-and-bound (counts tried largest first, pruned by
-    :func:`fractional_bound`). Returns (best value, its counts, exact?);
-    past `node_limit` nodes the search stops with exact = False."""
-    n, R = D.shape
+def _fit(j, rem, D, M):
+    """Most pods of item j that fit in `rem` (at most M_j)."""
+    a = M[j]
+    for r in range(D.shape[1]):
+        if D[j, r] > 0:
+            a = min(a, rem[r] // D[j, r])
+    return a
+
+
+@njit(cache=True)
+def pattern_search(W, D, M, cap, orders, need, R, limit, node_limit, collect):
+    """Depth-first search over count vectors a (``0 <= a_j <= M_j``,
+    ``Σ D_jr a_j <= cap_r`` for every column r), counts tried largest
+    first, pruned by :func:`fractional_bound`.
+
+    ``collect=False``: the bounded multi-dimensional knapsack
+    ``max Σ W_j a_j`` (branch-and-bound). ``collect=True``: every vector
+    with ``Σ W a >= need`` that is maximal in the first `R` columns (no
+    further pod of any class fits), at most `limit` of them.
+
+    Returns (best value, its counts, array (found, n) of collected vectors,
+    complete?); complete is False when `node_limit` nodes were visited or
+    more than `limit` vectors exist.
+    """
+    n = D.shape[0]
+    C = D.shape[1]
     best, bestc = 0, np.zeros(n, np.int64)
+    out = np.zeros((limit if collect else 0, n), np.int64)
+    found, nodes, value, i = 0, 0, 0, 0
     cnt = np.full(n, -1, np.int64)
     applied = np.zeros(n, np.int64)
     rem = cap.copy()
-    value, i, nodes = 0, 0, 0
-
-    def fit(j, rem):
-        a = M[j]
-        for r in range(R):
-            if D[j, r] > 0:
-                a = min(a, rem[r] // D[j, r])
-        return a
-
-    cnt[0] = fit(0, rem)
+    cnt[0] = _fit(0, rem, D, M)
     while i >= 0:
         if cnt[i] < 0:
             i -= 1
             continue
         nodes += 1
         if nodes > node_limit:
-            return best, bestc, False
+            return best, bestc, out[:found], False
         a = cnt[i]
         cnt[i] -= 1
-        for r in range(R):
+        for r in range(C):
             rem[r] += (applied[i] - a) * D[i, r]
         value += (a - applied[i]) * W[i]
         applied[i] = a
         if value > best:
             best = value
             bestc[:] = applied
-        if i == n - 1 or value + fractional_bound(i + 1, rem, W, D, M, orders) <= best:
+        if i == n - 1:
+            if collect and value >= need:
+                maximal = True
+                for j in range(n):
+                    if applied[j] < M[j]:
+                        ok = True
+                        for r in range(R):
+                            if D[j, r] > rem[r]:
+                                ok = False
+                                break
+                        if ok:
+                            maximal = False
+                            break
+                if maximal:
+                    if found == limit:
+                        return best, bestc, out[:found], False
+                    out[found] = applied
+                    found += 1
+            continue
+        bound = value + fractional_bound(i + 1, rem, W, D, M, orders)
+        if (collect and bound < need - 1e-6) or (not collect and bound <= best):
             continue
         i += 1
         applied[i] = 0
-        cnt[i] = fit(i, rem)
-    return best, bestc, True
+        cnt[i] = _fit(i, rem, D, M)
+    return best, bestc, out[:found], True
 
 
 # surrogate multipliers per number of resources (cpu, memory, pods: the usual three)
@@ -210,7 +242,7 @@ SURROGATES = {3: [np.array(u, dtype=np.float64) for u in ((1, 1, 0), (1, 3, 0), 
 
 class _Pricer:
     """Exact bounded knapsack ``max Σ k_c a_c`` (integer k) for one type
-    (:func:`_knapsack`)."""
+    (:func:`pattern_search`)."""
 
     NODE_LIMIT = 200_000
 
@@ -226,7 +258,7 @@ class _Pricer:
         if arr is None:
             return 0, 0, {}
         items, W, Db, M, capb, orders = arr
-        best, counts, exact = _knapsack(W, Db, M, capb, orders, self.NODE_LIMIT)
+        best, counts, _, exact = pattern_search(W, Db, M, capb, orders, 0, len(self.cap), 0, self.NODE_LIMIT, False)
         pat = {items[j]: int(counts[j]) for j in range(len(items)) if counts[j]}
         if exact:
             return int(best), int(best), pat

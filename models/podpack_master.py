@@ -33,9 +33,8 @@ from collections import defaultdict
 
 import highspy
 import numpy as np
-from numba import njit
 
-from schedcert.models.podpack_bound import SCALE, DualCertificate, fractional_bound, knapsack_arrays
+from schedcert.models.podpack_bound import SCALE, DualCertificate, knapsack_arrays, pattern_search
 
 
 def _tier_classes(cert: DualCertificate, frozen: dict) -> list:
@@ -44,70 +43,7 @@ def _tier_classes(cert: DualCertificate, frozen: dict) -> list:
     return [c for c, cl in enumerate(cert.classes) if cl[0] in keep]
 
 
-@njit(cache=True)
-def _enumerate(W, D, M, cap, orders, need, R, limit, node_limit):
-    """Every count vector a (items in the order of the arrays) that fits
-    `cap` (all columns of D), is maximal in the first `R` columns (no
-    further pod of any class fits) and has ``Σ W a >= need``; depth-first,
-    pruned by the fractional bound. Returns (array (found, n), complete?):
-    incomplete when more than `limit` vectors exist or `node_limit` nodes
-    were visited."""
-    n, C = D.shape
-    out = np.zeros((limit, n), np.int64)
-    found, nodes, value, i = 0, 0, 0, 0
-    cnt = np.full(n, -1, np.int64)
-    applied = np.zeros(n, np.int64)
-    rem = cap.copy()
-
-    def fit(j, rem):
-        a = M[j]
-        for r in range(C):
-            if D[j, r] > 0:
-                a = min(a, rem[r] // D[j, r])
-        return a
-
-    cnt[0] = fit(0, rem)
-    while i >= 0:
-        if cnt[i] < 0:
-            i -= 1
-            continue
-        nodes += 1
-        if nodes > node_limit:
-            return out[:found], False
-        a = cnt[i]
-        cnt[i] -= 1
-        for r in range(C):
-            rem[r] += (applied[i] - a) * D[i, r]
-        value += (a - applied[i]) * W[i]
-        applied[i] = a
-        if i == n - 1:
-            if value >= need:
-                maximal = True
-                for j in range(n):
-                    if applied[j] < M[j]:
-                        ok = True
-                        for r in range(R):
-                            if D[j, r] > rem[r]:
-                                ok = False
-                                break
-                        if ok:
-                            maximal = False
-                            break
-                if maximal:
-                    if found == limit:
-                        return out[:found], False
-                    out[found] = applied
-                    found += 1
-            continue
-        if value + fractional_bound(i + 1, rem, W, D, M, orders) < need - 1e-6:
-            continue
-        i += 1
-        applied[i] = 0
-        cnt[i] = fit(i, rem)
-    return out[:found], True
-
-
-NODES_PER_SECOND = 2_000_000  # rough speed of _enumerate, to turn a time budget into a node limit
+NODES_PER_SECOND = 2_000_000  # rough speed of pattern_search, to turn a time budget into a node limit
 
 
 def enumerate_patterns(cert: DualCertificate, k: int, classes: list, slack: int, limit: int,
@@ -125,7 +61,8 @@ def enumerate_patterns(cert: DualCertificate, k: int, classes: list, slack: int,
         return []  # no pod fits such a node: only the empty pattern
     items, W, D, M, cap, orders = arr
     budget = int(NODES_PER_SECOND * max(0.0, deadline - time.perf_counter()))
-    vecs, complete = _enumerate(W, D, M, cap, orders, cert.ubs[k] - slack, len(cert.caps[k]), limit, budget)
+    _, _, vecs, complete = pattern_search(W, D, M, cap, orders, cert.ubs[k] - slack, len(cert.caps[k]), limit,
+                                          budget, True)
     if not complete:
         return None
     return [{items[j]: int(v[j]) for j in range(len(items)) if v[j]} for v in vecs]
