@@ -240,25 +240,26 @@ def pattern_search(W, D, M, cap, orders, need, R, limit, node_limit, collect):
 SURROGATES = {3: [np.array(u, dtype=np.float64) for u in ((1, 1, 0), (1, 3, 0), (3, 1, 0), (1, 1, 1))]}
 
 
+NODE_LIMIT = 200_000  # first node limit of a pricing search; raised (x8, up to 64x) once columns run out
+
+
 class _Pricer:
     """Exact bounded knapsack ``max Σ k_c a_c`` (integer k) for one type
     (:func:`pattern_search`)."""
 
-    NODE_LIMIT = 200_000
-
     def __init__(self, cap, classes, members):
         self.cap, self.classes, self.members = cap, classes, members
 
-    def solve(self, weights, time_limit=None):
+    def solve(self, weights, node_limit=NODE_LIMIT):
         """(best value, a valid upper bound, its pattern {class: count}) in
         the integer units of `weights`; the bound equals the value unless
-        the node limit stopped the search. `time_limit` is not used."""
+        `node_limit` stopped the search."""
         items = [c for c in self.members if weights[c] > 0]
         arr = knapsack_arrays(self.cap, self.classes, items, weights)
         if arr is None:
             return 0, 0, {}
         items, W, Db, M, capb, orders = arr
-        best, counts, _, exact = pattern_search(W, Db, M, capb, orders, 0, len(self.cap), 0, self.NODE_LIMIT, False)
+        best, counts, _, exact = pattern_search(W, Db, M, capb, orders, 0, len(self.cap), 0, node_limit, False)
         pat = {items[j]: int(counts[j]) for j in range(len(items)) if counts[j]}
         if exact:
             return int(best), int(best), pat
@@ -367,7 +368,7 @@ def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_pa
     for k in range(len(types)):  # singletons keep the LP feasible and bounded
         for c in members[k]:
             add_pattern(k, {c: 1})
-    best, best_cert, iters, lp = None, None, 0, None
+    best, best_cert, iters, lp, nodes = None, None, 0, None, NODE_LIMIT
     while True:
         iters += 1
         h.run()
@@ -390,10 +391,11 @@ def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_pa
         for c, cl in enumerate(classes):
             cert += cl[2] * max(Fraction(0), w[c] + lam.get(cl[0], 0) - pi[c])
         cert -= sum(frozen[s] * lam[s] for s in rows_frozen)
-        added, ubs = False, []
+        added, ubs, exact = False, [], True
         for k, ns in enumerate(types):
             # a pricing stopped by its node limit: its bound still certifies, its best pattern still enters
-            val, ub, pat = pricers[k].solve(weights)
+            val, ub, pat = pricers[k].solve(weights, nodes)
+            exact = exact and ub <= val
             cert += len(ns) * Fraction(ub, SCALE)
             ubs.append(ub)
             mu = float(duals[C + k])
@@ -402,8 +404,10 @@ def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_pa
         if best is None or cert < best:
             best = cert
             best_cert = DualCertificate(types, classes, caps, members, weights, ubs, cert, tier_priority, dict(frozen))
-        if not added or time.perf_counter() - t0 > time_limit:
+        if time.perf_counter() - t0 > time_limit or not added and (exact or nodes >= 64 * NODE_LIMIT):
             break
+        if not added:  # the LP is optimal but a capped pricing left the certificate loose: search longer
+            nodes *= 8
     info = {"iterations": iters, "columns": len(seen), "types": len(types), "classes": C,
             "lp": lp, "time": round(time.perf_counter() - t0, 3)}
     if best is None:
