@@ -355,7 +355,8 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
             if cert is not None and master and val < gg <= val + ENUMERATION_GAP:
                 left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
                 ex_time = 10.0 if left is None else max(0.05, 0.6 * left / (phases + 1))
-                gg, packing, info_t["enumeration"] = exact_tier(cert, val, ex_time)
+                limit = int(1500 * max(1.0, ex_time / 0.5))  # the integer program grows with the patterns
+                gg, packing, info_t["enumeration"] = exact_tier(cert, val, ex_time, limit)
             cand = placement_of_packing(pm, packing) if packing else None
             if cand is not None and all(c >= f for c, f in zip(pm.tier_counts(cand, inst.tiers[:t]), [found[s] for s in range(t)])) \
                     and pm.tier_counts(cand, inst.tiers[t:]) > pm.tier_counts(values_best, inst.tiers[t:]):
