@@ -157,3 +157,38 @@ def test_pattern_enumeration_agrees_with_cpsat(seed, prios, util):
     assert plain.status == enum.status == Status.OPTIMAL
     assert plain.info["tiers"] == enum.info["tiers"]
     assert enum.evaluation.feasible
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_pattern_search_against_brute_force(data):
+    import numpy as np
+
+    from schedcert.models.podpack_bound import knapsack_arrays, pattern_search
+
+    # random classes (demand on cpu, memory, pods; size; integer weight) on one node
+    n = data.draw(st.integers(1, 5))
+    cap = [data.draw(st.integers(1, 12)), data.draw(st.integers(1, 12)), 110]
+    classes = [(1, (data.draw(st.integers(1, 6)), data.draw(st.integers(0, 6)), 1), data.draw(st.integers(1, 3)), (0,))
+               for _ in range(n)]
+    weights = [data.draw(st.integers(0, 20)) for _ in range(n)]
+    arr = knapsack_arrays(cap, classes, list(range(n)), weights)
+    if arr is None:
+        return
+    items, W, D, M, capv, orders = arr
+    ranges = [range(min(classes[c][2], min(cp // d for cp, d in zip(cap, classes[c][1]) if d)) + 1) for c in items]
+    fits = [a for a in itertools.product(*ranges)
+            if all(sum(a[j] * classes[c][1][r] for j, c in enumerate(items)) <= cap[r] for r in range(3))]
+    value = [sum(W[j] * a[j] for j in range(len(items))) for a in fits]
+    best, counts, _, exact = pattern_search(W, D, M, capv, orders, 0, 3, 0, 10 ** 6, False)
+    assert exact and best == max(value) and sum(W * counts) == best
+
+    def maximal(a):
+        return not any(a[j] < classes[c][2] and all(
+            sum(a[i] * classes[cc][1][r] for i, cc in enumerate(items)) + classes[c][1][r] <= cap[r] for r in range(3))
+            for j, c in enumerate(items))
+
+    need = data.draw(st.integers(0, max(value)))
+    want = sorted(a for a, v in zip(fits, value) if v >= need and maximal(a))
+    _, _, got, complete = pattern_search(W, D, M, capv, orders, need, 3, 10 ** 4, 10 ** 6, True)
+    assert complete and sorted(tuple(int(x) for x in v) for v in got) == want
