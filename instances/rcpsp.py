@@ -860,5 +860,5 @@ PROBLEM = register_problem(Problem(
     suffixes=tuple(_SUFFIX),
     example="rcpsp-example.json",
     default_method="cpsat",
-    default_heuristic="sampling",
+    default_heuristic="ga",
 ))

@@ -26,6 +26,7 @@ PROBLEM_MODULES: dict[str, tuple[str, ...]] = {
     "rcpsp": (
         "schedcert.instances.rcpsp",
         "schedcert.heuristics.rcpsp",
+        "schedcert.heuristics.rcpsp_ga",
         "schedcert.models.rcpsp",
     ),
     "dag": (
@@ -95,6 +96,9 @@ class Problem:
     example : str
         File name of the bundled example under ``schedcert/examples``.
     default_method, default_heuristic : str
+    warm_share : float
+        Share of an exact method's time limit its warm-start heuristic gets
+        (at most 2 s, see :func:`warm_start_options`).
     reader_options : tuple of str
         Extra keyword arguments ``read`` accepts (e.g. ``platform``), given
         on the command line as ``--platform``.
@@ -129,6 +133,7 @@ class Problem:
     example: str = ""
     default_method: str = ""
     default_heuristic: str = ""
+    warm_share: float = 0.1
     reader_options: tuple = ()
     expand: Callable | None = None
     plan: Callable | None = None
@@ -251,10 +256,9 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
     meth = get_method(prob, method_name)
     options = options or Options()
     t0 = time.perf_counter()
-    warm = None
-    if meth.kind == "exact" and options.warm_start is None and prob.default_heuristic \
-            and str(options.params.get("warm", "1")) not in ("0", "false", "no"):
-        warm = run_method(prob, prob.default_heuristic, instance, warm_start_options(options))
+    warm, heuristic = None, _warm_heuristic(prob, options)
+    if meth.kind == "exact" and options.warm_start is None and heuristic:
+        warm = run_method(prob, heuristic, instance, warm_start_options(options, _warm_share(prob, options)))
         options = replace(options, warm_start=warm.solution,
                           time_limit=None if options.time_limit is None
                           else max(0.0, options.time_limit - (time.perf_counter() - t0)))
@@ -263,7 +267,7 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
     result.method = method_name
     result.runtime = elapsed
     if warm is not None:
-        result.info["warm_start"] = prob.default_heuristic
+        result.info["warm_start"] = heuristic
         result.info["warm_objective"] = warm.objective
         result.info["warm_runtime"] = round(warm.runtime, 4)
         if result.bound is not None and warm.bound is not None:  # keep the better proven bound
@@ -275,13 +279,37 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
     return result
 
 
-def warm_start_options(options: Options) -> Options:
-    """Options for the heuristic that warm-starts an exact method: 10 % of the
-    time limit, at most 2 s (2 s without a limit); ``warm_*`` params are
+def _warm_heuristic(prob: Problem, options: Options) -> str:
+    """The heuristic that warm-starts exact methods: ``--param warm=NAME``
+    names one, ``warm=0`` turns warm starts off, default: the problem's."""
+    value = str(options.params.get("warm", "1"))
+    if value.lower() in ("0", "false", "no"):
+        return ""
+    if value.lower() in ("1", "true", "yes"):
+        return prob.default_heuristic
+    get_method(prob, value)  # InputError for an unknown name
+    return value
+
+
+def _warm_share(prob: Problem, options: Options) -> float:
+    """``--param warm_share=F`` (0 < F < 1), default the problem's."""
+    value = options.params.get("warm_share", prob.warm_share)
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0 < share < 1:
+        raise InputError(f"--param warm_share: expected a number between 0 and 1, got {value!r}")
+    return share
+
+
+def warm_start_options(options: Options, share: float = 0.1) -> Options:
+    """Options for the heuristic that warm-starts an exact method: `share` of
+    the time limit, at most 2 s (2 s without a limit); ``warm_*`` params are
     passed on without the prefix (e.g. ``warm_samples=200``), and so is
     ``objective``."""
-    budget = 2.0 if options.time_limit is None else min(2.0, 0.1 * options.time_limit)
-    params = {k[5:]: v for k, v in options.params.items() if k.startswith("warm_")}
+    budget = 2.0 if options.time_limit is None else min(2.0, share * options.time_limit)
+    params = {k[5:]: v for k, v in options.params.items() if k.startswith("warm_") and k != "warm_share"}
     if "objective" in options.params:  # the same question for both (e.g. rcpsp feasibility)
         params.setdefault("objective", options.params["objective"])
     return Options(time_limit=budget, workers=1, seed=options.seed, log=False, params=params)

@@ -61,3 +61,17 @@ def test_highs_runner_survives_changing_worker_counts():
         m.o = pyo.Objective(expr=3 * m.x[0] + 2 * m.x[1] + 4 * m.x[2])
         out = solve_pyomo(m, Options(workers=workers), 10, "highs")
         assert out.status == Status.OPTIMAL and out.objective == 5
+
+
+def test_warm_start_heuristic_and_share_are_selectable():
+    from schedcert.instances.rcpsp import generate
+    from schedcert.registry import run_method
+
+    inst = generate(seed=1, jobs=10)
+    res = run_method("rcpsp", "cpsat", inst, Options(time_limit=5, workers=1, params={"warm": "sgs-lft"}))
+    assert res.info["warm_start"] == "sgs-lft" and res.evaluation.feasible
+    assert run_method("rcpsp", "cpsat", inst, Options(time_limit=5, workers=1)).info["warm_start"] == "ga"
+    with pytest.raises(InputError, match="unknown method 'nope'"):
+        run_method("rcpsp", "cpsat", inst, Options(time_limit=5, params={"warm": "nope"}))
+    with pytest.raises(InputError, match="warm_share"):
+        run_method("rcpsp", "cpsat", inst, Options(time_limit=5, params={"warm_share": "2"}))
