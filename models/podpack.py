@@ -13,7 +13,10 @@ allocatable; a protected running pod only on its own node)::
 
 Tiers are solved highest priority first: bound ``P_t`` by the pattern LP
 (:mod:`schedcert.models.podpack_bound`); when that bound is at most
-``ENUMERATION_GAP`` pods above the incumbent, enumerate the patterns whose
+``ENUMERATION_GAP`` pods above the incumbent, first search briefly with
+CP-SAT (``PROBE_SHARE`` of the tier's share, at most ``PROBE_LIMIT`` s:
+it often reaches the bound at once, where the integer program below can
+stall on thousands of patterns), and if the bound is still open enumerate the patterns whose
 reduced cost allows a better placement and solve the integer program over
 them (:mod:`schedcert.models.podpack_master`), which either places the
 bound (proven optimal) or lowers it; then maximise ``P_t`` with CP-SAT
@@ -225,6 +228,7 @@ def _patterns(pm: PackingModel, values: dict) -> list:
 
 
 ENUMERATION_GAP = 8  # pods between incumbent and pattern bound up to which the enumeration is tried
+PROBE_SHARE, PROBE_LIMIT = 0.15, 0.5  # the CP-SAT search before the enumeration: share of the tier's time, cap in s
 
 
 def placement_of_packing(pm: PackingModel, packing: list) -> dict | None:
@@ -287,10 +291,11 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
     (up to 40 % of the tier's share) is computed; when the incumbent meets it
     the tier is proven without a search, else the search starts with
     ``P_t ≤ bound``;
-    ``master`` 1|0: after the pattern bound, the reduced-cost pattern
+    ``master`` 1|0: after the pattern bound and a short CP-SAT probe, the reduced-cost pattern
     enumeration of :mod:`schedcert.models.podpack_master` (up to 60 % of the
     tier's share; only with moves and evictions allowed, whose absence the
-    relaxation does not model);
+    relaxation does not model); ``probe`` 1|0: that short CP-SAT search
+    before the enumeration;
     ``disruption`` 1|0 (run that phase); ``sat.FIELD=VALUE``.
     """
     t0 = time.perf_counter()
@@ -313,6 +318,7 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
     use_bound = bool(_param_int(options, "pattern_bound", 1))
     master = bool(_param_int(options, "master", 1)) and bool(_param_int(options, "moves", 1)) \
         and bool(_param_int(options, "evictions", 1))
+    probe = bool(_param_int(options, "probe", 1))
     objective = str(options.params.get("tier_objective", "pods"))
     if objective not in ("pods", "resources"):
         from schedcert.errors import InputError
@@ -345,44 +351,59 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
             bound_vec.append(sizes[t])
             proven_all = False
             continue
-        if val < ub and use_bound:  # certified pattern bound first: may prove the incumbent at once
-            left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
-            cg_time = 10.0 if left is None else max(0.05, 0.4 * left / (phases + 1))
-            frozen = {inst.tiers[s]: found[s] for s in range(t)}
-            gg, cg_info, cert = tier_bound(inst, prio, frozen, _patterns(pm, values_best), cg_time)
-            info_t["pattern_bound"] = {"bound": gg, **cg_info}
-            packing = None
-            if cert is not None and master and val < gg <= val + ENUMERATION_GAP:
-                left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
-                ex_time = 10.0 if left is None else max(0.05, 0.6 * left / (phases + 1))
-                limit = int(1500 * max(1.0, ex_time / 0.5))  # the integer program grows with the patterns
-                gg, packing, info_t["enumeration"] = exact_tier(cert, val, ex_time, limit)
-            cand = placement_of_packing(pm, packing) if packing else None
-            if cand is not None and all(c >= f for c, f in zip(pm.tier_counts(cand, inst.tiers[:t]), [found[s] for s in range(t)])) \
-                    and pm.tier_counts(cand, inst.tiers[t:]) > pm.tier_counts(values_best, inst.tiers[t:]):
-                values_best = cand
-                val = pm.tier_counts(values_best, [prio])[0]
-                info_t["from_master"] = True
-            if gg is not None:
-                ub = max(val, min(ub, gg))
-                pm.model.add(expr <= ub)
-        if val < ub:
-            left = None if options.time_limit is None else max(0.05, options.time_limit - (time.perf_counter() - t0))
+        def search(seconds):  # maximise P_t with CP-SAT; returns (val, ub, wall time)
+            nonlocal values_best
             pm.model.maximize(expr)
             if values_best:
                 pm.hint(values_best)
-            out = solve_cpsat(pm.model, options, None if left is None else left / (phases + 1))
-            info_t["time"] = round(out.info["wall_time"], 3)
+            out = solve_cpsat(pm.model, options, seconds)
+            v, u = val, ub
             if out.has_solution:
-                cand = {k: out.solver.value(v) for k, v in pm.x.items()}
+                cand = {k: out.solver.value(x) for k, x in pm.x.items()}
                 # CP-SAT ignores the tiers below this one: keep the incumbent on ties there
                 if pm.tier_counts(cand, inst.tiers[t:]) > pm.tier_counts(values_best, inst.tiers[t:]):
                     values_best = cand
-                val = pm.tier_counts(values_best, [prio])[0]
+                v = pm.tier_counts(values_best, [prio])[0]
             if out.status == Status.OPTIMAL:
-                ub = val
+                u = v
             elif out.bound is not None:
-                ub = max(val, min(ub, math.floor(round(out.bound, 6))))
+                u = max(v, min(u, math.floor(round(out.bound, 6))))
+            return v, u, out.info["wall_time"]
+
+        def time_left():
+            return None if options.time_limit is None else max(0.05, options.time_limit - (time.perf_counter() - t0))
+
+        if val < ub and use_bound:  # certified pattern bound first: may prove the incumbent at once
+            cg_time = 10.0 if time_left() is None else max(0.05, 0.4 * time_left() / (phases + 1))
+            frozen = {inst.tiers[s]: found[s] for s in range(t)}
+            gg, cg_info, cert = tier_bound(inst, prio, frozen, _patterns(pm, values_best), cg_time)
+            info_t["pattern_bound"] = {"bound": gg, **cg_info}
+            if gg is not None:
+                ub = max(val, min(ub, gg))
+                pm.model.add(expr <= ub)
+            if cert is not None and master and probe and val < ub <= val + ENUMERATION_GAP:
+                # a short search first: CP-SAT often reaches the bound at once, where the
+                # integer program over many patterns can stall
+                share = 10.0 if time_left() is None else time_left() / (phases + 1)
+                val, ub, wall = search(min(PROBE_LIMIT, PROBE_SHARE * share))
+                info_t["probe"] = {"placed": val, "time": round(wall, 3)}
+            if cert is not None and master and val < ub <= val + ENUMERATION_GAP:
+                ex_time = 10.0 if time_left() is None else max(0.05, 0.6 * time_left() / (phases + 1))
+                limit = int(1500 * max(1.0, ex_time / 0.5))  # the integer program grows with the patterns
+                gg, packing, info_t["enumeration"] = exact_tier(cert, val, ex_time, limit)
+                cand = placement_of_packing(pm, packing) if packing else None
+                if cand is not None and all(c >= f for c, f in zip(pm.tier_counts(cand, inst.tiers[:t]),
+                                                                    [found[s] for s in range(t)])) \
+                        and pm.tier_counts(cand, inst.tiers[t:]) > pm.tier_counts(values_best, inst.tiers[t:]):
+                    values_best = cand
+                    val = pm.tier_counts(values_best, [prio])[0]
+                    info_t["from_master"] = True
+                if gg is not None and gg < ub:
+                    ub = max(val, gg)
+                    pm.model.add(expr <= ub)
+        if val < ub:
+            val, ub, wall = search(None if time_left() is None else time_left() / (phases + 1))
+            info_t["time"] = round(wall, 3)
         tier_info[str(prio)] = {"placed": val, "bound": ub, "status": "optimal" if ub == val else "feasible",
                                 **info_t}
         pm.model.add(expr == val if ub == val else expr >= val)

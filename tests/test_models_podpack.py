@@ -153,10 +153,22 @@ def test_pattern_enumeration_agrees_with_cpsat(seed, prios, util):
     # on the assignment model alone, and the pattern enumeration first
     inst = generate(seed=seed, nodes=4, pods_per_node=4, priorities=prios, utilisation=util)
     plain = _solve(inst, master=0)
-    enum = _solve(inst, master=1)
+    enum = _solve(inst, master=1, probe=0)  # no CP-SAT probe: the enumeration closes the tier
     assert plain.status == enum.status == Status.OPTIMAL
     assert plain.info["tiers"] == enum.info["tiers"]
     assert enum.evaluation.feasible
+
+
+def test_probe_closes_what_the_integer_program_stalls_on():
+    # regression: 4 nodes, 8 pods/node, tier 1 one pod short of its pattern
+    # bound (9); the enumeration finds 12 557 patterns and HiGHS' integer
+    # program over them ran 12 s past a 5.5 s limit without a solution.
+    # CP-SAT reaches 9 in milliseconds: the probe must close the tier first.
+    inst = generate(seed=1, nodes=4, pods_per_node=8, priorities=4, utilisation=0.95)
+    res = run_method("podpack", "cpsat", inst, Options(time_limit=10, workers=2))
+    tier = res.info["per_tier"]["1"]
+    assert res.status == Status.OPTIMAL and tier["placed"] == tier["bound"] == 9
+    assert tier["probe"]["placed"] == 9 and "enumeration" not in tier
 
 
 @settings(max_examples=60, deadline=None)
