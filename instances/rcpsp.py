@@ -22,7 +22,6 @@ extensions or an overlay on a PSPLIB file
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from dataclasses import dataclass, field

@@ -38,7 +38,9 @@ from __future__ import annotations
 import sys
 import time
 
+import numpy as np
 import pyomo.environ as pyo
+from numba import njit
 from ortools.sat.python import cp_model
 
 from schedcert.cpsat import solve_cpsat, solver_info
@@ -61,6 +63,79 @@ def pairing_bound(p: list[int], d: list[int], t: int = 0) -> int:
     return total
 
 
+@njit(cache=True)
+def _insert_sorted(arr, n, v):
+    """Insert `v` into the sorted prefix ``arr[:n]`` (room for one more)."""
+    i = n
+    while i > 0 and arr[i - 1] > v:
+        arr[i] = arr[i - 1]
+        i -= 1
+    arr[i] = v
+
+
+@njit(cache=True)
+def _pair_sorted(sp, dd, n, t):
+    """:func:`pairing_bound` of n jobs given sorted p (`sp`) and sorted d (`dd`)."""
+    total, c = 0, t
+    for i in range(n):
+        c += sp[i]
+        if c > dd[i]:
+            total += c - dd[i]
+    return total
+
+
+@njit(cache=True)
+def position_bounds(P, D, a, t):
+    """Lawler positions of the longest job for one subproblem, in one pass.
+
+    `P`, `D`: processing times and due dates of the subproblem's jobs in
+    EDD order (int64 arrays, length m); `a`: index of the longest job k;
+    `t`: start time. For every position ``pos = a + δ`` (δ = 0 .. m−1−a)
+    returns arrays of length m − a: ``C`` (completion time of k),
+    ``lb_left`` (:func:`pairing_bound` of jobs[:a] + jobs[a+1:pos+1] from
+    t), ``lb_right`` (of jobs[pos+1:] from C) and ``keep`` (False where
+    the elimination rules (i) and (ii) of the module docstring drop the
+    position). O(m²) per call, against O(m² log m) with sorting per position.
+    """
+    m = P.shape[0]
+    k = m - a
+    C = np.empty(k, np.int64)
+    lbl = np.empty(k, np.int64)
+    lbr = np.empty(k, np.int64)
+    keep = np.ones(k, np.bool_)
+    sl = np.empty(m, np.int64)
+    dl = np.empty(m, np.int64)
+    n = 0
+    c = t
+    for i in range(a):
+        _insert_sorted(sl, n, P[i])
+        dl[n] = D[i]
+        n += 1
+        c += P[i]
+    c += P[a]
+    for delta in range(k):
+        pos = a + delta
+        if delta > 0:
+            c += P[pos]
+            _insert_sorted(sl, n, P[pos])
+            dl[n] = D[pos]
+            n += 1
+            if D[pos] >= c:
+                keep[delta] = False
+        if pos + 1 < m and D[pos + 1] <= c:
+            keep[delta] = False
+        C[delta] = c
+        lbl[delta] = _pair_sorted(sl, dl, n, t)
+    sr = np.empty(m, np.int64)
+    nr = 0
+    for delta in range(k - 1, -1, -1):
+        pos = a + delta
+        lbr[delta] = _pair_sorted(sr, D[pos + 1:], nr, C[delta])
+        _insert_sorted(sr, nr, P[pos])  # after: jobs[pos:] for the next (smaller) position
+        nr += 1
+    return C, lbl, lbr, keep
+
+
 class _Timeout(Exception):
     pass
 
@@ -74,6 +149,7 @@ class Decomposition:
 
     def __init__(self, inst: SmttInstance, deadline: float | None = None):
         self.p, self.d = inst.p, inst.d
+        self.pa, self.da = np.array(inst.p, dtype=np.int64), np.array(inst.d, dtype=np.int64)
         self.order = sorted(range(inst.n), key=lambda j: (inst.d[j], inst.p[j], j))
         self.rank = {j: r for r, j in enumerate(self.order)}
         self.deadline = deadline
@@ -99,9 +175,6 @@ class Decomposition:
             if t > self.d[j]:
                 total += t - self.d[j]
         return total
-
-    def _lb(self, jobs, t):
-        return pairing_bound([self.p[j] for j in jobs], [self.d[j] for j in jobs], t)
 
     def _solve(self, jobs: tuple, t: int, ub: int):
         """``(value, seq)``: the optimum of `jobs` from time `t` with its
@@ -152,22 +225,14 @@ class Decomposition:
             return self._cost(spt, t), tuple(spt)
         a = max(range(len(jobs)), key=lambda i: (p[jobs[i]], i))
         k = jobs[a]
-        m = len(jobs)
+        idx = np.array(jobs, dtype=np.int64)
+        cs, lbl, lbr, keep = position_bounds(self.pa[idx], self.da[idx], a, t)
         cands = []
-        c = t + sum(p[j] for j in jobs[:a + 1])
-        for delta in range(m - a):
+        for delta in np.flatnonzero(keep).tolist():
             pos = a + delta
-            if delta > 0:
-                c += p[jobs[pos]]
-                if d[jobs[pos]] >= c:
-                    continue
-            if pos + 1 < m and d[jobs[pos + 1]] <= c:
-                continue
-            left = jobs[:a] + jobs[a + 1:pos + 1]
-            right = jobs[pos + 1:]
+            c, lr = int(cs[delta]), int(lbr[delta])
             tk = max(0, c - d[k])
-            lr = self._lb(right, c)
-            cands.append((self._lb(left, t) + tk + lr, left, right, c, tk, lr))
+            cands.append((int(lbl[delta]) + tk + lr, jobs[:a] + jobs[a + 1:pos + 1], jobs[pos + 1:], c, tk, lr))
         cands.sort(key=lambda x: x[0])
         best, best_seq = ub, None
         floor = None  # smallest bound among the branches that were cut

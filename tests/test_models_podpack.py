@@ -174,8 +174,6 @@ def test_probe_closes_what_the_integer_program_stalls_on():
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_pattern_search_against_brute_force(data):
-    import numpy as np
-
     from schedcert.models.podpack_bound import knapsack_arrays, pattern_search
 
     # random classes (demand on cpu, memory, pods; size; integer weight) on one node
