@@ -22,8 +22,15 @@
     lower bound and skipped when the bound reaches the best found; the bound
     of a job set from time t is Σ max(0, C^SPT_[i] - d_[i]) (i-th SPT
     completion time against the i-th smallest due date, a valid bound since
-    max(0, ·) is convex). The tests compare this method with brute force.
-    On time-out it returns the warm start with the root lower bound.
+    max(0, ·) is convex). The per-node work is compiled (numba):
+    :func:`classify_node` (the direct cases above, or the longest job) and
+    :func:`position_bounds` (completion time and both pairing bounds of
+    every position in one O(m²) pass, keeping the sorted processing times
+    incrementally) — 2.4× less CPU than the plain-Python node on
+    ``smtt_n200_069`` (9.9 → 4.1 s, same 134 636 nodes). The tests compare
+    this method with brute force and the kernels with the plain
+    definitions. On time-out it returns the warm start with the root
+    lower bound.
 
 ``cpsat`` — interval per job, no-overlap, ``T_j >= C_j - d_j``.
 ``mip``, ``mip-cbc`` — positional assignment MIP (Keha, Khowala & Fowler
@@ -136,6 +143,68 @@ def position_bounds(P, D, a, t):
     return C, lbl, lbr, keep
 
 
+TAIL, EDD_ON_TIME, SPT_ALL_LATE, BRANCH = 0, 1, 2, 3  # outcomes of classify_node
+
+
+@njit(cache=True)
+def classify_node(P, D, t):
+    """What the decomposition does with one subproblem (module docstring).
+
+    `P`, `D`: processing times and due dates of its m ≥ 2 jobs in EDD order
+    (int64 arrays); `t`: start time. Returns ``(kind, value, index, order)``:
+    ``(TAIL, 0, s, _)`` — jobs[s:] are on time even when last, so they go
+    last; ``(EDD_ON_TIME, 0, 0, _)``; ``(SPT_ALL_LATE, cost, 0, order)`` —
+    SPT (ties: EDD order) has every job late, so it is optimal with that
+    cost, `order` the local indices; ``(BRANCH, 0, a, _)`` — a is the
+    longest job (ties: the latest in EDD order).
+    """
+    m = P.shape[0]
+    empty = np.empty(0, np.int64)
+    end = t + P.sum()
+    if D[m - 1] >= end:
+        s = m - 1
+        while s > 0 and D[s - 1] >= end:
+            s -= 1
+        return TAIL, 0, s, empty
+    c = t
+    late = False
+    for i in range(m):
+        c += P[i]
+        if c > D[i]:
+            late = True
+            break
+    if not late:
+        return EDD_ON_TIME, 0, 0, empty
+    order = np.argsort(P, kind="mergesort")
+    c = t
+    cost = 0
+    for i in order:
+        c += P[i]
+        if c < D[i]:
+            break
+        cost += c - D[i]
+    else:
+        return SPT_ALL_LATE, cost, 0, order
+    a = 0
+    for i in range(1, m):
+        if P[i] >= P[a]:
+            a = i
+    return BRANCH, 0, a, empty
+
+
+@njit(cache=True)
+def ranked_positions(P, D, a, t):
+    """The positions δ that :func:`position_bounds` keeps, by increasing
+    lower bound ``lb_left + T_k + lb_right`` (ties: smaller δ). Returns
+    ``(ranked δ, lb, C, T_k, lb_right)``, the last four indexed by δ."""
+    C, lbl, lbr, keep = position_bounds(P, D, a, t)
+    tk = np.maximum(C - D[a], 0)
+    lb = lbl + tk + lbr
+    kept = keep.nonzero()[0]
+    ranked = kept[np.argsort(lb[kept], kind="mergesort")]
+    return ranked, lb, C, tk, lbr
+
+
 class _Timeout(Exception):
     pass
 
@@ -197,49 +266,27 @@ class Decomposition:
         return out
 
     def _branch(self, jobs: tuple, t: int, ub: int):
-        p, d = self.p, self.d
-        # jobs on time even when last go last (EDD order among them)
-        end = t + sum(p[j] for j in jobs)
-        if d[jobs[-1]] >= end:
-            tail = tuple(j for j in jobs if d[j] >= end)
-            head = tuple(j for j in jobs if d[j] < end)
-            v, s = self._solve(head, t, ub)
-            return (v, None) if s is None else (v, s + tail)
-        # EDD on time -> optimal (cost 0); SPT all late -> optimal.
-        c, late = t, False
-        for j in jobs:
-            c += p[j]
-            if c > d[j]:
-                late = True
-                break
-        if not late:
-            return 0, jobs
-        spt = sorted(jobs, key=lambda j: (p[j], d[j], j))
-        c, all_late = t, True
-        for j in spt:
-            c += p[j]
-            if c < d[j]:
-                all_late = False
-                break
-        if all_late:
-            return self._cost(spt, t), tuple(spt)
-        a = max(range(len(jobs)), key=lambda i: (p[jobs[i]], i))
-        k = jobs[a]
         idx = np.array(jobs, dtype=np.int64)
-        cs, lbl, lbr, keep = position_bounds(self.pa[idx], self.da[idx], a, t)
-        cands = []
-        for delta in np.flatnonzero(keep).tolist():
-            pos = a + delta
-            c, lr = int(cs[delta]), int(lbr[delta])
-            tk = max(0, c - d[k])
-            cands.append((int(lbl[delta]) + tk + lr, jobs[:a] + jobs[a + 1:pos + 1], jobs[pos + 1:], c, tk, lr))
-        cands.sort(key=lambda x: x[0])
+        P, D = self.pa[idx], self.da[idx]
+        kind, value, a, order = classify_node(P, D, t)
+        if kind == TAIL:  # jobs on time even when last go last (EDD order among them)
+            v, s = self._solve(jobs[:a], t, ub)
+            return (v, None) if s is None else (v, s + jobs[a:])
+        if kind == EDD_ON_TIME:
+            return 0, jobs
+        if kind == SPT_ALL_LATE:
+            return int(value), tuple(jobs[i] for i in order.tolist())
+        k = jobs[a]
+        ranked, lbs, cs, tks, lbr = ranked_positions(P, D, a, t)
         best, best_seq = ub, None
         floor = None  # smallest bound among the branches that were cut
-        for lb, left, right, ck, tk, lr in cands:
+        for delta in ranked.tolist():
+            lb = int(lbs[delta])
             if lb >= best:
                 floor = lb if floor is None else min(floor, lb)
                 break
+            pos, ck, tk, lr = a + delta, int(cs[delta]), int(tks[delta]), int(lbr[delta])
+            left, right = jobs[:a] + jobs[a + 1:pos + 1], jobs[pos + 1:]
             vl, sl = self._solve(left, t, best - tk - lr)
             if sl is None or vl + tk + lr >= best:
                 floor = min(floor, vl + tk + lr) if floor is not None else vl + tk + lr

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from schedcert.errors import InputError
 from schedcert.instances.smtt import make, read
-from schedcert.models.smtt import Decomposition, pairing_bound
+from schedcert.models.smtt import Decomposition, pairing_bound, ranked_positions
 from schedcert.registry import get_problem, run_method
 from schedcert.result import Options
 
@@ -39,6 +39,34 @@ def test_decomposition_equals_brute_force(inst):
     assert pairing_bound(list(inst.p), list(inst.d)) <= opt
     res = run_method(PROB, "bb", inst, Options())
     assert res.status.value == "optimal" and res.objective == res.bound == opt
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 30), st.integers(-20, 200)), min_size=2, max_size=25),
+       st.integers(0, 50))
+def test_compiled_position_bounds_equal_the_plain_definitions(jobs, t):
+    # the numba kernel against the rules written out: positions of the
+    # longest job k, Potts & Van Wassenhove's eliminations, pairing bounds
+    import numpy as np
+
+    jobs = sorted(jobs, key=lambda x: (x[1], x[0]))  # EDD order, ties shorter first
+    P = np.array([p for p, _ in jobs], dtype=np.int64)
+    D = np.array([d for _, d in jobs], dtype=np.int64)
+    m = len(jobs)
+    a = max(range(m), key=lambda i: (P[i], i))
+    expect = []
+    for delta in range(m - a):
+        pos = a + delta
+        c = t + int(P[:pos + 1].sum())
+        if (delta > 0 and D[pos] >= c) or (pos + 1 < m and D[pos + 1] <= c):
+            continue
+        left = [i for i in range(pos + 1) if i != a]
+        right = list(range(pos + 1, m))
+        lb = (pairing_bound([int(P[i]) for i in left], [int(D[i]) for i in left], t) + max(0, c - int(D[a]))
+              + pairing_bound([int(P[i]) for i in right], [int(D[i]) for i in right], c))
+        expect.append((lb, delta))
+    ranked, lbs, cs, tks, lbr = ranked_positions(P, D, a, t)
+    assert [(int(lbs[x]), int(x)) for x in ranked] == sorted(expect)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
