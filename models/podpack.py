@@ -325,6 +325,15 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
 
         raise InputError(f"--param tier_objective: expected pods or resources, got {objective!r}")
     by_resources = objective == "resources"
+
+    def time_left():
+        return None if options.time_limit is None else max(0.05, options.time_limit - (time.perf_counter() - t0))
+
+    def phase_time(fraction=1.0, default=None):
+        """`fraction` of this phase's even share of the time left (`default` without a limit)."""
+        left = time_left()
+        return default if left is None else max(0.05, fraction * left / (phases + 1))
+
     for t, prio in enumerate(inst.tiers):
         expr = pm.tier_expr[prio]
         if isinstance(expr, int):
@@ -338,8 +347,7 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
             pm.model.maximize(pm.resource_expr(prio))
             if values_best:
                 pm.hint(values_best)
-            left = None if options.time_limit is None else max(0.05, options.time_limit - (time.perf_counter() - t0))
-            out = solve_cpsat(pm.model, options, None if left is None else left / (phases + 1))
+            out = solve_cpsat(pm.model, options, phase_time())
             if out.has_solution:
                 values_best = {k: out.solver.value(v) for k, v in pm.x.items()}
                 val = sum(values_best.get(k, 0) for k in pm.x if pm.classes[k[0]][0][1] == prio)
@@ -370,11 +378,8 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
                 u = max(v, min(u, math.floor(round(out.bound, 6))))
             return v, u, out.info["wall_time"]
 
-        def time_left():
-            return None if options.time_limit is None else max(0.05, options.time_limit - (time.perf_counter() - t0))
-
         if val < ub and use_bound:  # certified pattern bound first: may prove the incumbent at once
-            cg_time = 10.0 if time_left() is None else max(0.05, 0.4 * time_left() / (phases + 1))
+            cg_time = phase_time(0.4, 10.0)
             frozen = {inst.tiers[s]: found[s] for s in range(t)}
             gg, cg_info, cert = tier_bound(inst, prio, frozen, _patterns(pm, values_best), cg_time)
             info_t["pattern_bound"] = {"bound": gg, **cg_info}
@@ -384,11 +389,10 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
             if cert is not None and master and probe and val < ub <= val + ENUMERATION_GAP:
                 # a short search first: CP-SAT often reaches the bound at once, where the
                 # integer program over many patterns can stall
-                share = 10.0 if time_left() is None else time_left() / (phases + 1)
-                val, ub, wall = search(min(PROBE_LIMIT, PROBE_SHARE * share))
+                val, ub, wall = search(min(PROBE_LIMIT, phase_time(PROBE_SHARE, 10.0 * PROBE_SHARE)))
                 info_t["probe"] = {"placed": val, "time": round(wall, 3)}
             if cert is not None and master and val < ub <= val + ENUMERATION_GAP:
-                ex_time = 10.0 if time_left() is None else max(0.05, 0.6 * time_left() / (phases + 1))
+                ex_time = phase_time(0.6, 10.0)
                 limit = int(1500 * max(1.0, ex_time / 0.5))  # the integer program grows with the patterns
                 gg, packing, info_t["enumeration"] = exact_tier(cert, val, ex_time, limit)
                 cand = placement_of_packing(pm, packing) if packing else None
@@ -402,7 +406,7 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
                     ub = max(val, gg)
                     pm.model.add(expr <= ub)
         if val < ub:
-            val, ub, wall = search(None if time_left() is None else time_left() / (phases + 1))
+            val, ub, wall = search(phase_time())
             info_t["time"] = round(wall, 3)
         tier_info[str(prio)] = {"placed": val, "bound": ub, "status": "optimal" if ub == val else "feasible",
                                 **info_t}
@@ -411,11 +415,10 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
         bound_vec.append(ub if proven_all else sizes[t])
         proven_all = proven_all and ub == val
     if dis is not None:
-        left = None if options.time_limit is None else max(0.05, options.time_limit - (time.perf_counter() - t0))
         pm.model.minimize(dis)
         if values_best:
             pm.hint(values_best)
-        out = solve_cpsat(pm.model, options, left)
+        out = solve_cpsat(pm.model, options, time_left())
         if out.has_solution:
             values_best = {k: out.solver.value(v) for k, v in pm.x.items()}
         tier_info["disruption"] = {"value": None if out.objective is None else int(round(out.objective)),

@@ -62,12 +62,7 @@ def pairing_bound(p: list[int], d: list[int], t: int = 0) -> int:
     """Σ max(0, C_[i] - d_[i]): SPT completion times from `t` against due
     dates in increasing order; a lower bound on the total (unweighted)
     tardiness of these jobs started at `t`."""
-    total, c = 0, t
-    for pi, di in zip(sorted(p), sorted(d)):
-        c += pi
-        if c > di:
-            total += c - di
-    return total
+    return int(_pair_sorted(np.sort(np.asarray(p, dtype=np.int64)), np.sort(np.asarray(d, dtype=np.int64)), len(p), t))
 
 
 @njit(cache=True)

@@ -49,6 +49,11 @@ def test_compiled_position_bounds_equal_the_plain_definitions(jobs, t):
     # longest job k, Potts & Van Wassenhove's eliminations, pairing bounds
     import numpy as np
 
+    def pairing(ps, ds, start):  # written out: i-th SPT completion against the i-th due date
+        cs = itertools.accumulate(sorted(ps), initial=start)
+        next(cs)
+        return sum(max(0, c - dd) for c, dd in zip(cs, sorted(ds)))
+
     jobs = sorted(jobs, key=lambda x: (x[1], x[0]))  # EDD order, ties shorter first
     P = np.array([p for p, _ in jobs], dtype=np.int64)
     D = np.array([d for _, d in jobs], dtype=np.int64)
@@ -62,8 +67,10 @@ def test_compiled_position_bounds_equal_the_plain_definitions(jobs, t):
             continue
         left = [i for i in range(pos + 1) if i != a]
         right = list(range(pos + 1, m))
-        lb = (pairing_bound([int(P[i]) for i in left], [int(D[i]) for i in left], t) + max(0, c - int(D[a]))
-              + pairing_bound([int(P[i]) for i in right], [int(D[i]) for i in right], c))
+        lb = (pairing([int(P[i]) for i in left], [int(D[i]) for i in left], t) + max(0, c - int(D[a]))
+              + pairing([int(P[i]) for i in right], [int(D[i]) for i in right], c))
+        assert pairing_bound([int(P[i]) for i in right], [int(D[i]) for i in right], c) \
+            == pairing([int(P[i]) for i in right], [int(D[i]) for i in right], c)
         expect.append((lb, delta))
     ranked, lbs, cs, tks, lbr = ranked_positions(P, D, a, t)
     assert [(int(lbs[x]), int(x)) for x in ranked] == sorted(expect)
