@@ -222,7 +222,8 @@ def get_method(problem: Problem, name: str) -> Method:
 
         def composed(instance, options: Options) -> Result:
             a = run_method(problem, head, instance, options)
-            b = second.func(instance, replace(options, warm_start=a.solution))
+            rest = None if options.time_limit is None else max(0.0, options.time_limit - a.runtime)
+            b = second.func(instance, replace(options, warm_start=a.solution, time_limit=rest))
             b.info = {head: a.objective, **b.info}
             return b
 

@@ -78,6 +78,25 @@ def test_local_search_reaches_its_local_optimum(seed):
         assert _cost(inst, t) >= _cost(inst, s)
 
 
+def test_dynasearch_stops_at_the_time_limit_between_passes():
+    # a time-limited descent is a prefix of the full one: no better than it, no worse than the start
+    import time
+
+    inst = generate(seed=5, jobs=300, tf=0.6, rdd=0.2)
+    start = H.mdd(inst)
+    small = generate(seed=5, jobs=5)
+    H.dynasearch(small, H.mdd(small), 1.0)  # compiled before the timing
+    t0 = time.perf_counter()
+    limited = H.dynasearch(inst, start, 0.02)
+    spent = time.perf_counter() - t0
+    full = H.dynasearch(inst, start)
+    assert _cost(inst, full) < _cost(inst, limited) <= _cost(inst, start)  # the full descent needs several passes
+    assert spent < 1.0
+    prob = get_problem("smtt")
+    res = run_method(prob, "mdd+dynasearch", inst, Options(time_limit=0.05))  # the rest of 0.05 s after MDD
+    assert _cost(inst, full) < res.objective <= res.info["mdd"] and res.runtime < 1.0
+
+
 def test_composed_methods_and_weighted_rules():
     prob = get_problem("smtt")
     inst = generate(seed=3, jobs=40, tf=0.6, rdd=0.2, weighted=True)
