@@ -81,10 +81,10 @@ def _group_of(name: str, group: str | None) -> str:
     return m.group(1) if m.groups() else m.group(0)
 
 
-def proven_optima(records: list[dict], sense: str = "min") -> dict[str, float]:
-    """instance -> optimum, for instances where the best objective of any
-    run equals the best proven bound of any run, or where the run's
-    reference (``bench --reference``) records a known optimum."""
+def best_bounds(records: list[dict], sense: str = "min") -> dict[str, tuple[float | None, float | None]]:
+    """instance -> (best proven bound, best objective) over every run of a
+    bench folder and its references (``bench --reference``); for a
+    minimisation the pair is (lower bound, upper bound)."""
     best_obj, best_bound = {}, {}
     pick = min if sense == "min" else max
     other = max if sense == "min" else min
@@ -100,7 +100,27 @@ def proven_optima(records: list[dict], sense: str = "min") -> dict[str, float]:
             best_obj[i] = r["objective"] if i not in best_obj else pick(best_obj[i], r["objective"])
         if r.get("bound") is not None:
             best_bound[i] = r["bound"] if i not in best_bound else other(best_bound[i], r["bound"])
-    return {i: o for i, o in best_obj.items() if i in best_bound and abs(o - best_bound[i]) < 1e-9}
+    return {i: (best_bound.get(i), best_obj.get(i)) for i in {*best_obj, *best_bound}}
+
+
+def proven_optima(records: list[dict], sense: str = "min") -> dict[str, float]:
+    """instance -> optimum, for instances where the best objective of any
+    run equals the best proven bound of any run, or where the run's
+    reference (``bench --reference``) records a known optimum."""
+    return {i: o for i, (b, o) in best_bounds(records, sense).items()
+            if b is not None and o is not None and abs(o - b) < 1e-9}
+
+
+def bounds_rows(records: list[dict], sense: str = "min") -> list[dict]:
+    """Rows of ``bounds.csv``: instance, lower_bound, upper_bound, optimal
+    (yes/no) — the format of ``shared/instances/psplib/bounds/*.csv``, so
+    a run's proven optima serve as ``bench --reference`` for later runs."""
+    rows = []
+    for i, (b, o) in sorted(best_bounds(records, sense).items(), key=lambda kv: _natural(kv[0])):
+        lo, hi = (b, o) if sense == "min" else (o, b)
+        rows.append({"instance": i, "lower_bound": "" if lo is None else lo, "upper_bound": "" if hi is None else hi,
+                     "optimal": "yes" if lo is not None and hi is not None and abs(hi - lo) < 1e-9 else "no"})
+    return rows
 
 
 def certified(records: list[dict], sense: str = "min", group: str | None = None) -> list[dict]:
@@ -252,7 +272,8 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None = None) -> list[dict]:
-    """Write ``summary.md``, ``summary.csv`` (and ``summary.png``) into
+    """Write ``summary.md``, ``summary.csv`` (and ``summary.png``) and the
+    best bounds per instance (``bounds.csv``, see :func:`bounds_rows`) into
     `out_dir` from its ``runs.jsonl``; with several methods also the gap to
     the proven optimum (``gaps.csv``, ``gaps.png``; per `group` regex of the
     instance name). Raises InputError when there is none."""
@@ -283,6 +304,7 @@ def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None 
         text += prob.report(records, out_dir, group)
     (out_dir / "summary.md").write_text(text)
     write_csv(out_dir / "summary.csv", rows)
+    write_csv(out_dir / "bounds.csv", bounds_rows(records, sense))
     if make_plot:
         plot(records, out_dir / "summary.png", title)
     return rows

@@ -25,6 +25,13 @@ def test_bench_report_and_resume(psplib, tmp_path):
     assert all(r["objective"] == r["reference"]["upper_bound"] for r in cp)
     md = (out / "summary.md").read_text()
     assert "| cpsat | 3 | 3 |" in md and (out / "summary.png").exists()
+    # the run's best bounds, readable as a reference for the next run
+    from schedcert.reference import read_reference
+
+    again = read_reference(out / "bounds.csv")
+    known = read_reference(ref)
+    assert sorted(again) == [f.name for f in files]
+    assert all(again[k].optimal and again[k].upper_bound == known[k].upper_bound for k in again)
 
     # simulate a kill: drop the last two records and tear the one before
     lines = (out / "runs.jsonl").read_text().splitlines(keepends=True)
