@@ -344,7 +344,8 @@ class Decomposition:
     ``nodes`` counts expanded subproblems, ``memo`` holds solved ones.
     """
 
-    SLICE_SECONDS = 0.25
+    SLICE_SECONDS = 0.25                          # target length of a slice
+    FIRST_BUDGET, MIN_BUDGET, MAX_BUDGET = 20_000, 5_000, 5_000_000  # nodes per slice
 
     def __init__(self, inst: SmttInstance, deadline: float | None = None):
         n = inst.n
@@ -363,7 +364,7 @@ class Decomposition:
             return 0, ()
         ub = (upper + 1) if upper is not None else int(self.P.sum()) * n + 1
         state = np.zeros(3, np.int64)
-        budget = 20_000
+        budget = self.FIRST_BUDGET
         while True:
             state[:] = (0, budget, 0)
             t0 = time.perf_counter()
@@ -374,7 +375,8 @@ class Decomposition:
                 break
             if self.deadline is not None and time.perf_counter() > self.deadline:
                 raise _Timeout
-            budget = int(min(max(budget * self.SLICE_SECONDS / max(spent, 1e-3), 5_000), 5_000_000))
+            budget = int(min(max(budget * self.SLICE_SECONDS / max(spent, 1e-3), self.MIN_BUDGET),
+                             self.MAX_BUDGET))
         if not exact:
             return int(value), None
         out = np.empty(n, np.int64)

@@ -114,6 +114,22 @@ def test_bb_timeout_keeps_a_valid_bound(instances_dir):
     assert res.bound <= 421736 <= res.objective  # 421736: proven by bb in 28 s (results/smtt/paper-n500)
 
 
+def test_bb_resumes_across_many_node_budget_slices(instances_dir):
+    # tiny slices: the search aborts and resumes from the memo hundreds of times, same optimum
+    f = instances_dir / "smtt" / "paper" / "n100" / "smtt_n100_021.txt"
+    if not f.is_file():
+        pytest.skip(f"{f} not found")
+
+    class Sliced(Decomposition):
+        FIRST_BUDGET = MIN_BUDGET = MAX_BUDGET = 50
+
+    inst = read(f)
+    one, many = Decomposition(inst), Sliced(inst)
+    (v1, s1), (v2, s2) = one.solve(), many.solve()
+    assert v1 == v2 == inst.tardiness(s2) == 57450  # the shared optimum
+    assert many.nodes > 2 * one.nodes > 200  # work was redone across slices, and there were many
+
+
 def test_bb_refuses_weighted():
     with pytest.raises(InputError, match="1||ΣTj only"):
         run_method(PROB, "bb", make("w", [1, 2], [1, 1], [1, 3]), Options())
