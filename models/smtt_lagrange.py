@@ -249,7 +249,7 @@ def solve_fixed(inst: SmttInstance, domains, ub: int, lb: int, time_limit: float
 @method("smtt", "lrdp", "exact",
         "Lagrangian time-indexed DP bound (Tanaka et al. 2009, stage 1) + variable fixing + CP-SAT on the "
         "reduced domains, pruned further by state-space modifiers (stage 3); 1||ΣwjTj and 1||ΣTj; "
-        "params: ids_time, lr_time, mod_time (s)")
+        "params: ids_time, lr_time, mod_time (s), mod_states (log2 of the state cap, 24)")
 def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     """Exact 1||ΣwjTj (module docstring): (1) the warm start, improved by
     iterated dynasearch for ``ids_time`` seconds (default min(1, 5 % of the
@@ -262,7 +262,8 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     there is none (then UB is optimal); (4) after a first CP-SAT slice
     without progress, state-space modifiers (``mod_time`` seconds, default
     min(40, 35 % of the limit)) prove UB optimal or prune the domains, and
-    CP-SAT goes on over what is left."""
+    CP-SAT goes on over what is left; ``mod_states`` (default 24) caps
+    arc states × 2^|M| at 2^mod_states (8 bytes each, twice)."""
     from schedcert.models.smtt import _conclude, _incumbent
     from schedcert.models.smtt_modifiers import modifier_rounds
 
@@ -323,7 +324,8 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
                 return _conclude(inst, sol, ub, None, True, solver, info)
         elif pruned is None and mod_time > 0:
             left = mod_time if limit is None else min(mod_time, limit - (time.perf_counter() - t0))
-            mod = modifier_rounds(inst, lr["mu"], domains, ub, left)
+            mod = modifier_rounds(inst, lr["mu"], domains, ub, left,
+                                  max_states=1 << int(options.params.get("mod_states", 24)))
             info.update(modifiers=mod["modifiers"], modifier_rounds=mod["rounds"], modifier_bound=mod["bound"],
                         modifier_nodes=mod["nodes"])
             if mod["proven"]:
