@@ -332,7 +332,7 @@ def _dynasearch_pass(p, d, w, s, table=True):
     δ = p_b − p_a, which takes only 2R + 1 values (R = max p − min p). With
     `table` and 2R + 1 <= 4n + 64, prefix sums of g(s_k, c_k + δ) per δ give
     each middle sum in O(1): O(n² + Rn) per pass instead of O(n³) (n = 500:
-    about 2 ms instead of 60 ms). Both ways give the same pass."""
+    1.3 ms instead of 56 ms). Both ways give the same pass."""
     n = s.size
     f = np.empty(n + 1, dtype=np.int64)
     choice = np.empty(n + 1, dtype=np.int64)
@@ -389,7 +389,10 @@ def _dynasearch(p, d, w, seq):
 def dynasearch(inst: SmttInstance, seq, seconds: float | None = None) -> np.ndarray:
     """Swap dynasearch from `seq` to a local optimum, or until `seconds`
     have passed (checked between passes). Returns the improved sequence."""
-    p, d, w = _arrays(inst)
+    return _timed_dynasearch(*_arrays(inst), seq, seconds)
+
+
+def _timed_dynasearch(p, d, w, seq, seconds):
     s = np.array(seq, dtype=np.int64)
     if seconds is None:
         return _dynasearch(p, d, w, s)
@@ -418,13 +421,13 @@ def iterated_dynasearch(inst: SmttInstance, seq, seconds: float, seed: int = 0, 
     pass. Returns the best sequence found."""
     end = time.perf_counter() + seconds
     p, d, w = _arrays(inst)
-    cur = dynasearch(inst, seq, seconds)
+    cur = _timed_dynasearch(p, d, w, seq, seconds)
     cur_cost = _cost(p, d, w, cur)
     best, best_cost = cur.copy(), cur_cost
     it = 0
     while time.perf_counter() < end and best_cost > 0 and inst.n > 1:
         it += 1
-        cand = dynasearch(inst, _kick(cur, kick, seed * 1_000_003 + it), end - time.perf_counter())
+        cand = _timed_dynasearch(p, d, w, _kick(cur, kick, seed * 1_000_003 + it), end - time.perf_counter())
         cc = _cost(p, d, w, cand)
         if cc <= cur_cost:
             cur, cur_cost = cand, cc

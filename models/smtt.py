@@ -22,7 +22,7 @@ from schedcert.cpsat import solve_cpsat, solver_info
 from schedcert.errors import InputError
 from schedcert.instances.smtt import SmttInstance, SmttSolution, evaluate
 from schedcert.milp import register_pair, solve_pyomo
-from schedcert.models.smtt_bb import Decomposition, _Timeout, pairing_bound
+from schedcert.models.smtt_bb import Decomposition, SearchTimeout, pairing_bound
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status, integral_min_result
 
@@ -59,7 +59,7 @@ def solve_bb(inst: SmttInstance, options: Options) -> Result:
     solver = {"name": "schedcert-bb", "version": "1", "params": {}}
     try:
         value, seq = dec.solve(inst.tardiness(inc.sequence))
-    except _Timeout:
+    except SearchTimeout:
         info.update(nodes=dec.nodes, memo=len(dec.memo), timeout=True)
         return _conclude(inst, inc, root_lb, None, False, solver, info)
     info.update(nodes=dec.nodes, memo=len(dec.memo))

@@ -27,9 +27,11 @@ The whole search is compiled (numba): :func:`_search` recurses over
 subproblems named by four integers (EDD-rank range, processing-time
 key threshold, start time; see the comment above it), memoised in a
 typed dict, and :func:`_sequence` replays the stored choices into the
-optimal sequence. Jobs that are on time even when last are trimmed
-before the memo lookup. Per node, :func:`classify_node` finds the
-direct cases or the longest job and :func:`position_bounds` the kept
+optimal sequence. Tail rule: when the job due last (in EDD order) is on
+time even when completed last, some optimal sequence ends with it (moving
+it to the end makes it no later than its due date and every other job no
+later); applied repeatedly, before the memo lookup. Per node,
+:func:`classify_node` finds the direct cases or the longest job and :func:`position_bounds` the kept
 positions with their bounds (O(m log m + m·kept)). The search runs in
 node-budget slices of about 0.25 s; the deadline is checked between
 them and the memo carries over, so a slice resumes where the last one
@@ -129,7 +131,7 @@ def position_bounds(P, D, a, t):
     return C, lbl, lbr, keep
 
 
-TAIL, EDD_ON_TIME, SPT_ALL_LATE, BRANCH = 0, 1, 2, 3  # outcomes of classify_node
+EDD_ON_TIME, SPT_ALL_LATE, BRANCH = 1, 2, 3  # outcomes of classify_node
 
 
 @njit(cache=True)
@@ -137,21 +139,15 @@ def classify_node(P, D, t):
     """What the decomposition does with one subproblem (module docstring).
 
     `P`, `D`: processing times and due dates of its m ≥ 2 jobs in EDD order
-    (int64 arrays); `t`: start time. Returns ``(kind, value, index, order)``:
-    ``(TAIL, 0, s, _)`` — jobs[s:] are on time even when last, so they go
-    last; ``(EDD_ON_TIME, 0, 0, _)``; ``(SPT_ALL_LATE, cost, 0, order)`` —
+    (int64 arrays), the tail already split off (:func:`_subproblem`); `t`:
+    start time. Returns ``(kind, value, index, order)``:
+    ``(EDD_ON_TIME, 0, 0, _)``; ``(SPT_ALL_LATE, cost, 0, order)`` —
     SPT (ties: EDD order) has every job late, so it is optimal with that
     cost, `order` the local indices; ``(BRANCH, 0, a, _)`` — a is the
     longest job (ties: the latest in EDD order).
     """
     m = P.shape[0]
     empty = np.empty(0, np.int64)
-    end = t + P.sum()
-    if D[m - 1] >= end:
-        s = m - 1
-        while s > 0 and D[s - 1] >= end:
-            s -= 1
-        return TAIL, 0, s, empty
     c = t
     late = False
     for i in range(m):
@@ -223,6 +219,22 @@ def _members(lo, hi, thr, K):
 
 
 @njit(cache=True)
+def _subproblem(lo, hi, thr, t, P, D, K):
+    """Members of subproblem (lo, hi, thr, t) in EDD order, and m: how many
+    of them remain after the module docstring's tail rule split off J[m:]
+    (those go last, in EDD order)."""
+    J = _members(lo, hi, thr, K)
+    m = J.shape[0]
+    end = t
+    for i in range(m):
+        end += P[J[i]]
+    while m >= 2 and D[J[m - 1]] >= end:
+        m -= 1
+        end -= P[J[m]]
+    return J, m
+
+
+@njit(cache=True)
 def _search(lo, hi, thr, t, ub, P, D, K, memo, state):
     """``(value, exact)`` of subproblem (lo, hi, thr, t) in the compiled
     search: the optimum with exact = True when it is below `ub`, otherwise
@@ -232,14 +244,7 @@ def _search(lo, hi, thr, t, ub, P, D, K, memo, state):
     node budget, aborted flag). When the budget runs out the search unwinds
     with ABORTED set and stores nothing for unfinished subproblems, so a
     later call with the same memo carries on where it stopped."""
-    J = _members(lo, hi, thr, K)
-    m = J.shape[0]
-    end = t
-    for i in range(m):
-        end += P[J[i]]
-    while m >= 2 and D[J[m - 1]] >= end:  # TAIL, before the memo: jobs on time even when last go last
-        m -= 1
-        end -= P[J[m]]
+    J, m = _subproblem(lo, hi, thr, t, P, D, K)  # the tail is split off before the memo lookup
     if m == 0:
         return 0, True
     if m == 1:
@@ -256,7 +261,7 @@ def _search(lo, hi, thr, t, ub, P, D, K, memo, state):
         return 0, False
     PJ, DJ = P[J], D[J]
     kind, value, a, _ = classify_node(PJ, DJ, t)
-    choice = -1  # (TAIL cannot occur here: trimmed above)
+    choice = -1
     if kind == EDD_ON_TIME:
         v, exact = 0, True
     elif kind == SPT_ALL_LATE:
@@ -299,38 +304,35 @@ def _sequence(lo, hi, thr, t, P, D, K, memo, out, n_out):
     """Write the optimal sequence (EDD ranks) of a subproblem that
     :func:`_search` solved exactly into ``out[n_out:]``; returns the new
     length. Replays the node rules and reads the chosen δ from `memo`."""
-    J = _members(lo, hi, thr, K)
-    m = J.shape[0]
+    Jall, m = _subproblem(lo, hi, thr, t, P, D, K)
+    J = Jall[:m]
     if m <= 1:
-        for i in range(m):
-            out[n_out + i] = J[i]
-        return n_out + m
-    PJ, DJ = P[J], D[J]
-    kind, _, a, order = classify_node(PJ, DJ, t)
-    if kind == TAIL:
-        if a > 0:
-            n_out = _sequence(J[0], J[a - 1], thr, t, P, D, K, memo, out, n_out)
-        for i in range(a, m):
-            out[n_out] = J[i]
+        out[n_out:n_out + m] = J
+        n_out += m
+    else:
+        PJ, DJ = P[J], D[J]
+        kind, _, a, order = classify_node(PJ, DJ, t)
+        if kind == EDD_ON_TIME:
+            out[n_out:n_out + m] = J
+            n_out += m
+        elif kind == SPT_ALL_LATE:
+            out[n_out:n_out + m] = J[order]
+            n_out += m
+        else:
+            pos = a + memo[(J[0], J[m - 1], thr, t)][2]
+            thrk = K[J[a]]
+            n_out = _sequence(J[0], J[pos], thrk, t, P, D, K, memo, out, n_out)
+            out[n_out] = J[a]
             n_out += 1
-        return n_out
-    if kind == EDD_ON_TIME or kind == SPT_ALL_LATE:
-        for i in range(m):
-            out[n_out + i] = J[i] if kind == EDD_ON_TIME else J[order[i]]
-        return n_out + m
-    delta = memo[(J[0], J[m - 1], thr, t)][2]
-    pos = a + delta
-    thrk = K[J[a]]
-    n_out = _sequence(J[0], J[pos], thrk, t, P, D, K, memo, out, n_out)
-    out[n_out] = J[a]
-    n_out += 1
-    if pos + 1 < m:
-        n_out = _sequence(J[pos + 1], J[m - 1], thrk, t + PJ[:pos + 1].sum(), P, D, K, memo, out, n_out)
-    return n_out
+            if pos + 1 < m:
+                n_out = _sequence(J[pos + 1], J[m - 1], thrk, t + PJ[:pos + 1].sum(), P, D, K, memo, out, n_out)
+    tail = Jall[m:]  # split off by the tail rule: last, in EDD order
+    out[n_out:n_out + tail.shape[0]] = tail
+    return n_out + tail.shape[0]
 
 
-class _Timeout(Exception):
-    pass
+class SearchTimeout(Exception):
+    """The deadline of a :class:`Decomposition` passed."""
 
 
 class Decomposition:
@@ -340,7 +342,7 @@ class Decomposition:
 
     ``solve(upper)`` returns ``(optimal total tardiness, sequence of job
     indices)``, the sequence None when nothing is cheaper than `upper`;
-    raises ``_Timeout`` after `deadline` (a ``time.perf_counter()`` value).
+    raises :class:`SearchTimeout` after `deadline` (a ``time.perf_counter()`` value).
     ``nodes`` counts expanded subproblems, ``memo`` holds solved ones.
     """
 
@@ -374,7 +376,7 @@ class Decomposition:
             if not state[ABORTED]:
                 break
             if self.deadline is not None and time.perf_counter() > self.deadline:
-                raise _Timeout
+                raise SearchTimeout
             budget = int(min(max(budget * self.SLICE_SECONDS / max(spent, 1e-3), self.MIN_BUDGET),
                              self.MAX_BUDGET))
         if not exact:
