@@ -56,7 +56,8 @@ from ortools.sat.python import cp_model
 from schedcert.cpsat import solve_cpsat, solver_info
 from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, demand, lex_upper_bound, lex_value, placeable_all,
                                          placed_counts, summary, tier_sizes)
-from schedcert.models.podpack_bound import add_capacity, node_types, relaxed_keys, tier_bound
+from schedcert.models.podpack_bound import PatternLP, add_capacity, node_types, relaxed_keys, tier_bound
+from schedcert.models.podpack_dive import dive
 from schedcert.models.podpack_master import exact_tier
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status
@@ -229,6 +230,7 @@ def _patterns(pm: PackingModel, values: dict) -> list:
 
 ENUMERATION_GAP = 8  # pods between incumbent and pattern bound up to which the enumeration is tried
 PROBE_SHARE, PROBE_LIMIT = 0.15, 0.5  # the CP-SAT search before the enumeration: share of the tier's time, cap in s
+DIVE_SHARE = 0.4  # diving on the pattern LP: share of the tier's time
 
 
 def placement_of_packing(pm: PackingModel, packing: list) -> dict | None:
@@ -319,6 +321,7 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
     master = bool(_param_int(options, "master", 1)) and bool(_param_int(options, "moves", 1)) \
         and bool(_param_int(options, "evictions", 1))
     probe = bool(_param_int(options, "probe", 1))
+    dive_on = bool(_param_int(options, "dive", 1)) and use_bound
     objective = str(options.params.get("tier_objective", "pods"))
     if objective not in ("pods", "resources"):
         from schedcert.errors import InputError
@@ -378,14 +381,32 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
                 u = max(v, min(u, math.floor(round(out.bound, 6))))
             return v, u, out.info["wall_time"]
 
+        def adopt(packing, key):  # a packing of the relaxation, if it maps to real nodes and is better
+            nonlocal values_best, val
+            cand = placement_of_packing(pm, packing) if packing else None
+            if cand is not None and all(c >= f for c, f in zip(pm.tier_counts(cand, inst.tiers[:t]),
+                                                                [found[s] for s in range(t)])) \
+                    and pm.tier_counts(cand, inst.tiers[t:]) > pm.tier_counts(values_best, inst.tiers[t:]):
+                values_best = cand
+                val = pm.tier_counts(values_best, [prio])[0]
+                info_t[key] = True
+
         if val < ub and use_bound:  # certified pattern bound first: may prove the incumbent at once
             cg_time = phase_time(0.4, 10.0)
             frozen = {inst.tiers[s]: found[s] for s in range(t)}
-            gg, cg_info, cert = tier_bound(inst, prio, frozen, _patterns(pm, values_best), cg_time)
+            lp = PatternLP(inst, prio, frozen, _patterns(pm, values_best))
+            gg, cg_info, cert = tier_bound(inst, prio, frozen, [], cg_time, lp=lp)
             info_t["pattern_bound"] = {"bound": gg, **cg_info}
             if gg is not None:
                 ub = max(val, min(ub, gg))
                 pm.model.add(expr <= ub)
+            lp_floor = math.floor(cg_info["lp"] + 1e-6) if cg_info["lp"] is not None else None
+            if dive_on and lp_floor is not None and val < ub <= lp_floor:
+                # column generation converged on the certified bound: diving on the pattern LP
+                # often places it outright (a proof), where CP-SAT's search stalls
+                target = ub
+                packing, info_t["dive"] = dive(lp, target, time.perf_counter() + phase_time(DIVE_SHARE, 10.0))
+                adopt(packing, "from_dive")
             if cert is not None and master and probe and val < ub <= val + ENUMERATION_GAP:
                 # a short search first: CP-SAT often reaches the bound at once, where the
                 # integer program over many patterns can stall
@@ -395,13 +416,7 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
                 ex_time = phase_time(0.6, 10.0)
                 limit = int(1500 * max(1.0, ex_time / 0.5))  # the integer program grows with the patterns
                 gg, packing, info_t["enumeration"] = exact_tier(cert, val, ex_time, limit)
-                cand = placement_of_packing(pm, packing) if packing else None
-                if cand is not None and all(c >= f for c, f in zip(pm.tier_counts(cand, inst.tiers[:t]),
-                                                                    [found[s] for s in range(t)])) \
-                        and pm.tier_counts(cand, inst.tiers[t:]) > pm.tier_counts(values_best, inst.tiers[t:]):
-                    values_best = cand
-                    val = pm.tier_counts(values_best, [prio])[0]
-                    info_t["from_master"] = True
+                adopt(packing, "from_master")
                 if gg is not None and gg < ub:
                     ub = max(val, gg)
                     pm.model.add(expr <= ub)

@@ -302,8 +302,124 @@ def knapsack_arrays(cap, classes, items, weights):
     return [pairs[j][0] for j in order], W, Db, M, capb, orders
 
 
+class PatternLP:
+    """The restricted pattern LP of the module docstring for one tier, in
+    HiGHS: rows = classes (``z_c − Σ a y ≤ 0``), node types
+    (``Σ y ≤ N_τ``), frozen tiers (``Σ z ≥ v_s``, with big-M artificial
+    slacks); columns = z_c, the slacks, then the patterns in
+    ``self.patterns`` order (``(type, {class: count})``).
+
+    Shared by :func:`tier_bound` (column generation and the certificate)
+    and :mod:`schedcert.models.podpack_dive` (a primal heuristic that fixes
+    pattern columns)."""
+
+    def __init__(self, inst: PodpackInstance, tier_priority: int, frozen: dict, start_patterns: list):
+        self.types = types = node_types(inst)
+        self.classes = classes = relaxed_classes(inst, types)
+        res = inst.resources
+        self.caps = [[inst.nodes[ns[0]].allocatable.get(r, 0) for r in res] for ns in types]
+        self.members = [[c for c, cl in enumerate(classes) if k in cl[3]] for k in range(len(types))]
+        self.pricers = [_Pricer(self.caps[k], classes, self.members[k]) for k in range(len(types))]
+        self.w = [1 if cl[0] == tier_priority else 0 for cl in classes]
+        self.tier_priority, self.frozen = tier_priority, dict(frozen)
+        self.rows_frozen = [s for s in frozen if frozen[s] > 0]
+        self.h = h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        inf = highspy.kHighsInf
+        C = self.C = len(classes)
+        for c, cl in enumerate(classes):  # z_c
+            h.addVar(0, cl[2])
+            h.changeColCost(c, self.w[c])
+        for c in range(C):  # z_c − Σ a y ≤ 0
+            h.addRow(-inf, 0, 1, np.array([c], dtype=np.int32), np.array([1.0]))
+        for k, ns in enumerate(types):  # Σ y ≤ N_τ
+            h.addRow(-inf, len(ns), 0, np.array([], dtype=np.int32), np.array([]))
+        for s in self.rows_frozen:  # Σ_{c∈s} z_c ≥ v_s
+            idx = [c for c, cl in enumerate(classes) if cl[0] == s]
+            h.addRow(frozen[s], inf, len(idx), np.array(idx, dtype=np.int32), np.ones(len(idx)))
+        big = float(sum(cl[2] for cl in classes) + 1)
+        for j, s in enumerate(self.rows_frozen):  # artificial slack (cost -big): the first LP is always feasible
+            h.addCol(-big, 0.0, inf, 1, np.array([C + len(types) + j], dtype=np.int32), np.array([1.0]))
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        self.first_pattern = C + len(self.rows_frozen)
+        self.patterns: list = []
+        self.index = {(cl[0], cl[1]): c for c, cl in enumerate(classes)}
+        self._seen: set = set()
+        for k, pat in start_patterns:
+            self.add_pattern(k, {self.index[key]: v for key, v in pat.items() if key in self.index})
+        for k in range(len(types)):  # singletons keep the LP feasible and bounded
+            for c in self.members[k]:
+                self.add_pattern(k, {c: 1})
+
+    def add_pattern(self, k: int, pat: dict) -> bool:
+        """Add pattern `pat` ({class: count}) of type `k` unless known."""
+        key = (k, tuple(sorted(pat.items())))
+        if key in self._seen or not pat:
+            return False
+        self._seen.add(key)
+        rows = [c for c in pat] + [self.C + k]
+        vals = [-float(pat[c]) for c in pat] + [1.0]
+        self.h.addCol(0.0, 0.0, highspy.kHighsInf, len(rows), np.array(rows, dtype=np.int32), np.array(vals))
+        self.patterns.append((k, dict(pat)))
+        return True
+
+    def solve(self) -> bool:
+        """Re-optimise; True when the LP is optimal. Then ``self.lp`` is
+        its value, ``self.duals`` the row duals (absolute values) and
+        ``self.weights`` the class duals rounded up to 1/SCALE (integers)."""
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return False
+        self.lp = self.h.getInfo().objective_function_value
+        self.duals = np.abs(np.array(self.h.getSolution().row_dual))
+        self.weights = [int(np.ceil(self.duals[c] * SCALE)) for c in range(self.C)]
+        return True
+
+    def mu(self, k: int) -> float:
+        """Dual of node type k's row."""
+        return float(self.duals[self.C + k])
+
+    def greedy_columns(self) -> bool:
+        """Add the greedy patterns that price out (True if any)."""
+        added = False
+        for k in range(len(self.types)):
+            for pat in _greedy_patterns(self.caps[k], self.classes, self.members[k], self.weights):
+                if sum(self.weights[c] * a for c, a in pat.items()) / SCALE > self.mu(k) + 1e-9:
+                    added |= self.add_pattern(k, pat)
+        return added
+
+    def priced_columns(self, node_limit: int):
+        """Price every type with :func:`pattern_search` (at most
+        `node_limit` nodes each) and add the best pattern where it prices
+        out. Returns (added, per-type valid upper bounds on the pricing
+        optimum, all searches exact)."""
+        added, ubs, exact = False, [], True
+        for k in range(len(self.types)):
+            val, ub, pat = self.pricers[k].solve(self.weights, node_limit)
+            exact = exact and ub <= val
+            ubs.append(ub)
+            if pat and val / SCALE > self.mu(k) + 1e-9:
+                added |= self.add_pattern(k, pat)
+        return added, ubs, exact
+
+    def certificate(self, ubs) -> Fraction:
+        """Value of the dual solution (π, λ from the LP, μ_τ = ``ubs``):
+        the module docstring's certificate, exactly."""
+        pi = [Fraction(wt, SCALE) for wt in self.weights]
+        nt = len(self.types)
+        lam = {s: Fraction(int(np.floor(self.duals[self.C + nt + j] * SCALE)), SCALE)
+               for j, s in enumerate(self.rows_frozen)}
+        cert = Fraction(0)
+        for c, cl in enumerate(self.classes):
+            cert += cl[2] * max(Fraction(0), self.w[c] + lam.get(cl[0], 0) - pi[c])
+        cert -= sum(self.frozen[s] * lam[s] for s in self.rows_frozen)
+        for k, ns in enumerate(self.types):
+            cert += len(ns) * Fraction(ubs[k], SCALE)
+        return cert
+
+
 def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_patterns: list,
-               time_limit: float) -> tuple[int | None, dict, "DualCertificate | None"]:
+               time_limit: float, lp: "PatternLP | None" = None) -> tuple[int | None, dict, "DualCertificate | None"]:
     """Upper bound on the placed pods of `tier_priority` (module docstring).
 
     Parameters
@@ -315,6 +431,9 @@ def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_pa
         :func:`relaxed_classes`: (priority, demand vector)).
     time_limit : float
         Seconds; on time-out the best certificate found so far is returned.
+    lp : PatternLP, optional
+        Restricted LP to grow (built from the other arguments if None); on
+        return it holds every generated column.
 
     Returns
     -------
@@ -323,93 +442,29 @@ def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_pa
         and the :class:`DualCertificate` it came from.
     """
     t0 = time.perf_counter()
-    types = node_types(inst)
-    classes = relaxed_classes(inst, types)
-    res = inst.resources
-    caps = [[inst.nodes[ns[0]].allocatable.get(r, 0) for r in res] for ns in types]
-    members = [[c for c, cl in enumerate(classes) if k in cl[3]] for k in range(len(types))]
-    pricers = [_Pricer(caps[k], classes, members[k]) for k in range(len(types))]
-    w = [1 if cl[0] == tier_priority else 0 for cl in classes]
-    rows_frozen = [s for s in frozen if frozen[s] > 0]
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    inf = highspy.kHighsInf
-    C = len(classes)
-    for c, cl in enumerate(classes):  # z_c
-        h.addVar(0, cl[2])
-        h.changeColCost(c, w[c])
-    for c in range(C):  # z_c − Σ a y ≤ 0
-        h.addRow(-inf, 0, 1, np.array([c], dtype=np.int32), np.array([1.0]))
-    for k, ns in enumerate(types):  # Σ y ≤ N_τ
-        h.addRow(-inf, len(ns), 0, np.array([], dtype=np.int32), np.array([]))
-    for s in rows_frozen:  # Σ_{c∈s} z_c ≥ v_s
-        idx = [c for c, cl in enumerate(classes) if cl[0] == s]
-        h.addRow(frozen[s], inf, len(idx), np.array(idx, dtype=np.int32), np.ones(len(idx)))
-    big = float(sum(cl[2] for cl in classes) + 1)
-    for j, s in enumerate(rows_frozen):  # artificial slack (cost -big): the first LP is always feasible
-        h.addCol(-big, 0.0, inf, 1, np.array([C + len(types) + j], dtype=np.int32), np.array([1.0]))
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    index = {(cl[0], cl[1]): c for c, cl in enumerate(classes)}
-    seen = set()
-
-    def add_pattern(k, pat):
-        key = (k, tuple(sorted(pat.items())))
-        if key in seen or not pat:
-            return False
-        seen.add(key)
-        rows = [c for c in pat] + [C + k]
-        vals = [-float(pat[c]) for c in pat] + [1.0]
-        h.addCol(0.0, 0.0, inf, len(rows), np.array(rows, dtype=np.int32), np.array(vals))
-        return True
-
-    for k, pat in start_patterns:
-        add_pattern(k, {index[key]: v for key, v in pat.items() if key in index})
-    for k in range(len(types)):  # singletons keep the LP feasible and bounded
-        for c in members[k]:
-            add_pattern(k, {c: 1})
-    best, best_cert, iters, lp, nodes = None, None, 0, None, NODE_LIMIT
+    lp = lp if lp is not None else PatternLP(inst, tier_priority, frozen, start_patterns)
+    best, best_cert, iters, value, nodes = None, None, 0, None, NODE_LIMIT
     while True:
         iters += 1
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if not lp.solve():
             break
-        lp = h.getInfo().objective_function_value
-        sol = h.getSolution()
-        duals = np.abs(np.array(sol.row_dual))
-        pi = [Fraction(int(np.ceil(duals[c] * SCALE)), SCALE) for c in range(C)]
-        lam = {s: Fraction(int(np.floor(duals[C + len(types) + j] * SCALE)), SCALE) for j, s in enumerate(rows_frozen)}
-        weights = [int(p * SCALE) for p in pi]
-        added = False  # cheap greedy pricing first; the exact one (and a certificate) once it finds nothing
-        for k in range(len(types)):
-            for pat in _greedy_patterns(caps[k], classes, members[k], weights):
-                if sum(weights[c] * a for c, a in pat.items()) / SCALE > float(duals[C + k]) + 1e-9:
-                    added |= add_pattern(k, pat)
-        if added and time.perf_counter() - t0 < time_limit:
+        value = lp.lp
+        # cheap greedy pricing first; the exact one (and a certificate) once it finds nothing
+        if lp.greedy_columns() and time.perf_counter() - t0 < time_limit:
             continue
-        cert = Fraction(0)
-        for c, cl in enumerate(classes):
-            cert += cl[2] * max(Fraction(0), w[c] + lam.get(cl[0], 0) - pi[c])
-        cert -= sum(frozen[s] * lam[s] for s in rows_frozen)
-        added, ubs, exact = False, [], True
-        for k, ns in enumerate(types):
-            # a pricing stopped by its node limit: its bound still certifies, its best pattern still enters
-            val, ub, pat = pricers[k].solve(weights, nodes)
-            exact = exact and ub <= val
-            cert += len(ns) * Fraction(ub, SCALE)
-            ubs.append(ub)
-            mu = float(duals[C + k])
-            if pat and val / SCALE > mu + 1e-9:
-                added |= add_pattern(k, pat)
+        # a pricing stopped by its node limit: its bound still certifies, its best pattern still enters
+        added, ubs, exact = lp.priced_columns(nodes)
+        cert = lp.certificate(ubs)
         if best is None or cert < best:
             best = cert
-            best_cert = DualCertificate(types, classes, caps, members, weights, ubs, cert, tier_priority, dict(frozen))
+            best_cert = DualCertificate(lp.types, lp.classes, lp.caps, lp.members, list(lp.weights), ubs, cert,
+                                        tier_priority, dict(frozen))
         if time.perf_counter() - t0 > time_limit or not added and (exact or nodes >= 64 * NODE_LIMIT):
             break
         if not added:  # the LP is optimal but a capped pricing left the certificate loose: search longer
             nodes *= 8
-    info = {"iterations": iters, "columns": len(seen), "types": len(types), "classes": C,
-            "lp": lp, "time": round(time.perf_counter() - t0, 3)}
+    info = {"iterations": iters, "columns": len(lp.patterns), "types": len(lp.types), "classes": lp.C,
+            "lp": value, "time": round(time.perf_counter() - t0, 3)}
     if best is None:
         return None, info, None
     return int(best.numerator // best.denominator), info, best_cert
