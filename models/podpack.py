@@ -231,6 +231,7 @@ def _patterns(pm: PackingModel, values: dict) -> list:
 ENUMERATION_GAP = 8  # pods between incumbent and pattern bound up to which the enumeration is tried
 PROBE_SHARE, PROBE_LIMIT = 0.15, 0.5  # the CP-SAT search before the enumeration: share of the tier's time, cap in s
 DIVE_SHARE = 0.4  # diving on the pattern LP: share of the tier's time
+DISRUPTION_SHARE = 0.25  # weight of the disruption phase against a tier's in the budget split
 
 
 def placement_of_packing(pm: PackingModel, packing: list) -> dict | None:
@@ -314,7 +315,7 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
     active = [t for t, prio in enumerate(inst.tiers) if not isinstance(pm.tier_expr[prio], int)]
     w_move, w_evict = _param_int(options, "move_weight", 1), _param_int(options, "evict_weight", 1)
     dis = pm.disruption_expr(w_move, w_evict) if _param_int(options, "disruption", 1) else None
-    phases = len(active) + (dis is not None)
+    phases = len(active) + DISRUPTION_SHARE * (dis is not None)
     bound_vec, proven_all, found = [], True, {}
     tier_info = {}
     use_bound = bool(_param_int(options, "pattern_bound", 1))
@@ -333,7 +334,9 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
         return None if options.time_limit is None else max(0.05, options.time_limit - (time.perf_counter() - t0))
 
     def phase_time(fraction=1.0, default=None):
-        """`fraction` of this phase's even share of the time left (`default` without a limit)."""
+        """`fraction` of this phase's share of the time left (`default` without a limit): the
+        time left split evenly over the tiers still to solve, the disruption phase counting
+        ``DISRUPTION_SHARE`` of a tier."""
         left = time_left()
         return default if left is None else max(0.05, fraction * left / (phases + 1))
 

@@ -36,7 +36,8 @@ import numpy as np
 
 from schedcert.models.podpack_bound import PatternLP
 
-TRIES = 4  # columns tried per depth before the dive gives up
+TRIES = 3  # columns tried per depth (doubled after an exhausted search, up to MAX_TRIES)
+MAX_TRIES = 48
 DIVE_NODES = 1_000  # node limit of the knapsack search during a dive
 EPS = 1e-6
 
@@ -87,7 +88,8 @@ def _packing(lp: PatternLP, y: np.ndarray) -> list:
 def dive(lp: PatternLP, target: int, deadline: float, tries: int = TRIES):
     """Look for a packing placing at least `target` pods of the tier (and the
     frozen counts above it) by diving (module docstring), backtracking over
-    the `tries` best roundings at every depth until `deadline`.
+    the `tries` best roundings at every depth; when that search is exhausted
+    before `deadline`, again with twice as many.
 
     Parameters
     ----------
@@ -133,7 +135,8 @@ def dive(lp: PatternLP, target: int, deadline: float, tries: int = TRIES):
             before = lower.get(j, 0)
             set_lb(j, before + 1)
             info["roundings"] += 1
-            if _generate(lp, deadline) and lp.lp >= target - EPS:
+            # columns are generated only when the LP alone falls short of the target
+            if (lp.solve() and lp.lp >= target - EPS) or (_generate(lp, deadline) and lp.lp >= target - EPS):
                 found = search()
                 if found is not None:
                     return found
@@ -147,8 +150,14 @@ def dive(lp: PatternLP, target: int, deadline: float, tries: int = TRIES):
 
     packing = None
     try:
-        if _generate(lp, deadline) and lp.lp >= target - EPS:
+        # a search that ends before the deadline without a packing has tried every
+        # rounding it allowed: start again with twice the candidates per depth
+        while packing is None and time.perf_counter() < deadline and tries <= MAX_TRIES:
+            if not (_generate(lp, deadline) and lp.lp >= target - EPS):
+                break
             packing = search()
+            info["tries"] = tries
+            tries *= 2
     finally:
         for j in list(lower):
             if lower[j]:

@@ -152,11 +152,12 @@ def test_pattern_enumeration_agrees_with_cpsat(seed, prios, util):
     # two independent exact routes to the same lexicographic optimum: CP-SAT
     # on the assignment model alone, and the pattern enumeration first
     inst = generate(seed=seed, nodes=4, pods_per_node=4, priorities=prios, utilisation=util)
-    plain = _solve(inst, master=0)
-    enum = _solve(inst, master=1, probe=0)  # no CP-SAT probe: the enumeration closes the tier
-    assert plain.status == enum.status == Status.OPTIMAL
-    assert plain.info["tiers"] == enum.info["tiers"]
-    assert enum.evaluation.feasible
+    plain = _solve(inst, master=0, dive=0)
+    enum = _solve(inst, master=1, probe=0, dive=0)  # no CP-SAT probe, no dive: the enumeration closes the tier
+    dived = _solve(inst)  # the default: the dive first
+    assert plain.status == enum.status == dived.status == Status.OPTIMAL
+    assert plain.info["tiers"] == enum.info["tiers"] == dived.info["tiers"]
+    assert enum.evaluation.feasible and dived.evaluation.feasible
 
 
 def test_probe_closes_what_the_integer_program_stalls_on():
@@ -164,11 +165,16 @@ def test_probe_closes_what_the_integer_program_stalls_on():
     # bound (9); the enumeration finds 12 557 patterns and HiGHS' integer
     # program over them ran 12 s past a 5.5 s limit without a solution.
     # CP-SAT reaches 9 in milliseconds: the probe must close the tier first.
+    # (The dive, which runs before the probe, closes it too: checked without it.)
     inst = generate(seed=1, nodes=4, pods_per_node=8, priorities=4, utilisation=0.95)
-    res = run_method("podpack", "cpsat", inst, Options(time_limit=10, workers=2))
+    res = run_method("podpack", "cpsat", inst, Options(time_limit=10, workers=2, params={"dive": 0}))
     tier = res.info["per_tier"]["1"]
     assert res.status == Status.OPTIMAL and tier["placed"] == tier["bound"] == 9
     assert tier["probe"]["placed"] == 9 and "enumeration" not in tier
+    res = run_method("podpack", "cpsat", inst, Options(time_limit=10, workers=2))
+    tier = res.info["per_tier"]["1"]
+    assert res.status == Status.OPTIMAL and tier["placed"] == tier["bound"] == 9
+    assert tier["dive"]["found"] and "probe" not in tier and "enumeration" not in tier
 
 
 @settings(max_examples=60, deadline=None)
@@ -202,3 +208,31 @@ def test_pattern_search_against_brute_force(data):
     want = sorted(a for a, v in zip(fits, value) if v >= need and maximal(a))
     _, _, got, complete = pattern_search(W, D, M, capv, orders, need, 3, 10 ** 4, 10 ** 6, True)
     assert complete and sorted(tuple(int(x) for x in v) for v in got) == want
+
+
+def test_dive_places_the_certified_bound():
+    import time
+
+    from schedcert.instances.podpack import placed_counts
+    from schedcert.models.podpack import PackingModel, placement_of_packing
+    from schedcert.models.podpack_bound import PatternLP, tier_bound
+    from schedcert.models.podpack_dive import TRIES, dive
+
+    # 8 identical nodes, 32 pods, one tier: the converged pattern LP is 29.33, so
+    # at most 29 fit; the dive must place 29 (its first search, TRIES roundings
+    # per depth, is exhausted without a packing and the widened one finds it)
+    inst = generate(seed=3, nodes=8, pods_per_node=4, priorities=1, utilisation=1.05)
+    lp = PatternLP(inst, 1, {}, [])
+    bound, info, _ = tier_bound(inst, 1, {}, [], 10.0, lp=lp)
+    assert bound == 29 and 29.3 < info["lp"] < 29.4
+    packing, dinfo = dive(lp, 29, time.perf_counter() + 30)
+    assert packing is not None and dinfo["tries"] > TRIES and len(packing) <= 8
+    for k, pat in packing:  # the relaxation's packing, checked from the definition
+        for r, cap in enumerate(lp.caps[k]):
+            assert sum(key[1][r] * a for key, a in pat.items()) <= cap
+    assert sum(a for _, pat in packing for key, a in pat.items() if key[0] == 1) == 29
+    pm = PackingModel(inst)
+    sol = pm.decode(placement_of_packing(pm, packing))
+    assert evaluate(inst, sol).feasible and placed_counts(inst, sol) == [29]
+    res = run_method("podpack", "cpsat", inst, Options(time_limit=5, workers=1))
+    assert res.status == Status.OPTIMAL and res.info["tiers"] == {"1": "29/32"}
