@@ -45,6 +45,7 @@ from numba import njit
 from ortools.sat.python import cp_model
 
 from schedcert.instances.podpack import PodpackInstance, allowed, demand
+from schedcert.models.podpack_pricing import lagrangian_knapsack_bound
 
 SCALE = 10 ** 6
 
@@ -242,7 +243,9 @@ SURROGATES = {3: [np.array(u, dtype=np.float64) for u in ((1, 1, 0), (1, 3, 0), 
 
 QUICK_NODES = 20_000  # node limit of the short pricing search tried before the full one ...
 QUICK_SHARE = 0.7  # ... in the first 70 % of the time (then every iteration certifies)
-NODE_LIMIT = 200_000  # first node limit of a pricing search; raised (x8, up to 64x) once columns run out
+NODE_LIMIT = 200_000  # first node limit of the full search; raised x8 (up to MAX_NODES) once columns run out
+MAX_NODES = 64 * NODE_LIMIT
+NODES_PER_SECOND = 2_000_000  # rough speed of pattern_search, to keep a search within the time limit
 
 
 class _Pricer:
@@ -252,12 +255,14 @@ class _Pricer:
     def __init__(self, cap, classes, members):
         self.cap, self.classes, self.members = cap, classes, members
 
-    def solve(self, weights, node_limit=NODE_LIMIT):
-        """(best value, a valid upper bound, its pattern {class: count}) in
-        the integer units of `weights`; the bound equals the value unless
-        `node_limit` stopped the search."""
+    def solve(self, weights, node_limit=NODE_LIMIT, certify=True):
+        """(best value, a valid upper bound or None, its pattern {class:
+        count}) in the integer units of `weights`; the bound equals the
+        value unless `node_limit` stopped the search; then it is
+        :meth:`bound` with `certify`, else None (ask :meth:`bound` later)."""
         items = [c for c in self.members if weights[c] > 0]
         arr = knapsack_arrays(self.cap, self.classes, items, weights)
+        self.last = None
         if arr is None:
             return 0, 0, {}
         items, W, Db, M, capb, orders = arr
@@ -265,8 +270,17 @@ class _Pricer:
         pat = {items[j]: int(counts[j]) for j in range(len(items)) if counts[j]}
         if exact:
             return int(best), int(best), pat
-        bound = fractional_bound(0, capb, W, Db, M, orders)
-        return int(best), int(math.ceil(bound)) + 1, pat
+        self.last = (W, Db, M, capb, orders, int(best))
+        return int(best), self.bound() if certify else None, pat
+
+    def bound(self) -> int:
+        """Valid upper bound for the last search that a node limit stopped:
+        the smaller of the fractional bound and the Lagrangian DP bound of
+        :mod:`schedcert.models.podpack_pricing`."""
+        W, Db, M, capb, orders, best = self.last
+        bound = int(math.ceil(fractional_bound(0, capb, W, Db, M, orders))) + 1
+        lag = lagrangian_knapsack_bound(W, Db[:, :len(self.cap)], M, self.cap)
+        return bound if lag is None else max(best, min(bound, lag))
 
 
 def knapsack_arrays(cap, classes, items, weights):
@@ -390,19 +404,19 @@ class PatternLP:
                     added |= self.add_pattern(k, pat)
         return added
 
-    def priced_columns(self, node_limit: int):
+    def priced_columns(self, node_limit: int, certify: bool = True):
         """Price every type with :func:`pattern_search` (at most
         `node_limit` nodes each) and add the best pattern where it prices
         out. Returns (added, per-type valid upper bounds on the pricing
-        optimum, all searches exact)."""
-        added, ubs, exact = False, [], True
+        optimum or None without `certify`, all searches exact)."""
+        added, found, exact = False, [], True
         for k in range(len(self.types)):
-            val, ub, pat = self.pricers[k].solve(self.weights, node_limit)
-            exact = exact and ub <= val
-            ubs.append(ub)
+            val, ub, pat = self.pricers[k].solve(self.weights, node_limit, certify)
+            exact = exact and ub is not None and ub <= val
+            found.append(ub)
             if pat and val / SCALE > self.mu(k) + 1e-9:
                 added |= self.add_pattern(k, pat)
-        return added, ubs, exact
+        return added, (found if certify else None), exact
 
     def certificate(self, ubs) -> Fraction:
         """Value of the dual solution (π, λ from the LP, μ_τ = ``ubs``):
@@ -451,22 +465,26 @@ def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_pa
         if not lp.solve():
             break
         value = lp.lp
-        # cheap greedy pricing first; the exact one (and a certificate) once it finds nothing
+        # cheap greedy pricing first, then (early on) a short knapsack search
         if lp.greedy_columns() and time.perf_counter() - t0 < time_limit:
             continue
         if best is not None and time.perf_counter() - t0 < QUICK_SHARE * time_limit \
-                and lp.priced_columns(QUICK_NODES)[0]:
-            continue  # a short knapsack search found a column; the full one (a certificate) can wait
-        # a pricing stopped by its node limit: its bound still certifies, its best pattern still enters
-        added, ubs, exact = lp.priced_columns(nodes)
+                and lp.priced_columns(QUICK_NODES, False)[0]:
+            continue  # the full search (a certificate) can wait
+        # a search stopped by its node limit still certifies (by its bounds), its best pattern still enters
+        budget = max(QUICK_NODES, int(NODES_PER_SECOND * (time_limit - (time.perf_counter() - t0))))
+        added, ubs, exact = lp.priced_columns(min(nodes, budget))
         cert = lp.certificate(ubs)
         if best is None or cert < best:
             best = cert
             best_cert = DualCertificate(lp.types, lp.classes, lp.caps, lp.members, list(lp.weights), ubs, cert,
                                         tier_priority, dict(frozen))
-        if time.perf_counter() - t0 > time_limit or not added and (exact or nodes >= 64 * NODE_LIMIT):
+        if time.perf_counter() - t0 > time_limit:
             break
-        if not added:  # the LP is optimal but a capped pricing left the certificate loose: search longer
+        # no column: done when the search was exact, or the bound cannot fall below ⌊LP⌋ anyway
+        if not added and (exact or nodes >= MAX_NODES or best.numerator // best.denominator <= math.floor(value + 1e-9)):
+            break
+        if not added:  # the LP is optimal but a capped search left the certificate loose: search longer
             nodes *= 8
     info = {"iterations": iters, "columns": len(lp.patterns), "types": len(lp.types), "classes": lp.C,
             "lp": value, "time": round(time.perf_counter() - t0, 3)}

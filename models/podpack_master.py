@@ -34,7 +34,7 @@ from collections import defaultdict
 import highspy
 import numpy as np
 
-from schedcert.models.podpack_bound import SCALE, DualCertificate, knapsack_arrays, pattern_search
+from schedcert.models.podpack_bound import NODES_PER_SECOND, SCALE, DualCertificate, knapsack_arrays, pattern_search
 
 
 def _tier_classes(cert: DualCertificate, frozen: dict) -> list:
@@ -43,7 +43,6 @@ def _tier_classes(cert: DualCertificate, frozen: dict) -> list:
     return [c for c, cl in enumerate(cert.classes) if cl[0] in keep]
 
 
-NODES_PER_SECOND = 2_000_000  # rough speed of pattern_search, to turn a time budget into a node limit
 
 
 def enumerate_patterns(cert: DualCertificate, k: int, classes: list, slack: int, limit: int,

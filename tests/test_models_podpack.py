@@ -236,3 +236,26 @@ def test_dive_places_the_certified_bound():
     assert evaluate(inst, sol).feasible and placed_counts(inst, sol) == [29]
     res = run_method("podpack", "cpsat", inst, Options(time_limit=5, workers=1))
     assert res.status == Status.OPTIMAL and res.info["tiers"] == {"1": "29/32"}
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_lagrangian_pricing_bound_against_brute_force(data):
+    import numpy as np
+
+    from schedcert.models.podpack_pricing import lagrangian_knapsack_bound
+
+    # random two-resource knapsacks (plus a pod count that rarely binds): the bound is
+    # never below the optimum, and equals it when a single resource can bind
+    n = data.draw(st.integers(1, 5))
+    cap = [data.draw(st.integers(1, 30)), data.draw(st.integers(1, 30)), 110]
+    D = np.array([[data.draw(st.integers(1, 9)), data.draw(st.integers(0, 9)), 1] for _ in range(n)])
+    M = np.array([data.draw(st.integers(1, 3)) for _ in range(n)])
+    W = np.array([data.draw(st.integers(0, 10 ** 6)) for _ in range(n)])
+    fits = [a for a in itertools.product(*[range(m + 1) for m in M])
+            if all(sum(a[j] * D[j, r] for j in range(n)) <= cap[r] for r in range(3))]
+    best = max(sum(int(W[j]) * a[j] for j in range(n)) for a in fits)
+    bound = lagrangian_knapsack_bound(W, D, M, cap)
+    assert bound >= best
+    if int((D[:, 1] * M).sum()) <= cap[1]:  # memory cannot bind: an exact DP over CPU
+        assert bound == best
