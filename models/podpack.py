@@ -12,7 +12,10 @@ allocatable; a protected running pod only on its own node)::
     P_t = Σ_{c in tier t} Σ_n x[c, n]                   placed pods of tier t
 
 Tiers are solved highest priority first: bound ``P_t`` by the pattern LP
-(:mod:`schedcert.models.podpack_bound`); when that bound is at most
+(:mod:`schedcert.models.podpack_bound`); when column generation converged
+on that bound (bound ≤ ⌊LP⌋), dive on the pattern LP for a placement that
+reaches it (:mod:`schedcert.models.podpack_dive`, ``DIVE_SHARE`` of the
+tier's share; found = proven); when the bound is still at most
 ``ENUMERATION_GAP`` pods above the incumbent, first search briefly with
 CP-SAT (``PROBE_SHARE`` of the tier's share, at most ``PROBE_LIMIT`` s:
 it often reaches the bound at once, where the integer program below can
@@ -21,8 +24,9 @@ reduced cost allows a better placement and solve the integer program over
 them (:mod:`schedcert.models.podpack_master`), which either places the
 bound (proven optimal) or lowers it; then maximise ``P_t`` with CP-SAT
 within what is left of its share
-of the budget (the remaining time split evenly over the remaining phases,
-as the paper splits its window), then freeze it (``P_t = P_t*`` when proven,
+of the budget (the remaining time split evenly over the remaining tiers,
+as the paper splits its window, the disruption phase counting
+``DISRUPTION_SHARE`` of a tier), then freeze it (``P_t = P_t*`` when proven,
 ``P_t ≥`` the value found otherwise). A last phase minimises disruption of
 running pods, ``w_move · moved + w_evict · evicted`` with
 ``moved_c = Σ_{n ≠ home} x[c, n]`` and ``evicted_c = m_c − Σ_n x[c, n]``.
@@ -50,6 +54,8 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+
+import numpy as np
 
 from ortools.sat.python import cp_model
 
@@ -234,40 +240,80 @@ DIVE_SHARE = 0.4  # diving on the pattern LP: share of the tier's time
 DISRUPTION_SHARE = 0.25  # weight of the disruption phase against a tier's in the budget split
 
 
-def placement_of_packing(pm: PackingModel, packing: list) -> dict | None:
+def placement_of_packing(pm: PackingModel, packing: list, keep: dict | None = None) -> dict | None:
     """Class counts ``(class, node) -> pods`` realising a pattern packing of
     :func:`~schedcert.models.podpack_bound.tier_bound` on real nodes: each
     pattern goes to the free node of its type that already runs most of its
     pods, and takes pods of each relaxed class running there first, then
-    pending ones, then others. None when the packing needs something the
+    pending ones, then others. The pods the packing leaves out (lower tiers
+    above all) are then added where they fit, highest priority first: on
+    their node in `keep` (counts, e.g. the incumbent) first, then on the
+    first node that takes them. None when the packing needs something the
     model forbids (a protected pod away from its node, a move that is off)."""
     inst = pm.inst
     types = node_types(inst)
-    pool: dict = defaultdict(list)
+    node_of = inst.node_index()
+    running: dict = defaultdict(lambda: defaultdict(list))  # relaxed key -> node name (None: pending) -> pods
     for i, key in enumerate(relaxed_keys(inst, types)):
-        pool[key].append(i)
-    free = [list(ns) for ns in types]
+        running[key][inst.pods[i].node].append(i)
+    hosts: dict = defaultdict(set)  # relaxed key -> nodes running pods of it
+    for key, by_node in running.items():
+        hosts[key] = {node_of[name] for name in by_node if name is not None and name in node_of}
+    free = [set(ns) for ns in types]
     assign: list = [None] * len(inst.pods)
     for k, pat in sorted(packing, key=lambda e: -sum(e[1].values())):
-        def home_here(n):
-            name = inst.nodes[n].name
-            return sum(min(a, sum(1 for i in pool[key] if inst.pods[i].node == name)) for key, a in pat.items())
         if not free[k]:
             return None
-        n = max(free[k], key=home_here)
+        cand = sorted(set().union(*(hosts[key] for key in pat)) & free[k])
+
+        def home_here(n):
+            name = inst.nodes[n].name
+            return sum(min(a, len(running[key].get(name, ()))) for key, a in pat.items())
+        n = max(cand, key=home_here) if cand else min(free[k])
         free[k].remove(n)
         name = inst.nodes[n].name
         for key, a in pat.items():
-            pool[key].sort(key=lambda i: (inst.pods[i].node != name, inst.pods[i].node is not None))
-            if len(pool[key]) < a:
+            by_node = running[key]
+            for src in [name, None] + [m for m in by_node if m not in (name, None)]:
+                pods = by_node.get(src)
+                while a and pods:
+                    assign[pods.pop()] = name
+                    a -= 1
+                if not a:
+                    break
+            if a:
                 return None
-            for i in pool[key][:a]:
-                assign[i] = name
-            del pool[key][:a]
     counts = pm.counts_of(PodpackSolution(tuple(assign)))
     if any(v > pm.cap.get(key, 0) for key, v in counts.items()):
         return None
-    return counts
+    return _fill(pm, counts, keep or {})
+
+
+def _fill(pm: PackingModel, counts: dict, keep: dict) -> dict:
+    """Add the pods `counts` leaves out where they fit (see
+    :func:`placement_of_packing`); counts only grow."""
+    inst, res = pm.inst, pm.inst.resources
+    rem = np.array([[nd.allocatable.get(r, 0) for r in res] for nd in inst.nodes], dtype=np.int64)
+    dem = [np.array([demand(inst.pods[idx[0]], r) for r in res], dtype=np.int64) for _, idx, _ in pm.classes]
+    placed = defaultdict(int)
+    for (c, n), v in counts.items():
+        rem[n] -= v * dem[c]
+        placed[c] += v
+    counts = defaultdict(int, counts)
+    for c in sorted(range(len(pm.classes)), key=lambda c: -pm.classes[c][0][1]):
+        left = len(pm.classes[c][1]) - placed[c]
+        nodes = [n for n in pm.classes[c][2] if (c, n) in pm.cap]
+        nodes.sort(key=lambda n: counts[c, n] - keep.get((c, n), 0))  # the incumbent's nodes first
+        d = dem[c]
+        for n in nodes:
+            if left <= 0:
+                break
+            fit = min([left, pm.cap[c, n] - counts[c, n]] + [int(rem[n, r] // d[r]) for r in range(len(res)) if d[r]])
+            if fit > 0:
+                counts[c, n] += fit
+                rem[n] -= fit * d
+                left -= fit
+    return {key: v for key, v in counts.items() if v}
 
 
 def _param_int(options: Options, key: str, default: int) -> int:
@@ -299,6 +345,9 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
     tier's share; only with moves and evictions allowed, whose absence the
     relaxation does not model); ``probe`` 1|0: that short CP-SAT search
     before the enumeration;
+    ``dive`` 1|0: when column generation converged on the certified bound,
+    the dive of :mod:`schedcert.models.podpack_dive` (up to 40 % of the
+    tier's share) before the probe;
     ``disruption`` 1|0 (run that phase); ``sat.FIELD=VALUE``.
     """
     t0 = time.perf_counter()
@@ -386,7 +435,7 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
 
         def adopt(packing, key):  # a packing of the relaxation, if it maps to real nodes and is better
             nonlocal values_best, val
-            cand = placement_of_packing(pm, packing) if packing else None
+            cand = placement_of_packing(pm, packing, values_best) if packing else None
             if cand is not None and all(c >= f for c, f in zip(pm.tier_counts(cand, inst.tiers[:t]),
                                                                 [found[s] for s in range(t)])) \
                     and pm.tier_counts(cand, inst.tiers[t:]) > pm.tier_counts(values_best, inst.tiers[t:]):

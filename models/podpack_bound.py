@@ -21,7 +21,10 @@ rounded up to a 1e-6 grid: greedy fills first (by value per unit of each
 resource), and when they find no improving pattern the exact depth-first
 branch-and-bound :func:`pattern_search` (bounded by the smaller of the
 fractional knapsack bounds on each resource and on surrogate sums of the
-resources), which also gives the certificate's μ_τ.
+resources), which also gives the certificate's μ_τ. Early in the time
+budget a short search (``QUICK_NODES``) is tried before the full one; where
+a node limit stops a search, μ_τ is the smaller of the fractional bound and
+the Lagrangian DP bound of :mod:`schedcert.models.podpack_pricing`.
 
 Certificate. For any π ≥ 0 and λ ≥ 0 (taken from the LP, which carries
 big-M artificial slacks on the frozen rows so that it is always feasible), ``μ_τ`` = the
@@ -69,10 +72,18 @@ def node_types(inst: PodpackInstance) -> list:
     return list(groups.values())
 
 
+_KEYS: dict = {}  # id(inst) -> (inst, its relaxed keys): computed once per snapshot
+
+
 def relaxed_keys(inst: PodpackInstance, types: list) -> list:
     """Per pod, its relaxed class key (priority, demand vector, allowed type
     indices): a pod may go to any node of its current node's type, and to
-    every type it passes the filters of, if its requests fit there."""
+    every type it passes the filters of, if its requests fit there.
+    `types` must be :func:`node_types` of `inst` (the result is cached per
+    snapshot)."""
+    hit = _KEYS.get(id(inst))
+    if hit is not None and hit[0] is inst:
+        return hit[1]
     res = inst.resources
     names = [{inst.nodes[n].name for n in ns} for ns in types]
     keys = []
@@ -81,6 +92,8 @@ def relaxed_keys(inst: PodpackInstance, types: list) -> list:
                    if (p.node in names[k] or allowed(inst.nodes[ns[0]], p))
                    and all(demand(p, r) <= inst.nodes[ns[0]].allocatable.get(r, 0) for r in res))
         keys.append((p.priority, tuple(demand(p, r) for r in res), ok))
+    _KEYS.clear()
+    _KEYS[id(inst)] = (inst, keys)
     return keys
 
 
@@ -316,6 +329,28 @@ def knapsack_arrays(cap, classes, items, weights):
     for r in range(Db.shape[1]):
         orders[r] = np.argsort(-W / np.maximum(Db[:, r], 1e-12), kind="stable")
     return [pairs[j][0] for j in order], W, Db, M, capb, orders
+
+
+def expand_patterns(patterns: list, copies, sizes) -> list:
+    """One entry per node, ``(type, {class: pods})``, from pattern columns
+    `patterns` [(type, {class: count})] used ``round(copies[j])`` times;
+    pods beyond a class's size (``sizes[c]``) are dropped, first nodes first."""
+    nodes, supply = [], defaultdict(int)
+    for j, (k, pat) in enumerate(patterns):
+        for _ in range(int(round(copies[j]))):
+            nodes.append((k, dict(pat)))
+            for c, a in pat.items():
+                supply[c] += a
+    for c, s in supply.items():
+        extra = s - sizes[c]
+        for _, pat in nodes:
+            if extra <= 0:
+                break
+            take = min(extra, pat.get(c, 0))
+            if take:
+                pat[c] -= take
+                extra -= take
+    return [(k, {c: a for c, a in pat.items() if a}) for k, pat in nodes]
 
 
 class PatternLP:

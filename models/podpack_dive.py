@@ -29,12 +29,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
 
 import highspy
 import numpy as np
 
-from schedcert.models.podpack_bound import PatternLP
+from schedcert.models.podpack_bound import PatternLP, expand_patterns
 
 TRIES = 3  # columns tried per depth (doubled after an exhausted search, up to MAX_TRIES)
 MAX_TRIES = 48
@@ -63,26 +62,10 @@ def _pattern_values(lp: PatternLP) -> np.ndarray:
 
 
 def _packing(lp: PatternLP, y: np.ndarray) -> list:
-    """Per node (type, {relaxed class key: pods}), copies beyond a class's
-    size dropped."""
-    nodes, supply = [], defaultdict(int)
-    for j, v in enumerate(y):
-        for _ in range(int(round(v))):
-            k, pat = lp.patterns[j]
-            nodes.append((k, dict(pat)))
-            for c, a in pat.items():
-                supply[c] += a
-    for c, s in supply.items():
-        extra = s - lp.classes[c][2]
-        for _, pat in nodes:
-            if extra <= 0:
-                break
-            take = min(extra, pat.get(c, 0))
-            if take:
-                pat[c] -= take
-                extra -= take
+    """Per node (type, {relaxed class key: pods}) of an integral LP solution."""
     key = lambda c: lp.classes[c][:2] + (lp.classes[c][3],)  # noqa: E731
-    return [(k, {key(c): a for c, a in pat.items() if a}) for k, pat in nodes]
+    nodes = expand_patterns(lp.patterns, y, [cl[2] for cl in lp.classes])
+    return [(k, {key(c): a for c, a in pat.items()}) for k, pat in nodes]
 
 
 def dive(lp: PatternLP, target: int, deadline: float, tries: int = TRIES):

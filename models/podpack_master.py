@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
 
 import highspy
 import numpy as np
 
-from schedcert.models.podpack_bound import NODES_PER_SECOND, SCALE, DualCertificate, knapsack_arrays, pattern_search
+from schedcert.models.podpack_bound import (NODES_PER_SECOND, SCALE, DualCertificate, expand_patterns, knapsack_arrays,
+                                            pattern_search)
 
 
 def _tier_classes(cert: DualCertificate, frozen: dict) -> list:
@@ -103,22 +103,8 @@ def _feasible_packing(cert: DualCertificate, frozen: dict, classes: list, patter
     if h.getInfo().primal_solution_status != 2:  # no feasible point within the time
         return "unknown", None
     col = h.getSolution().col_value
-    nodes, supply = [], defaultdict(int)
-    for j, (k, pat) in enumerate(patterns):
-        for _ in range(int(round(col[len(classes) + j]))):
-            nodes.append((k, dict(pat)))
-            for c, a in pat.items():
-                supply[c] += a
-    for c, s in supply.items():  # more copies than the class has: drop the extra ones
-        extra = s - cert.classes[c][2]
-        for _, pat in nodes:
-            if extra <= 0:
-                break
-            take = min(extra, pat.get(c, 0))
-            if take:
-                pat[c] -= take
-                extra -= take
-    return "found", [(k, {c: a for c, a in pat.items() if a}) for k, pat in nodes]
+    nodes = expand_patterns(patterns, col[len(classes):], {c: cert.classes[c][2] for c in classes})
+    return "found", nodes
 
 
 def exact_tier(cert: DualCertificate, incumbent: int, time_limit: float, limit: int = 1500):
