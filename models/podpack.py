@@ -460,8 +460,7 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
             if dive_on and lp_floor is not None and val < ub <= lp_floor:
                 # column generation converged on the certified bound: diving on the pattern LP
                 # often places it outright (a proof), where CP-SAT's search stalls
-                target = ub
-                packing, info_t["dive"] = dive(lp, target, time.perf_counter() + phase_time(DIVE_SHARE, 10.0))
+                packing, info_t["dive"] = dive(lp, ub, time.perf_counter() + phase_time(DIVE_SHARE, 10.0))
                 adopt(packing, "from_dive")
             if cert is not None and master and probe and val < ub <= val + ENUMERATION_GAP:
                 # a short search first: CP-SAT often reaches the bound at once, where the

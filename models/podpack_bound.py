@@ -269,13 +269,13 @@ class _Pricer:
         self.cap, self.classes, self.members = cap, classes, members
 
     def solve(self, weights, node_limit=NODE_LIMIT, certify=True):
-        """(best value, a valid upper bound or None, its pattern {class:
-        count}) in the integer units of `weights`; the bound equals the
-        value unless `node_limit` stopped the search; then it is
-        :meth:`bound` with `certify`, else None (ask :meth:`bound` later)."""
+        """(best value, a valid upper bound, its pattern {class: count}) in
+        the integer units of `weights`. The bound equals the value unless
+        `node_limit` stopped the search; then it is the smaller of the
+        fractional bound and the Lagrangian DP bound of
+        :mod:`schedcert.models.podpack_pricing`, or None without `certify`."""
         items = [c for c in self.members if weights[c] > 0]
         arr = knapsack_arrays(self.cap, self.classes, items, weights)
-        self.last = None
         if arr is None:
             return 0, 0, {}
         items, W, Db, M, capb, orders = arr
@@ -283,17 +283,11 @@ class _Pricer:
         pat = {items[j]: int(counts[j]) for j in range(len(items)) if counts[j]}
         if exact:
             return int(best), int(best), pat
-        self.last = (W, Db, M, capb, orders, int(best))
-        return int(best), self.bound() if certify else None, pat
-
-    def bound(self) -> int:
-        """Valid upper bound for the last search that a node limit stopped:
-        the smaller of the fractional bound and the Lagrangian DP bound of
-        :mod:`schedcert.models.podpack_pricing`."""
-        W, Db, M, capb, orders, best = self.last
+        if not certify:
+            return int(best), None, pat
         bound = int(math.ceil(fractional_bound(0, capb, W, Db, M, orders))) + 1
         lag = lagrangian_knapsack_bound(W, Db[:, :len(self.cap)], M, self.cap)
-        return bound if lag is None else max(best, min(bound, lag))
+        return int(best), bound if lag is None else max(int(best), min(bound, lag)), pat
 
 
 def knapsack_arrays(cap, classes, items, weights):
@@ -329,6 +323,12 @@ def knapsack_arrays(cap, classes, items, weights):
     for r in range(Db.shape[1]):
         orders[r] = np.argsort(-W / np.maximum(Db[:, r], 1e-12), kind="stable")
     return [pairs[j][0] for j in order], W, Db, M, capb, orders
+
+
+def relaxed_key(cl) -> tuple:
+    """The :func:`relaxed_keys` key (priority, demand vector, allowed type
+    indices) of a class of :func:`relaxed_classes`."""
+    return cl[0], cl[1], cl[3]
 
 
 def expand_patterns(patterns: list, copies, sizes) -> list:
@@ -394,10 +394,10 @@ class PatternLP:
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.first_pattern = C + len(self.rows_frozen)
         self.patterns: list = []
-        self.index = {(cl[0], cl[1]): c for c, cl in enumerate(classes)}
+        index = {(cl[0], cl[1]): c for c, cl in enumerate(classes)}
         self._seen: set = set()
         for k, pat in start_patterns:
-            self.add_pattern(k, {self.index[key]: v for key, v in pat.items() if key in self.index})
+            self.add_pattern(k, {index[key]: v for key, v in pat.items() if key in index})
         for k in range(len(types)):  # singletons keep the LP feasible and bounded
             for c in self.members[k]:
                 self.add_pattern(k, {c: 1})
@@ -483,8 +483,9 @@ def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_pa
     time_limit : float
         Seconds; on time-out the best certificate found so far is returned.
     lp : PatternLP, optional
-        Restricted LP to grow (built from the other arguments if None); on
-        return it holds every generated column.
+        Restricted LP to grow, built for this tier and `frozen` (built from
+        the other arguments if None); on return it holds every generated
+        column.
 
     Returns
     -------
@@ -513,7 +514,7 @@ def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_pa
         if best is None or cert < best:
             best = cert
             best_cert = DualCertificate(lp.types, lp.classes, lp.caps, lp.members, list(lp.weights), ubs, cert,
-                                        tier_priority, dict(frozen))
+                                        lp.tier_priority, dict(lp.frozen))
         if time.perf_counter() - t0 > time_limit:
             break
         # no column: done when the search was exact, or the bound cannot fall below ⌊LP⌋ anyway

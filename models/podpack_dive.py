@@ -16,7 +16,9 @@ for branch and price: the assets of diving methods", INFORMS J. Computing
    ``ceil(y_p)``: one more node committed to that pattern;
 4. re-solve; if the LP value fell below the target (or the LP became
    infeasible), undo the rounding, ban that column at this depth and try
-   the next one (at most ``TRIES`` per depth), else continue with 1.
+   the next one (at most ``TRIES`` per depth; a search that runs out of
+   candidates before the deadline starts again with twice as many), else
+   continue with 1.
 
 Each depth commits at least one node, so a dive ends after at most N
 roundings. The packing it returns is a placement of the relaxation (every
@@ -33,7 +35,7 @@ import time
 import highspy
 import numpy as np
 
-from schedcert.models.podpack_bound import PatternLP, expand_patterns
+from schedcert.models.podpack_bound import PatternLP, expand_patterns, relaxed_key
 
 TRIES = 3  # columns tried per depth (doubled after an exhausted search, up to MAX_TRIES)
 MAX_TRIES = 48
@@ -51,7 +53,7 @@ def _generate(lp: PatternLP, deadline: float) -> bool:
             return True
         if lp.greedy_columns():
             continue
-        added, _, _ = lp.priced_columns(DIVE_NODES)
+        added, _, _ = lp.priced_columns(DIVE_NODES, certify=False)
         if not added:
             return True
 
@@ -63,9 +65,8 @@ def _pattern_values(lp: PatternLP) -> np.ndarray:
 
 def _packing(lp: PatternLP, y: np.ndarray) -> list:
     """Per node (type, {relaxed class key: pods}) of an integral LP solution."""
-    key = lambda c: lp.classes[c][:2] + (lp.classes[c][3],)  # noqa: E731
     nodes = expand_patterns(lp.patterns, y, [cl[2] for cl in lp.classes])
-    return [(k, {key(c): a for c, a in pat.items()}) for k, pat in nodes]
+    return [(k, {relaxed_key(lp.classes[c]): a for c, a in pat.items()}) for k, pat in nodes]
 
 
 def dive(lp: PatternLP, target: int, deadline: float, tries: int = TRIES):

@@ -34,7 +34,7 @@ import highspy
 import numpy as np
 
 from schedcert.models.podpack_bound import (NODES_PER_SECOND, SCALE, DualCertificate, expand_patterns, knapsack_arrays,
-                                            pattern_search)
+                                            pattern_search, relaxed_key)
 
 
 def _tier_classes(cert: DualCertificate, frozen: dict) -> list:
@@ -151,7 +151,7 @@ def exact_tier(cert: DualCertificate, incumbent: int, time_limit: float, limit: 
         info["targets"].append([target, len(patterns), outcome])
         if outcome == "found":
             info["time"] = round(time.perf_counter() - t0, 3)
-            keyed = [(k, {cert.classes[c][:2] + (cert.classes[c][3],): a for c, a in pat.items()})
+            keyed = [(k, {relaxed_key(cert.classes[c]): a for c, a in pat.items()})
                      for k, pat in packing]
             return target, keyed, info
         if outcome == "unknown":
