@@ -104,10 +104,10 @@ def lagrangian_knapsack_bound(W, D, M, cap) -> int | None:
     def U(p):  # q · U(p / q), an integer
         return p * C2 + int(_knapsack_1d(q * W - p * w2, w1, M, C1))
 
-    hi = max(1, int(math.ceil(q * max(W[j] / w2[j] for j in range(len(W)) if w2[j]) if w2.any() else 1)))
-    lo, best = 0, min(U(0), U(hi))
+    # beyond λ = max W_j / w2_j no item with w2_j > 0 has a positive value, and U only grows
+    a, b = 0, max(1, math.ceil(q * max(W[j] / w2[j] for j in range(len(W)) if w2[j])))
+    best = min(U(a), U(b))
     phi = (math.sqrt(5) - 1) / 2
-    a, b = lo, hi
     x1, x2 = int(round(b - phi * (b - a))), int(round(a + phi * (b - a)))
     f1, f2 = U(x1), U(x2)
     for _ in range(EVALUATIONS):
