@@ -62,3 +62,29 @@ def test_warm_start_rejected_when_infeasible():
     bad = R.RcpspSolution(tuple(0 for _ in range(inst.n)))
     with pytest.raises(InputError, match="warm start is not a feasible schedule"):
         run_method("rcpsp", "cpsat", inst, Options(time_limit=5, warm_start=bad))
+
+
+@pytest.mark.parametrize("portfolio", ["proof", "default"])
+def test_both_portfolios_prove_the_known_optimum(psplib, portfolio):
+    """j3013_4 (resource strength 0.2): the proof portfolio and CP-SAT's own
+    reach the same reference optimum with a proof."""
+    ref = read_bounds(psplib / "bounds" / "j30.csv")["j3013_4.sm"]
+    inst = R.read(psplib / "j30" / "j3013_4.sm")
+    res = run_method("rcpsp", "cpsat", inst, Options(time_limit=60, workers=2, params={"portfolio": portfolio}))
+    assert res.status == Status.OPTIMAL
+    assert res.objective == res.bound == int(ref["upper_bound"])
+
+
+def test_portfolio_choice(psplib):
+    from schedcert.errors import InputError
+    from schedcert.models.rcpsp import portfolio_params
+
+    j30 = R.read(psplib / "j30" / "j301_1.sm")
+    j120 = R.read(psplib / "j120" / "j12011_1.sm")
+    two = Options(workers=2)
+    assert portfolio_params(j30, two)["subsolvers"] == ["no_lp", "quick_restart_no_lp"]
+    assert portfolio_params(j120, two) == {}
+    assert portfolio_params(j120, Options(workers=2, params={"portfolio": "proof"}))["num_full_subsolvers"] == 2
+    assert portfolio_params(j30, Options(workers=1)) == {}  # measured with 2 workers only
+    with pytest.raises(InputError, match="unknown portfolio 'fast'"):
+        run_method("rcpsp", "cpsat", j30, Options(time_limit=5, workers=2, params={"portfolio": "fast"}))
