@@ -19,6 +19,9 @@ CP-SAT model (``cpsat``)
       minimum-delay redundant constraints of the OR-Tools RCPSP example; added
       only where it exceeds the longest path).
 
+    Solved with two complete no-LP search threads for small instances
+    (:func:`portfolio_params`).
+
     With R-ConstraintBench extensions (see :func:`build_cpsat`): windows
     as start domains, calendars as blocking intervals, disjunctive pairs as
     no-overlaps, lags as linear constraints; ``objective=feasibility`` drops
@@ -237,7 +240,7 @@ def _warm(instance: RcpspInstance, options: Options):
 
 @method("rcpsp", "cpsat", "exact",
         "CP-SAT (intervals + cumulative; windows, calendars, disjunctive pairs, lags), warm-started by the "
-        "sampling heuristic; params: objective (makespan|feasibility), delays (1), explain (30 s), "
+        "GA (--param warm=NAME); params: objective (makespan|feasibility), delays (1), explain (30 s), "
         "portfolio (auto|proof|default)")
 def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
     """Minimise the makespan with CP-SAT (see module docstring), or with
