@@ -62,28 +62,6 @@ def triple_ok(p, d, w, h, i, j, t):
 
 
 @njit(cache=True)
-def relax_masks(src, dst, b, add):
-    """``dst[S | b] = min(dst[S | b], src[S] + add)`` for every subset S
-    without bit b (rows of a state × subset table; b = 0 outside M)."""
-    for m in range(len(src)):
-        val = src[m]
-        if val < INF and not (m & b) and val + add < dst[m | b]:
-            dst[m | b] = val + add
-
-
-@njit(cache=True)
-def best_terminal(state_time, T, F):
-    """(value, state, subset) of the cheapest state that ends at T."""
-    best, bs, bm = INF, -1, -1
-    for a in range(len(state_time)):
-        if state_time[a] == T:
-            for m in range(F.shape[1]):
-                if F[a, m] < best:
-                    best, bs, bm = F[a, m], a, m
-    return best, bs, bm
-
-
-@njit(cache=True)
 def _pred_arcs(p, d, w, idx, node_job, node_time):
     """Per head node the number of pair-rule predecessors, and the tails in
     head order."""
@@ -134,40 +112,124 @@ def build_arcs(p, d, w, idx, node_job, node_time):
 
 
 @njit(cache=True)
-def forward(p, d, w, mu, node_job, node_time, in_start, arc_tail, arc_head, bit, nmask):
-    """``G[a, S]``: cheapest relaxed cost of a sequence filling [0, t) that
-    ends with arc a's two jobs, with subset S of M done."""
+def _pext(x, m):
+    """The bits of x at the set positions of m, packed to the right."""
+    r, k = 0, 0
+    while m:
+        low = m & -m
+        if x & low:
+            r |= 1 << k
+        k += 1
+        m ^= low
+    return r
+
+
+@njit(cache=True)
+def _pdep(x, m):
+    """Inverse of :func:`_pext`: the low bits of x spread to m's positions."""
+    r, k = 0, 0
+    while m:
+        low = m & -m
+        if x & (1 << k):
+            r |= low
+        k += 1
+        m ^= low
+    return r
+
+
+@njit(cache=True)
+def _local(S, t, free, done):
+    """Row offset of global subset S at time t, or -1 if S is not a
+    possible "done" set there (a job of M whose window has closed missing)."""
+    if (S & ~free[t]) != done[t]:
+        return -1
+    return _pext(S, free[t])
+
+
+@njit(cache=True)
+def arc_maps(p, node_job, node_time, arc_tail, arc_head, bit, free, done):
+    """Per arc a = (i at tu) -> (j at tv), where each subset of M done at
+    tu (local index there) goes once j is added: ``mp[moff[a] + l]`` is its
+    local index at tv, or -1 (j done twice, or a closed window left open).
+    Forward, backward and path recovery all use it."""
     A = len(arc_tail)
-    G = np.full((A, nmask), INF)
+    moff = np.zeros(A + 1, dtype=np.int64)
+    for a in range(A):
+        u = arc_tail[a]
+        tu = node_time[u]
+        k = 1 if tu - p[node_job[u]] == 0 else 1 << _popcount1(free[tu])
+        moff[a + 1] = moff[a] + k
+    mp = np.full(moff[A], -1, dtype=np.int64)
+    for a in range(A):
+        u, v = arc_tail[a], arc_head[a]
+        i, j = node_job[u], node_job[v]
+        tu, tv = node_time[u], node_time[v]
+        bj = bit[j]
+        if tu - p[i] == 0:
+            mp[moff[a]] = _local(bit[i] | bj, tv, free, done)
+            continue
+        fu, du = free[tu], done[tu]
+        for l in range(moff[a + 1] - moff[a]):
+            S = du | _pdep(l, fu)
+            if not (S & bj):
+                mp[moff[a] + l] = _local(S | bj, tv, free, done)
+    return moff, mp
+
+
+@njit(cache=True)
+def _popcount1(x):
+    c = 0
+    while x:
+        x &= x - 1
+        c += 1
+    return c
+
+
+@njit(cache=True)
+def forward(p, d, w, mu, node_job, node_time, in_start, arc_tail, arc_head, off, moff, mp):
+    """``G[off[a] + l]``: cheapest relaxed cost of a sequence filling
+    [0, t) that ends with arc a's two jobs, t the head's completion time,
+    with the subset of M done given by local index l at t (module
+    docstring; ``moff, mp`` from :func:`arc_maps`)."""
+    A = len(arc_tail)
+    G = np.full(off[A], INF)
     for a in range(A):
         u, v = arc_tail[a], arc_head[a]
         i, j = node_job[u], node_job[v]
         tu, tv = node_time[u], node_time[v]
         fj = _f(p, d, w, j, tv) - mu[j]
-        bj = bit[j]
+        m0 = moff[a]
         if tu - p[i] == 0:
-            if not (bit[i] & bj):
-                G[a, bit[i] | bj] = _f(p, d, w, i, tu) - mu[i] + fj
+            if mp[m0] >= 0:
+                G[off[a] + mp[m0]] = _f(p, d, w, i, tu) - mu[i] + fj
             continue
         for b in range(in_start[u], in_start[u + 1]):
             h = node_job[arc_tail[b]]
             if h == j or not triple_ok(p, d, w, h, i, j, tv):
                 continue
-            relax_masks(G[b], G[a], bj, fj)
+            ob = off[b]
+            for lb in range(off[b + 1] - ob):
+                la = mp[m0 + lb]
+                if la >= 0:
+                    val = G[ob + lb] + fj
+                    if val < G[off[a] + la]:
+                        G[off[a] + la] = val
     return G
 
 
 @njit(cache=True)
-def backward(p, d, w, mu, T, node_job, node_time, arc_tail, arc_head, out_start, out_arc, bit, nmask):
-    """``H[a, S]``: cheapest relaxed cost after arc a with subset S done."""
+def backward(p, d, w, mu, T, node_job, node_time, arc_tail, arc_head, out_start, out_arc, off, moff, mp):
+    """``H[off[a] + l]``: cheapest relaxed cost after arc a with the
+    subset of M of local index l done."""
     A = len(arc_tail)
-    H = np.full((A, nmask), INF)
+    H = np.full(off[A], INF)
     for a in range(A - 1, -1, -1):
         u, v = arc_tail[a], arc_head[a]
         i, j, tv = node_job[u], node_job[v], node_time[v]
         if tv == T:
-            H[a, :] = 0.0
+            H[off[a]:off[a + 1]] = 0.0
             continue
+        oa = off[a]
         for k in range(out_start[v], out_start[v + 1]):
             c = out_arc[k]
             y = node_job[arc_head[c]]
@@ -175,36 +237,61 @@ def backward(p, d, w, mu, T, node_job, node_time, arc_tail, arc_head, out_start,
             if y == i or not triple_ok(p, d, w, i, j, y, ty):
                 continue
             fy = _f(p, d, w, y, ty) - mu[y]
-            by = bit[y]
-            for m in range(nmask):
-                if not (m & by):
-                    val = H[c, m | by] + fy
-                    if val < H[a, m]:
-                        H[a, m] = val
+            m0, oc = moff[c], off[c]
+            for la in range(off[a + 1] - oa):
+                lc = mp[m0 + la]
+                if lc >= 0:
+                    val = H[oc + lc] + fy
+                    if val < H[oa + la]:
+                        H[oa + la] = val
     return H
 
 
 @njit(cache=True)
-def best_path(p, d, w, mu, T, node_job, node_time, in_start, arc_tail, arc_head, bit, G):
+def alive_arcs(G, H, off, limit):
+    """Arcs with some subset whose ``G + H`` is within ``limit``."""
+    A = len(off) - 1
+    keep = np.zeros(A, dtype=np.bool_)
+    for a in range(A):
+        for x in range(off[a], off[a + 1]):
+            if G[x] + H[x] <= limit:
+                keep[a] = True
+                break
+    return keep
+
+
+@njit(cache=True)
+def best_path(p, d, w, mu, T, node_job, node_time, in_start, arc_tail, arc_head, off, moff, mp, G):
     """(value, jobs in order) of one optimal relaxed path (value INF: none)."""
-    best, ba, bm = best_terminal(node_time[arc_head], T, G)
+    best, ba, bl = INF, -1, -1
+    for a in range(len(arc_tail)):
+        if node_time[arc_head[a]] == T:
+            for l in range(off[a + 1] - off[a]):
+                if G[off[a] + l] < best:
+                    best, ba, bl = G[off[a] + l], a, l
     path = []
-    a, m = ba, bm
+    a, la = ba, bl
     while a >= 0:
         u, v = arc_tail[a], arc_head[a]
         i, j = node_job[u], node_job[v]
+        tu, tv = node_time[u], node_time[v]
         path.append(j)
-        if node_time[u] - p[i] == 0:
+        if tu - p[i] == 0:
             path.append(i)
             break
-        fj = _f(p, d, w, j, node_time[v]) - mu[j]
-        pm = m & ~bit[j]
+        fj = _f(p, d, w, j, tv) - mu[j]
+        here = G[off[a] + la]
+        lb = -1  # the predecessor's local index: the one the arc map sends to la
+        for x in range(moff[a + 1] - moff[a]):
+            if mp[moff[a] + x] == la:
+                lb = x
+                break
         nxt = -1
         for b in range(in_start[u], in_start[u + 1]):
             h = node_job[arc_tail[b]]
-            if h != j and abs(G[b, pm] + fj - G[a, m]) <= 1e-6 * (1.0 + abs(G[a, m])) \
-                    and triple_ok(p, d, w, h, i, j, node_time[v]):
+            if h != j and lb >= 0 and abs(G[off[b] + lb] + fj - here) <= 1e-6 * (1.0 + abs(here)) \
+                    and triple_ok(p, d, w, h, i, j, tv):
                 nxt = b
                 break
-        a, m = nxt, pm
+        a, la = nxt, lb
     return best, path[::-1]

@@ -261,9 +261,10 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     use, and let CP-SAT find the cheapest schedule among them or prove
     there is none (then UB is optimal); (4) after a first CP-SAT slice
     without progress, state-space modifiers (``mod_time`` seconds, default
-    min(40, 35 % of the limit)) prove UB optimal or prune the domains, and
+    80 % of what is left; the rounds end earlier when M cannot grow and
+    nothing more is eliminated) prove UB optimal or prune the domains, and
     CP-SAT goes on over what is left; ``mod_states`` (default 24) caps
-    arc states × 2^|M| at 2^mod_states (8 bytes each, twice)."""
+    the (arc, subset) states at 2^mod_states (8 bytes each, twice)."""
     from schedcert.models.smtt import _conclude, _incumbent
     from schedcert.models.smtt_modifiers import modifier_rounds
 
@@ -300,7 +301,7 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     # incumbent (tighter domains) until proof or time-out; slices 1, 2, 4 ... s.
     # After the first slice without progress, state-space modifiers prune the
     # domains further (their domains stay valid for any smaller incumbent).
-    mod_time = float(options.params.get("mod_time", min(40.0, 0.35 * limit) if limit else 40.0))
+    mod_time = options.params.get("mod_time")  # default: 80 % of what is left (the rounds stop when stuck)
     sol, rounds, slice_s, pruned = inc, 0, 1.0, None
     while True:
         domains = completion_domains(inst, lr["mu"], ub)
@@ -322,8 +323,10 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
             sol, ub = SmttSolution(seq), value
             if status == "OPTIMAL" or ub <= lb:
                 return _conclude(inst, sol, ub, None, True, solver, info)
-        elif pruned is None and mod_time > 0:
-            left = mod_time if limit is None else min(mod_time, limit - (time.perf_counter() - t0))
+        elif pruned is None and (mod_time is None or float(mod_time) > 0):
+            left = math.inf if limit is None else 0.8 * (limit - (time.perf_counter() - t0))
+            if mod_time is not None:
+                left = min(left, float(mod_time))
             mod = modifier_rounds(inst, lr["mu"], domains, ub, left,
                                   max_states=1 << int(options.params.get("mod_states", 24)))
             info.update(modifiers=mod["modifiers"], modifier_rounds=mod["rounds"], modifier_bound=mod["bound"],

@@ -59,31 +59,71 @@ def _nodes(domains, T: int, n: int):
     return node_job, node_time, idx
 
 
+def _windows(domains, M, T: int):
+    """Per time t (0..T): ``free[t]``, the jobs of M (bit = position in M)
+    that may or may not have completed by t (``min C <= t < max C`` over
+    their domain), and ``done[t]``, those that must have (``max C <= t``)."""
+    free = np.zeros(T + 1, dtype=np.int64)
+    done = np.zeros(T + 1, dtype=np.int64)
+    for pos, k in enumerate(M):
+        lo, hi = min(domains[k]), max(domains[k])
+        free[lo:hi] |= 1 << pos
+        done[hi:] |= 1 << pos
+    return free, done
+
+
+def _popcount(x):
+    x = np.asarray(x, dtype=np.int64)
+    c = np.zeros(x.shape, dtype=np.int64)
+    for b in range(63):
+        c += (x >> b) & 1
+    return c
+
+
 class _ArcDP:
-    """States (arc = last two jobs, subset of M); see
+    """States (arc = last two jobs, subset of M done, stored only over the
+    jobs of M whose window is open at the arc's time); see
     :mod:`schedcert.models.smtt_arcs`."""
 
-    def __init__(self, p, d, w, T, domains, bit, nmask):
+    def __init__(self, p, d, w, T, domains, arcs_=None):
         self.args = (p, d, w, T)
-        self.bit, self.nmask = bit, nmask
         self.node_job, self.node_time, idx = _nodes(domains, T, len(p))
-        self.arcs = arcs.build_arcs(p, d, w, idx, self.node_job, self.node_time)
-        self.size = len(self.arcs[1])
+        self.arcs = arcs.build_arcs(p, d, w, idx, self.node_job, self.node_time) if arcs_ is None else arcs_
+        self.head_time = self.node_time[self.arcs[2]]
+        self.set_modifiers(domains, [])
+
+    def states(self, domains, M):
+        """Number of (arc, subset) states with modifier set M."""
+        free, _ = _windows(domains, M, self.args[3])
+        return int((1 << _popcount(free[self.head_time])).sum())
+
+    def set_modifiers(self, domains, M):
+        n = len(self.args[0])
+        self.bit = np.zeros(n, dtype=np.int64)
+        for pos, j in enumerate(M):
+            self.bit[j] = 1 << pos
+        self.free, self.done = _windows(domains, M, self.args[3])
+        sizes = 1 << _popcount(self.free[self.head_time])
+        self.off = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        self.size = int(self.off[-1])
+        in_start, tail, head = self.arcs[:3]
+        self.maps = arcs.arc_maps(self.args[0], self.node_job, self.node_time, tail, head, self.bit,
+                                  self.free, self.done)
 
     def forward(self, mu):
         p, d, w, T = self.args
         in_start, tail, head = self.arcs[:3]
-        G = arcs.forward(p, d, w, mu, self.node_job, self.node_time, in_start, tail, head, self.bit, self.nmask)
-        value, path = arcs.best_path(p, d, w, mu, T, self.node_job, self.node_time, in_start, tail, head,
-                                     self.bit, G)
+        win = (self.off, *self.maps)
+        G = arcs.forward(p, d, w, mu, self.node_job, self.node_time, in_start, tail, head, *win)
+        value, path = arcs.best_path(p, d, w, mu, T, self.node_job, self.node_time, in_start, tail, head, *win, G)
         return G, value, path
 
     def alive_nodes(self, mu, G, limit):
         p, d, w, T = self.args
         _, tail, head, out_start, out_arc = self.arcs
         H = arcs.backward(p, d, w, mu, T, self.node_job, self.node_time, tail, head, out_start, out_arc,
-                          self.bit, self.nmask)
-        live = (G + H).min(axis=1) <= limit
+                          self.off, *self.maps)
+        live = arcs.alive_arcs(G, H, self.off, limit)
         keep = np.zeros(len(self.node_job), dtype=bool)
         keep[tail[live]] = True
         keep[head[live]] = True
@@ -116,7 +156,7 @@ def _subgradient(dp, mu, ub, iterations, deadline):
 
 
 def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float, max_states: int = 1 << 24,
-                    max_modifiers: int = 16, iterations: int = 20) -> dict:
+                    max_modifiers: int = 62, iterations: int = 10, per_round: int = 4) -> dict:
     """Grow the modifier set M and eliminate nodes until a proof, a
     schedule, or the limits (module docstring).
 
@@ -159,14 +199,20 @@ def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float,
         out.update(proven=cost > ub - 1, bound=min(cost, ub), sequence=(0,) if cost <= ub - 1 else None)
         return out
     M: list[int] = []
+    pending: list[int] = []
     while time.perf_counter() - t0 < time_limit:
         if any(not x for x in domains):
             out.update(proven=True, bound=ub)
             return out
-        bit = np.zeros(n, dtype=np.int64)
-        for pos, j in enumerate(M):
-            bit[j] = 1 << pos
-        dp = _ArcDP(p, d, w, T, domains, bit, 1 << len(M))
+        dp = _ArcDP(p, d, w, T, domains)
+        grown = 0
+        for j in pending:
+            if len(M) < max_modifiers and dp.states(domains, M + [j]) <= max_states:
+                M.append(j)
+                grown += 1
+        if pending and not grown and out["rounds"] and nodes_before == out["nodes"]:
+            return out  # no room for another modifier, and nothing left to eliminate
+        dp.set_modifiers(domains, M)
         mu, F, value, path = _subgradient(dp, mu, ub, iterations, t0 + time_limit)
         smu = float(mu.sum())
         out["rounds"] += 1
@@ -182,12 +228,11 @@ def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float,
         domains = [[] for _ in range(n)]
         for v in np.flatnonzero(keep):
             domains[int(dp.node_job[v])].append(int(dp.node_time[v]))
+        nodes_before = out["nodes"]
         out.update(domains=domains, nodes=int(keep.sum()), modifiers=len(M))
-        grow = [int(j) for j in np.argsort(-counts, kind="stable") if counts[j] >= 2 and j not in M]
-        add = min(len(grow), max_modifiers - len(M), 2)
-        while add > 0 and dp.size << (len(M) + add) > max_states:
-            add -= 1
-        if add <= 0:
-            return out
-        M.extend(grow[:add])
+        # Jobs the relaxed path repeats (Tanaka et al.) or leaves out, the
+        # narrowest completion window first (fewest extra states)
+        order = [j for j in range(n) if counts[j] != 1 and j not in M]
+        order.sort(key=lambda j: (max(domains[j]) - min(domains[j]) if domains[j] else 0, j))
+        pending = order[:per_round]
     return out
