@@ -6,12 +6,17 @@ three successive positions, and every three successive jobs must be in
 their locally optimal order (:func:`triple_ok`). States live on *arcs*
 ``(i at t - p_j) -> (j at t)`` between the (job, completion time) nodes
 that Lagrangian fixing left, times the subset of the modifier set M
-already processed (:mod:`schedcert.models.smtt_modifiers`).
+already processed, stored only over the jobs of M whose completion window
+is open at the arc's time (:mod:`schedcert.models.smtt_modifiers`).
 
 Arrays: ``node_job, node_time`` (N,), nodes sorted by completion time;
 ``idx`` (T + 1, n) node id or -1; arcs grouped by head node
 (``in_start`` (N + 1,), ``arc_tail``, ``arc_head`` (A,)), and the same arcs
-listed by tail node (``out_start`` (N + 1,), ``out_arc``).
+listed by tail node (``out_start`` (N + 1,), ``out_arc``). Subsets are
+int64 masks over M (``bit[j]``: j's bit, 0 outside M); ``free[t]`` (T + 1,)
+the jobs of M open at t, ``done[t]`` those that must be done by t; the
+arc tables ``G``, ``H`` are flat, arc a's values at ``off[a] ..
+off[a + 1] - 1``, one per subset of ``free`` at its head's time.
 """
 
 from __future__ import annotations

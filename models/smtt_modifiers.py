@@ -14,27 +14,40 @@ order rule, but lets a job recur further apart. Two strengthenings:
   within three positions and every three successive jobs must be in their
   locally optimal order (:mod:`schedcert.models.smtt_arcs`);
 * a *modifier* set M of jobs: each state also carries the subset of M
-  already processed, and a job of M may not come a second time:
+  already processed, and every job of M comes exactly once:
 
       F(t, k, S ∪ {k}) = f_k(t) - mu_k + min F(t - p_k, ., S),  k ∉ S if k ∈ M,
 
   and likewise a backward value B.
 
-``min F(T, ., .) + Σ mu`` is a lower bound (every schedule obeying the
+``min F(T, ., M) + Σ mu`` is a lower bound (every schedule obeying the
 order rules is such a path, at its true cost, and the lexicographically
 smallest optimal sequence obeys them), and a node whose best
-``F + B + Σ mu`` exceeds ``UB - 1`` is eliminated. Each round re-optimises
-the multipliers by subgradient over the modified DP, eliminates, and adds
-to M (at most two per round) the jobs that the optimal relaxed path repeats,
-as Tanaka et al. (2009, Sect. 5) do. With M = all jobs the DP is exact, so
-a round ends in a proof (bound > UB - 1, or no node left for some job), in a
-relaxed path that is a schedule (optimal), or the limits stop it.
+``F + B + Σ mu`` exceeds ``UB - 1`` is eliminated.
 
-Measured (OR-Library wt40 #39, 120 s budget of ``lrdp``): stage-1 bound
-18 689 against the optimum 19 008; single-job states with modifiers (stage 2,
-a variant measured in session 6 and removed) reach 18 790 at |M| = 11 and
-stop there (memory); three-job states with modifiers prove 19 008 in 7.8 s
-(|M| = 11, states 38 104 -> 398).
+Sparse subsets. Fixing leaves job k a window of completion times
+``[lo_k, hi_k]``; at time t a job of M with ``hi_k <= t`` must be in S and
+one with ``lo_k > t`` cannot be, so only the jobs of M whose window is open
+at t (``lo_k <= t < hi_k``) are stored: an arc ending at t holds
+``2^(open jobs of M at t)`` values, not ``2^|M|``. This is Tanaka et al.'s
+point that only the states that survive elimination need storing, in a
+form that keeps flat arrays; it lets M reach 10-26 jobs (OR-Library
+wt40/wt50) where the dense table stopped at 5-8.
+
+Each round re-optimises the multipliers by subgradient over the modified
+DP (10 steps), eliminates, and adds to M (at most four per round) jobs that
+the optimal relaxed path repeats or leaves out (Tanaka et al. 2009 take
+the repeated ones), the narrowest window first, as long as the states
+stay under a cap. With M = all jobs the DP is exact, so a round ends in a
+proof (bound > UB - 1, or no node left for some job), in a relaxed path
+that is a schedule (optimal), or the limits stop it.
+
+Measured (OR-Library wt50, session 12, one process): #32 (optimum 7 178,
+stage-1 bound about 7 135) proven in about 50 s of rounds, |M| = 13;
+#109 (optimum 6 185, stage-1 bound about 5 830, the LP optimum of stage 1
+being 5 880 by column generation) in about 15 s, |M| = 24. The dense
+version (``states × 2^|M| <= 2^24``) left both unproven at 900 s: bounds
+7 148 and 5 893.
 """
 
 from __future__ import annotations
@@ -173,10 +186,13 @@ def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float,
     time_limit : float
         Seconds; checked between subgradient steps.
     max_states, max_modifiers : int
-        Stop before states × 2^|M| exceeds ``max_states`` or |M| exceeds
-        ``max_modifiers``.
+        A job joins M only while the (arc, subset) states stay at most
+        ``max_states`` and |M| at most ``max_modifiers`` (<= 62: subsets
+        are int64 bit masks).
     iterations : int
         Subgradient steps per round.
+    per_round : int
+        Jobs added to M per round at most.
 
     Returns
     -------
@@ -200,6 +216,7 @@ def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float,
         return out
     M: list[int] = []
     pending: list[int] = []
+    nodes_before = -1
     while time.perf_counter() - t0 < time_limit:
         if any(not x for x in domains):
             out.update(proven=True, bound=ub)
@@ -210,7 +227,7 @@ def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float,
             if len(M) < max_modifiers and dp.states(domains, M + [j]) <= max_states:
                 M.append(j)
                 grown += 1
-        if pending and not grown and out["rounds"] and nodes_before == out["nodes"]:
+        if pending and not grown and nodes_before == out["nodes"]:
             return out  # no room for another modifier, and nothing left to eliminate
         dp.set_modifiers(domains, M)
         mu, F, value, path = _subgradient(dp, mu, ub, iterations, t0 + time_limit)
