@@ -60,14 +60,18 @@ def natural_key(s: str):
 
 def expand_inputs(inputs: Iterable[str], suffixes: Iterable[str], expand=None) -> list[Path]:
     """Instances named by `inputs`: files, folders (their files with one of
-    `suffixes`, not recursive) and glob patterns. ``expand(file) -> [spec]``
+    `suffixes`, not recursive), glob patterns and ``FILE#k`` (instance k of
+    a multi-instance file, as ``solve`` takes it). ``expand(file) -> [spec]``
     (the problem's hook) turns a file holding several instances into one
     spec each (e.g. ``wt40.txt#1``). InputError if none match."""
     suffixes = tuple(s.lower() for s in suffixes)
     out: list[Path] = []
     for item in inputs:
         p = Path(item)
-        if p.is_dir():
+        sel = re.fullmatch(r"(.+)#\d+", item)
+        if sel and Path(sel.group(1)).is_file() and not p.exists():  # one instance of a multi-instance file
+            out.append(p)
+        elif p.is_dir():
             out += [f for f in p.iterdir() if f.is_file() and f.suffix.lower() in suffixes]
         elif p.is_file():
             out.append(p)

@@ -25,6 +25,14 @@ def test_orlib_selection_and_bench(run, instances_dir, tmp_path):
     assert sorted({r["instance"] for r in recs}) == ["wt40.txt#1", "wt40.txt#2", "wt40.txt#3"]
     assert {r["reference"]["upper_bound"] for r in recs if r["instance"] == "wt40.txt#1"} == {913}
     assert "aggregate %" in (out / "summary.md").read_text()
+    # single instances of the stream, as solve takes them
+    opt = (lib / "wtopt40.txt").read_text().split()
+    res = run("bench", "smtt", f"{lib / 'wt40.txt'}#9", f"{lib / 'wt40.txt'}#7", "--methods", "mdd",
+              "--reference", lib / "wtopt40.txt", "-o", tmp_path / "sel")
+    assert res.exit_code == 0
+    recs = [json.loads(x) for x in (tmp_path / "sel" / "runs.jsonl").read_text().splitlines()]
+    assert [r["instance"] for r in recs] == ["wt40.txt#7", "wt40.txt#9"]
+    assert [r["reference"]["upper_bound"] for r in recs] == [int(opt[6]), int(opt[8])]
 
 
 def test_bad_input_exit_2(run, tmp_path):
