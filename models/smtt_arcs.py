@@ -152,6 +152,15 @@ def _local(S, t, free, done):
 
 
 @njit(cache=True)
+def _popcount1(x):
+    c = 0
+    while x:
+        x &= x - 1
+        c += 1
+    return c
+
+
+@njit(cache=True)
 def arc_maps(p, node_job, node_time, arc_tail, arc_head, bit, free, done):
     """Per arc a = (i at tu) -> (j at tv), where each subset of M done at
     tu (local index there) goes once j is added: ``mp[moff[a] + l]`` is its
@@ -179,15 +188,6 @@ def arc_maps(p, node_job, node_time, arc_tail, arc_head, bit, free, done):
             if not (S & bj):
                 mp[moff[a] + l] = _local(S | bj, tv, free, done)
     return moff, mp
-
-
-@njit(cache=True)
-def _popcount1(x):
-    c = 0
-    while x:
-        x &= x - 1
-        c += 1
-    return c
 
 
 @njit(cache=True)

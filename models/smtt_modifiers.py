@@ -98,10 +98,10 @@ class _ArcDP:
     jobs of M whose window is open at the arc's time); see
     :mod:`schedcert.models.smtt_arcs`."""
 
-    def __init__(self, p, d, w, T, domains, arcs_=None):
+    def __init__(self, p, d, w, T, domains):
         self.args = (p, d, w, T)
         self.node_job, self.node_time, idx = _nodes(domains, T, len(p))
-        self.arcs = arcs.build_arcs(p, d, w, idx, self.node_job, self.node_time) if arcs_ is None else arcs_
+        self.arcs = arcs.build_arcs(p, d, w, idx, self.node_job, self.node_time)
         self.head_time = self.node_time[self.arcs[2]]
         self.set_modifiers(domains, [])
 
@@ -119,7 +119,7 @@ class _ArcDP:
         sizes = 1 << _popcount(self.free[self.head_time])
         self.off = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
         self.size = int(self.off[-1])
-        in_start, tail, head = self.arcs[:3]
+        _, tail, head = self.arcs[:3]
         self.maps = arcs.arc_maps(self.args[0], self.node_job, self.node_time, tail, head, self.bit,
                                   self.free, self.done)
 
