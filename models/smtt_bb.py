@@ -364,7 +364,8 @@ class Decomposition:
         n = len(self.order)
         if n == 0:
             return 0, ()
-        ub = (upper + 1) if upper is not None else int(self.P.sum()) * n + 1
+        # without an incumbent: every job completes by ΣP, so T_j <= max(0, ΣP - d_j) (d_j may be negative)
+        ub = (upper + 1) if upper is not None else int(np.maximum(0, self.P.sum() - self.D).sum()) + 1
         state = np.zeros(3, np.int64)
         budget = self.FIRST_BUDGET
         while True:
