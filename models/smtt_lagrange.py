@@ -302,6 +302,7 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     # After the first slice without progress, state-space modifiers prune the
     # domains further (their domains stay valid for any smaller incumbent).
     mod_time = options.params.get("mod_time")  # default: 80 % of what is left (the rounds stop when stuck)
+    mod_time = None if mod_time is None else float(mod_time)
     sol, rounds, slice_s, pruned = inc, 0, 1.0, None
     while True:
         domains = completion_domains(inst, lr["mu"], ub)
@@ -323,10 +324,10 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
             sol, ub = SmttSolution(seq), value
             if status == "OPTIMAL" or ub <= lb:
                 return _conclude(inst, sol, ub, None, True, solver, info)
-        elif pruned is None and (mod_time is None or float(mod_time) > 0):
+        elif pruned is None and (mod_time is None or mod_time > 0):
             left = math.inf if limit is None else 0.8 * (limit - (time.perf_counter() - t0))
             if mod_time is not None:
-                left = min(left, float(mod_time))
+                left = min(left, mod_time)
             mod = modifier_rounds(inst, lr["mu"], domains, ub, left,
                                   max_states=1 << int(options.params.get("mod_states", 24)))
             info.update(modifiers=mod["modifiers"], modifier_rounds=mod["rounds"], modifier_bound=mod["bound"],

@@ -105,10 +105,13 @@ class _ArcDP:
         self.head_time = self.node_time[self.arcs[2]]
         self.set_modifiers(domains, [])
 
+    def _sizes(self, free):
+        """Per arc, its number of subsets: 2^(jobs of M open at its head's time)."""
+        return 1 << _popcount(free[self.head_time])
+
     def states(self, domains, M):
         """Number of (arc, subset) states with modifier set M."""
-        free, _ = _windows(domains, M, self.args[3])
-        return int((1 << _popcount(free[self.head_time])).sum())
+        return int(self._sizes(_windows(domains, M, self.args[3])[0]).sum())
 
     def set_modifiers(self, domains, M):
         n = len(self.args[0])
@@ -116,8 +119,7 @@ class _ArcDP:
         for pos, j in enumerate(M):
             self.bit[j] = 1 << pos
         self.free, self.done = _windows(domains, M, self.args[3])
-        sizes = 1 << _popcount(self.free[self.head_time])
-        self.off = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        self.off = np.concatenate(([0], np.cumsum(self._sizes(self.free)))).astype(np.int64)
         self.size = int(self.off[-1])
         _, tail, head = self.arcs[:3]
         self.maps = arcs.arc_maps(self.args[0], self.node_job, self.node_time, tail, head, self.bit,
