@@ -64,6 +64,7 @@ from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, deman
                                          placed_counts, summary, tier_sizes)
 from schedcert.models.podpack_bound import PatternLP, add_capacity, node_types, relaxed_keys, tier_bound
 from schedcert.models.podpack_dive import dive
+from schedcert.models.podpack_greedy import greedy_packing
 from schedcert.models.podpack_master import exact_tier
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status
@@ -237,6 +238,7 @@ def _patterns(pm: PackingModel, values: dict) -> list:
 ENUMERATION_GAP = 8  # pods between incumbent and pattern bound up to which the enumeration is tried
 PROBE_SHARE, PROBE_LIMIT = 0.15, 0.5  # the CP-SAT search before the enumeration: share of the tier's time, cap in s
 DIVE_SHARE = 0.4  # diving on the pattern LP: share of the tier's time
+GREEDY_SHARE = 0.1  # greedy vector packings: share of the tier's time
 DISRUPTION_SHARE = 0.25  # weight of the disruption phase against a tier's in the budget split
 
 
@@ -372,6 +374,7 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
         and bool(_param_int(options, "evictions", 1))
     probe = bool(_param_int(options, "probe", 1))
     dive_on = bool(_param_int(options, "dive", 1)) and use_bound
+    greedy_on = bool(_param_int(options, "greedy", 1)) and use_bound
     objective = str(options.params.get("tier_objective", "pods"))
     if objective not in ("pods", "resources"):
         from schedcert.errors import InputError
@@ -451,12 +454,24 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
             cg_time = phase_time(0.4, 10.0)
             frozen = {inst.tiers[s]: found[s] for s in range(t)}
             lp = PatternLP(inst, prio, frozen, _patterns(pm, values_best))
-            gg, cg_info, cert = tier_bound(inst, prio, frozen, [], cg_time, lp=lp)
-            info_t["pattern_bound"] = {"bound": gg, **cg_info}
+            tried = None
+            if greedy_on:  # greedy vector packings: where every pod fits they usually find it at once
+                packing, info_t["greedy"] = greedy_packing(lp, ub, time.perf_counter() + phase_time(GREEDY_SHARE, 1.0),
+                                                           seed=options.seed or 0)
+                adopt(packing, "from_greedy")
+                tried = ub
+            gg, cg_info, cert = (None, {"lp": None}, None) if val >= ub else \
+                tier_bound(inst, prio, frozen, [], cg_time, lp=lp)
+            if val < ub:
+                info_t["pattern_bound"] = {"bound": gg, **cg_info}
             if gg is not None:
                 ub = max(val, min(ub, gg))
                 pm.model.add(expr <= ub)
             lp_floor = math.floor(cg_info["lp"] + 1e-6) if cg_info["lp"] is not None else None
+            if tried is not None and val < ub < tried:  # again, for the lower target the bound set
+                packing, info_t["greedy_bound"] = greedy_packing(
+                    lp, ub, time.perf_counter() + phase_time(GREEDY_SHARE, 1.0), seed=options.seed or 0)
+                adopt(packing, "from_greedy")
             if dive_on and lp_floor is not None and val < ub <= lp_floor:
                 # column generation converged on the certified bound: diving on the pattern LP
                 # often places it outright (a proof), where CP-SAT's search stalls

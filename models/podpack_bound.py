@@ -48,7 +48,7 @@ from numba import njit
 from ortools.sat.python import cp_model
 
 from schedcert.instances.podpack import PodpackInstance, allowed, demand
-from schedcert.models.podpack_pricing import lagrangian_knapsack_bound
+from schedcert.models.podpack_pricing import bound_tables
 
 SCALE = 10 ** 6
 
@@ -183,10 +183,25 @@ def _fit(j, rem, D, M):
 
 
 @njit(cache=True)
-def pattern_search(W, D, M, cap, orders, need, R, limit, node_limit, collect):
+def table_bound(i, rem, tabs, spec):
+    """Upper bound on ``Σ_{j >= i} W_j a_j`` within `rem` from the suffix
+    tables of :func:`schedcert.models.podpack_pricing.bound_tables`
+    (inf without tables)."""
+    best = np.inf
+    for k in range(tabs.shape[0]):
+        r1, g1, r2, g2, p, q = spec[k, 0], spec[k, 1], spec[k, 2], spec[k, 3], spec[k, 4], spec[k, 5]
+        best = min(best, (p * (rem[r2] // g2) + tabs[k, i, rem[r1] // g1]) / q)
+    return best
+
+
+@njit(cache=True)
+def pattern_search(W, D, M, cap, orders, need, R, limit, node_limit, collect, tabs, spec):
     """Depth-first search over count vectors a (``0 <= a_j <= M_j``,
     ``Σ D_jr a_j <= cap_r`` for every column r), counts tried largest
-    first, pruned by :func:`fractional_bound`.
+    first, pruned by the smaller of :func:`table_bound` (the Lagrangian
+    dynamic-programming tables `tabs`, `spec` of
+    :func:`schedcert.models.podpack_pricing.bound_tables`; pass an empty
+    table for none) and :func:`fractional_bound`.
 
     ``collect=False``: the bounded multi-dimensional knapsack
     ``max Σ W_j a_j`` (branch-and-bound). ``collect=True``: every vector
@@ -241,6 +256,9 @@ def pattern_search(W, D, M, cap, orders, need, R, limit, node_limit, collect):
                     out[found] = applied
                     found += 1
             continue
+        bound = value + table_bound(i + 1, rem, tabs, spec)
+        if (collect and bound < need - 1e-6) or (not collect and bound <= best):
+            continue
         bound = value + fractional_bound(i + 1, rem, W, D, M, orders)
         if (collect and bound < need - 1e-6) or (not collect and bound <= best):
             continue
@@ -258,6 +276,7 @@ QUICK_NODES = 20_000  # node limit of the short pricing search tried before the 
 QUICK_SHARE = 0.7  # ... in the first 70 % of the time (then every iteration certifies)
 NODE_LIMIT = 200_000  # first node limit of the full search; raised x8 (up to MAX_NODES) once columns run out
 MAX_NODES = 64 * NODE_LIMIT
+TABLE_NODES = 10_000  # searches allowed fewer nodes go without the Lagrangian bound tables
 NODES_PER_SECOND = 2_000_000  # rough speed of pattern_search, to keep a search within the time limit
 
 
@@ -267,6 +286,7 @@ class _Pricer:
 
     def __init__(self, cap, classes, members):
         self.cap, self.classes, self.members = cap, classes, members
+        self.hints: dict = {}  # multipliers of the last bound tables
 
     def solve(self, weights, node_limit=NODE_LIMIT, certify=True):
         """(best value, a valid upper bound, its pattern {class: count}) in
@@ -279,15 +299,19 @@ class _Pricer:
         if arr is None:
             return 0, 0, {}
         items, W, Db, M, capb, orders = arr
-        best, counts, _, exact = pattern_search(W, Db, M, capb, orders, 0, len(self.cap), 0, node_limit, False)
+        if node_limit >= TABLE_NODES:
+            tabs, spec = bound_tables(W, Db[:, :len(self.cap)], M, self.cap, self.hints)
+        else:  # a short heuristic search (the dive's): the tables would cost more than they save
+            tabs, spec = np.zeros((0, 1, 1), np.int64), np.zeros((0, 6), np.int64)
+        best, counts, _, exact = pattern_search(W, Db, M, capb, orders, 0, len(self.cap), 0, node_limit, False,
+                                                tabs, spec)
         pat = {items[j]: int(counts[j]) for j in range(len(items)) if counts[j]}
         if exact:
             return int(best), int(best), pat
         if not certify:
             return int(best), None, pat
-        bound = int(math.ceil(fractional_bound(0, capb, W, Db, M, orders))) + 1
-        lag = lagrangian_knapsack_bound(W, Db[:, :len(self.cap)], M, self.cap)
-        return int(best), bound if lag is None else max(int(best), min(bound, lag)), pat
+        bound = int(math.ceil(min(fractional_bound(0, capb, W, Db, M, orders), table_bound(0, capb, tabs, spec)))) + 1
+        return int(best), max(int(best), bound), pat
 
 
 def knapsack_arrays(cap, classes, items, weights):

@@ -35,6 +35,7 @@ import numpy as np
 
 from schedcert.models.podpack_bound import (NODES_PER_SECOND, SCALE, DualCertificate, expand_patterns, knapsack_arrays,
                                             pattern_search, relaxed_key)
+from schedcert.models.podpack_pricing import bound_tables
 
 
 def _tier_classes(cert: DualCertificate, frozen: dict) -> list:
@@ -60,8 +61,10 @@ def enumerate_patterns(cert: DualCertificate, k: int, classes: list, slack: int,
         return []  # no pod fits such a node: only the empty pattern
     items, W, D, M, cap, orders = arr
     budget = int(NODES_PER_SECOND * max(0.0, deadline - time.perf_counter()))
-    _, _, vecs, complete = pattern_search(W, D, M, cap, orders, cert.ubs[k] - slack, len(cert.caps[k]), limit,
-                                          budget, True)
+    R = len(cert.caps[k])
+    tabs, spec = bound_tables(W, D[:, :R], M, cert.caps[k])
+    _, _, vecs, complete = pattern_search(W, D, M, cap, orders, cert.ubs[k] - slack, R, limit, budget, True,
+                                          tabs, spec)
     if not complete:
         return None
     return [{items[j]: int(v[j]) for j in range(len(items)) if v[j]} for v in vecs]

@@ -37,6 +37,25 @@ from numba import njit
 LAMBDA_DENOMINATOR = 1 << 10
 DP_CAPACITY_LIMIT = 1 << 20  # larger reduced capacities: no bound (the caller keeps its own)
 EVALUATIONS = 25
+WARM_EVALUATIONS = 6
+
+
+@njit(cache=True)
+def _add_item(f, value, weight, copies, C):
+    """One stage of the bounded knapsack DP over capacities 0..C, in place:
+    up to `copies` items of `value` and `weight` (binary splitting of the
+    copies into 0/1 items; a non-positive value adds nothing)."""
+    if value <= 0 or weight > C:
+        return
+    left, piece = copies, 1
+    while left > 0:
+        take = min(piece, left)
+        left -= take
+        piece *= 2
+        wt, v = weight * take, value * take
+        for c in range(C, wt - 1, -1):
+            if f[c - wt] + v > f[c]:
+                f[c] = f[c - wt] + v
 
 
 @njit(cache=True)
@@ -45,18 +64,95 @@ def _knapsack_1d(values, weights, M, C):
     (int64; items with a non-positive value are skipped)."""
     f = np.zeros(C + 1, dtype=np.int64)
     for j in range(len(values)):
-        if values[j] <= 0 or weights[j] > C:
-            continue
-        left, piece = M[j], 1
-        while left > 0:
-            take = min(piece, left)
-            left -= take
-            piece *= 2
-            wt, v = weights[j] * take, values[j] * take
-            for c in range(C, wt - 1, -1):
-                if f[c - wt] + v > f[c]:
-                    f[c] = f[c - wt] + v
+        _add_item(f, values[j], weights[j], M[j], C)
     return f[C]
+
+
+@njit(cache=True)
+def suffix_tables(values, weights, M, C):
+    """``F[i, c] = max Σ_{j >= i} values_j a_j`` s.t. ``Σ_{j >= i} weights_j a_j ≤ c``,
+    ``0 ≤ a_j ≤ M_j``, for every suffix i and capacity c ≤ C (int64, shape
+    (n + 1, C + 1); items with a non-positive value are skipped). The
+    knapsack's dynamic program run from the last item back, every stage kept."""
+    n = len(values)
+    F = np.zeros((n + 1, C + 1), dtype=np.int64)
+    for j in range(n - 1, -1, -1):
+        F[j] = F[j + 1]
+        _add_item(F[j], values[j], weights[j], M[j], C)
+    return F
+
+
+def _implied(d, e, M, cap_d, cap_e) -> bool:
+    """Whether ``Σ e_j a_j ≤ cap_e`` (0 ≤ a ≤ M) implies ``Σ d_j a_j ≤ cap_d``:
+    the fractional knapsack ``max Σ d_j a_j`` within cap_e (items by d_j / e_j;
+    an item with e_j = 0 taken whole) stays within cap_d. E.g. the pod count
+    of 110 is implied by CPU when 110 of the smallest pods exceed the node."""
+    free = sum(int(d[j]) * int(M[j]) for j in range(len(d)) if e[j] == 0)
+    left, total = float(cap_e), float(free)
+    for j in sorted((j for j in range(len(d)) if e[j] > 0), key=lambda j: -d[j] / e[j]):
+        take = min(float(M[j]), left / e[j])
+        total += take * d[j]
+        left -= take * e[j]
+        if left <= 0:
+            break
+    return total <= cap_d
+
+
+def _relaxation(W, D, M, cap):
+    """The resources of the module docstring: None when no resource can
+    bind; else ``(C1, r1, g1, r2, g2)`` (r2 = None when only r1 can bind)
+    with C1 the kept resource's capacity in units of its gcd g1."""
+    scaled = []  # the resources that can bind, with capacity and requests divided by their gcd
+    for r in range(D.shape[1]):
+        if int(np.sum(D[:, r] * M)) > int(cap[r]) and not any(
+                _implied(D[:, r], D[:, o], M, int(cap[r]), int(cap[o])) for o in range(D.shape[1]) if o != r):
+            g = math.gcd(*[int(x) for x in D[:, r] if x])
+            scaled.append((int(cap[r]) // g, r, g))
+    if not scaled:
+        return None
+    C1, r1, g1 = min(scaled)
+    others = [(float(np.sum(D[:, r] * M)) / max(int(cap[r]), 1), r, g) for _, r, g in scaled if r != r1]
+    if not others:
+        return C1, r1, g1, None, 1
+    _, r2, g2 = max(others)
+    return C1, r1, g1, r2, g2
+
+
+def _best_multiplier(W, D, M, cap, rel, hint=None):
+    """(q · min U, p) over the λ = p / q tried by golden-section search:
+    over [0, max W_j / w2_j] in ``EVALUATIONS`` steps, or with a `hint` (a
+    p that was good for similar W) over [2 hint / 3, 3 hint / 2] in
+    ``WARM_EVALUATIONS``."""
+    C1, r1, g1, r2, g2 = rel
+    w1, w2, C2 = D[:, r1] // g1, D[:, r2] // g2, int(cap[r2]) // g2
+    q = LAMBDA_DENOMINATOR
+
+    def U(p):  # q · U(p / q), an integer
+        return p * C2 + int(_knapsack_1d(q * W - p * w2, w1, M, C1))
+
+    # beyond λ = max W_j / w2_j no item with w2_j > 0 has a positive value, and U only grows
+    if hint is None:
+        a, b, steps = 0, max(1, math.ceil(q * max(W[j] / w2[j] for j in range(len(W)) if w2[j]))), EVALUATIONS
+    else:
+        a, b, steps = 2 * hint // 3, 3 * hint // 2 + 3, WARM_EVALUATIONS
+    seen = {a: U(a), b: U(b)}
+    phi = (math.sqrt(5) - 1) / 2
+    x1, x2 = int(round(b - phi * (b - a))), int(round(a + phi * (b - a)))
+    seen[x1], seen[x2] = U(x1), U(x2)
+    for _ in range(steps):
+        if b - a <= 2:
+            break
+        if seen[x1] <= seen[x2]:
+            b, x2 = x2, x1
+            x1 = int(round(b - phi * (b - a)))
+        else:
+            a, x1 = x1, x2
+            x2 = int(round(a + phi * (b - a)))
+        for x in (x1, x2):
+            if x not in seen:
+                seen[x] = U(x)
+    p = min(seen, key=lambda x: (seen[x], x))
+    return seen[p], p
 
 
 def lagrangian_knapsack_bound(W, D, M, cap) -> int | None:
@@ -83,44 +179,63 @@ def lagrangian_knapsack_bound(W, D, M, cap) -> int | None:
     W, D, M = np.asarray(W, np.int64), np.asarray(D, np.int64), np.asarray(M, np.int64)
     if len(W) == 0:
         return 0
-    scaled = []  # the resources that can bind, with capacity and requests divided by their gcd
-    for r in range(D.shape[1]):
-        if int(np.sum(D[:, r] * M)) > int(cap[r]):
-            g = math.gcd(*[int(x) for x in D[:, r] if x])
-            scaled.append((int(cap[r]) // g, r, g))
-    if not scaled:
+    rel = _relaxation(W, D, M, cap)
+    if rel is None:
         return int(np.sum(W * M))
-    C1, r1, g1 = min(scaled)
+    C1, r1, g1, r2, _ = rel
     if C1 > DP_CAPACITY_LIMIT:
         return None
-    w1 = D[:, r1] // g1
-    others = [(float(np.sum(D[:, r] * M)) / max(int(cap[r]), 1), r, g) for _, r, g in scaled if r != r1]
+    if r2 is None:
+        return int(_knapsack_1d(W, D[:, r1] // g1, M, C1))  # one resource can bind: the DP is exact
+    best, _ = _best_multiplier(W, D, M, cap, rel)
+    return -(-best // LAMBDA_DENOMINATOR)
+
+
+TABLE_LIMIT = 1 << 22  # most entries of the suffix tables of one pricing search
+TABLES = 2
+
+
+def bound_tables(W, D, M, cap, hints=None):
+    """Suffix tables for the branch-and-bound of
+    :func:`schedcert.models.podpack_bound.pattern_search`: with λ = p / q the
+    best multiplier found at the root, ``F = suffix_tables(q W − p w2, w1, M, C1)``
+    bounds what items i.. can add within remaining capacities ``rem`` by
+    ``(p · ⌊rem_r2 / g2⌋ + F[i, ⌊rem_r1 / g1⌋]) / q`` (the module docstring's
+    U(λ) on the sub-knapsack; any λ ≥ 0 is valid there).
+
+    Returns ``(F, spec)``: F int64 (K, n + 1, C1 + 1) and spec int64 (K, 6) =
+    (r1, g1, r2, g2, p, q) per table; K = 0 (F of shape (0, 1, 1)) when no
+    table applies (no resource binds, or F would exceed ``TABLE_LIMIT``
+    entries). r2 = r1 and p = 0 when only r1 can bind (then F is exact).
+    `hints` (a dict, updated): the p last chosen per (r1, r2), to start the
+    multiplier search from when W changed little (column generation).
+    """
+    W, D, M = np.asarray(W, np.int64), np.asarray(D, np.int64), np.asarray(M, np.int64)
+    none = np.zeros((0, 1, 1), np.int64), np.zeros((0, 6), np.int64)
+    rel = _relaxation(W, D, M, cap) if len(W) else None
+    if rel is None or (len(W) + 1) * (rel[0] + 1) > TABLE_LIMIT:
+        return none
+    C1, r1, g1, r2, g2 = rel
+    if r2 is None:
+        F = suffix_tables(W, D[:, r1] // g1, M, C1)
+        return F[None], np.array([[r1, g1, r1, 1, 0, 1]], np.int64)
     q = LAMBDA_DENOMINATOR
-    if not others:
-        return int(_knapsack_1d(W, w1, M, C1))  # one resource can bind: the DP is exact
-    _, r2, g2 = max(others)
-    w2, C2 = D[:, r2] // g2, int(cap[r2]) // g2
-
-    def U(p):  # q · U(p / q), an integer
-        return p * C2 + int(_knapsack_1d(q * W - p * w2, w1, M, C1))
-
-    # beyond λ = max W_j / w2_j no item with w2_j > 0 has a positive value, and U only grows
-    a, b = 0, max(1, math.ceil(q * max(W[j] / w2[j] for j in range(len(W)) if w2[j])))
-    best = min(U(a), U(b))
-    phi = (math.sqrt(5) - 1) / 2
-    x1, x2 = int(round(b - phi * (b - a))), int(round(a + phi * (b - a)))
-    f1, f2 = U(x1), U(x2)
-    for _ in range(EVALUATIONS):
-        best = min(best, f1, f2)
-        if b - a <= 2:
+    tabs, spec = [], []
+    C2 = int(cap[r2]) // g2
+    for (Ck, rk, gk, rr, gr) in ((C1, r1, g1, r2, g2), (C2, r2, g2, r1, g1)):
+        if (len(W) + 1) * (Ck + 1) > TABLE_LIMIT // TABLES:
+            continue
+        key = (rk, rr)
+        _, p = _best_multiplier(W, D, M, cap, (Ck, rk, gk, rr, gr), None if hints is None else hints.get(key))
+        if hints is not None:
+            hints[key] = p
+        tabs.append(suffix_tables(q * W - p * (D[:, rr] // gr), D[:, rk] // gk, M, Ck))
+        spec.append([rk, gk, rr, gr, p, q])
+        if len(tabs) == TABLES:
             break
-        if f1 <= f2:
-            b, x2, f2 = x2, x1, f1
-            x1 = int(round(b - phi * (b - a)))
-            f1 = U(x1)
-        else:
-            a, x1, f1 = x1, x2, f2
-            x2 = int(round(a + phi * (b - a)))
-            f2 = U(x2)
-    best = min(best, f1, f2)
-    return -(-best // q)
+    if not tabs:
+        return none
+    F = np.zeros((len(tabs), len(W) + 1, max(t.shape[1] for t in tabs)), np.int64)
+    for k, t in enumerate(tabs):
+        F[k, :, :t.shape[1]] = t
+    return F, np.array(spec, np.int64)

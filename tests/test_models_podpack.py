@@ -152,9 +152,9 @@ def test_pattern_enumeration_agrees_with_cpsat(seed, prios, util):
     # two independent exact routes to the same lexicographic optimum: CP-SAT
     # on the assignment model alone, and the pattern enumeration first
     inst = generate(seed=seed, nodes=4, pods_per_node=4, priorities=prios, utilisation=util)
-    plain = _solve(inst, master=0, dive=0)
-    enum = _solve(inst, master=1, probe=0, dive=0)  # no CP-SAT probe, no dive: the enumeration closes the tier
-    dived = _solve(inst)  # the default: the dive first
+    plain = _solve(inst, master=0, dive=0, greedy=0)
+    enum = _solve(inst, master=1, probe=0, dive=0, greedy=0)  # no probe, dive or greedy: the enumeration closes the tier
+    dived = _solve(inst)  # the default: greedy packings and the dive first
     assert plain.status == enum.status == dived.status == Status.OPTIMAL
     assert plain.info["tiers"] == enum.info["tiers"] == dived.info["tiers"]
     assert enum.evaluation.feasible and dived.evaluation.feasible
@@ -165,13 +165,14 @@ def test_probe_closes_what_the_integer_program_stalls_on():
     # bound (9); the enumeration finds 12 557 patterns and HiGHS' integer
     # program over them ran 12 s past a 5.5 s limit without a solution.
     # CP-SAT reaches 9 in milliseconds: the probe must close the tier first.
-    # (The dive, which runs before the probe, closes it too: checked without it.)
+    # (The dive, which runs before the probe, closes it too: checked without it;
+    # the greedy packings, before both, are off here.)
     inst = generate(seed=1, nodes=4, pods_per_node=8, priorities=4, utilisation=0.95)
-    res = run_method("podpack", "cpsat", inst, Options(time_limit=10, workers=2, params={"dive": 0}))
+    res = run_method("podpack", "cpsat", inst, Options(time_limit=10, workers=2, params={"dive": 0, "greedy": 0}))
     tier = res.info["per_tier"]["1"]
     assert res.status == Status.OPTIMAL and tier["placed"] == tier["bound"] == 9
     assert tier["probe"]["placed"] == 9 and "enumeration" not in tier
-    res = run_method("podpack", "cpsat", inst, Options(time_limit=10, workers=2))
+    res = run_method("podpack", "cpsat", inst, Options(time_limit=10, workers=2, params={"greedy": 0}))
     tier = res.info["per_tier"]["1"]
     assert res.status == Status.OPTIMAL and tier["placed"] == tier["bound"] == 9
     assert tier["dive"]["found"] and "probe" not in tier and "enumeration" not in tier
@@ -180,7 +181,10 @@ def test_probe_closes_what_the_integer_program_stalls_on():
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_pattern_search_against_brute_force(data):
+    import numpy as np
+
     from schedcert.models.podpack_bound import knapsack_arrays, pattern_search
+    from schedcert.models.podpack_pricing import bound_tables
 
     # random classes (demand on cpu, memory, pods; size; integer weight) on one node
     n = data.draw(st.integers(1, 5))
@@ -196,8 +200,12 @@ def test_pattern_search_against_brute_force(data):
     fits = [a for a in itertools.product(*ranges)
             if all(sum(a[j] * classes[c][1][r] for j, c in enumerate(items)) <= cap[r] for r in range(3))]
     value = [sum(W[j] * a[j] for j in range(len(items))) for a in fits]
-    best, counts, _, exact = pattern_search(W, D, M, capv, orders, 0, 3, 0, 10 ** 6, False)
-    assert exact and best == max(value) and sum(W * counts) == best
+    # pruned by the fractional bounds alone, and with the Lagrangian suffix tables too
+    none = np.zeros((0, 1, 1), np.int64), np.zeros((0, 6), np.int64)
+    tables = bound_tables(W, D[:, :3], M, cap)
+    for tabs, spec in (none, tables):
+        best, counts, _, exact = pattern_search(W, D, M, capv, orders, 0, 3, 0, 10 ** 6, False, tabs, spec)
+        assert exact and best == max(value) and sum(W * counts) == best
 
     def maximal(a):
         return not any(a[j] < classes[c][2] and all(
@@ -206,8 +214,9 @@ def test_pattern_search_against_brute_force(data):
 
     need = data.draw(st.integers(0, max(value)))
     want = sorted(a for a, v in zip(fits, value) if v >= need and maximal(a))
-    _, _, got, complete = pattern_search(W, D, M, capv, orders, need, 3, 10 ** 4, 10 ** 6, True)
-    assert complete and sorted(tuple(int(x) for x in v) for v in got) == want
+    for tabs, spec in (none, tables):
+        _, _, got, complete = pattern_search(W, D, M, capv, orders, need, 3, 10 ** 4, 10 ** 6, True, tabs, spec)
+        assert complete and sorted(tuple(int(x) for x in v) for v in got) == want
 
 
 def test_dive_places_the_certified_bound():
@@ -257,5 +266,65 @@ def test_lagrangian_pricing_bound_against_brute_force(data):
     best = max(sum(int(W[j]) * a[j] for j in range(n)) for a in fits)
     bound = lagrangian_knapsack_bound(W, D, M, cap)
     assert bound >= best
+    # the suffix tables of the pricing search bound every suffix of the items, at every capacity left
+    from schedcert.models.podpack_bound import table_bound
+    from schedcert.models.podpack_pricing import bound_tables
+
+    tabs, spec = bound_tables(W, D, M, cap)
+    for i in range(n + 1):
+        rem = np.array([data.draw(st.integers(0, cap[0])), data.draw(st.integers(0, cap[1])), 110], np.int64)
+        tail = max(sum(int(W[j]) * a[j - i] for j in range(i, n))
+                   for a in itertools.product(*[range(m + 1) for m in M[i:]])
+                   if all(sum(a[j - i] * D[j, r] for j in range(i, n)) <= rem[r] for r in range(3)))
+        assert table_bound(i, rem, tabs, spec) >= tail - 1e-6
     if int((D[:, 1] * M).sum()) <= cap[1]:  # memory cannot bind: an exact DP over CPU
         assert bound == best
+
+
+def test_pod_count_implied_by_cpu():
+    import numpy as np
+
+    from schedcert.models.podpack_pricing import _implied
+
+    # 110 pods of at least 100 millicores never fit on a 4.5-core node: CPU implies the pod count
+    d_pods, d_cpu, M = np.ones(3, np.int64), np.array([100, 500, 900]), np.array([60, 60, 60])
+    assert _implied(d_pods, d_cpu, M, 110, 4535)
+    assert not _implied(d_pods, d_cpu, M, 40, 4535)  # 45 of the smallest fit: 40 pods can bind
+
+
+def test_greedy_packing_places_every_pod_at_once():
+    from schedcert.models.podpack_bound import PatternLP
+
+    from schedcert.models.podpack_greedy import greedy_packing
+
+    # 16 nodes, 128 pods, one tier at 95 % utilisation: the default leaves pods
+    # pending; the dot-product rule packs all 128, so the tier is proven without
+    # column generation (the bound is the tier's size)
+    inst = generate(seed=0, nodes=16, pods_per_node=8, priorities=1, utilisation=0.95)
+    assert _solve(inst, "default").info["tiers"]["1"] != "128/128"
+    packing, info = greedy_packing(PatternLP(inst, 1, {}, []), 128, 0.0)
+    assert info["placed"] == 128 and len(packing) <= 16
+    res = run_method("podpack", "cpsat", inst, Options(time_limit=5, workers=1))
+    tier = res.info["per_tier"]["1"]
+    assert res.status == Status.OPTIMAL and tier["placed"] == 128 and tier.get("from_greedy")
+    assert "pattern_bound" not in tier and res.evaluation.feasible
+
+
+def test_insert_by_moves_makes_room():
+    import numpy as np
+
+    from schedcert.models.podpack_bound import PatternLP
+    from schedcert.models.podpack_greedy import _Items, _nodes, insert_by_moves
+
+    # node 0 holds 1 + 2 cores of its 4, node 1 holds 1.9: the pending 3-core pod
+    # fits only once the 2-core pod of node 0 moves to node 1
+    inst = snapshot([node("n0", 4000), node("n1", 4000)],
+                    [pod("a", 1000, 1), pod("b", 2000, 1), pod("c", 1900, 1), pod("u", 3000, 1)])
+    lp = PatternLP(inst, 1, {}, [])
+    items = _Items(lp)
+    kind, cap = _nodes(lp)
+    cpu = list(items.dem[:, inst.resources.index("cpu")])
+    where = np.full(len(cpu), -1)
+    where[cpu.index(1000)], where[cpu.index(2000)], where[cpu.index(1900)] = 0, 0, 1
+    where = insert_by_moves(items, kind, cap, where, np.ones(len(cpu), dtype=bool))
+    assert (where >= 0).all() and where[cpu.index(2000)] == 1 and where[cpu.index(3000)] == 0

@@ -1,0 +1,237 @@
+"""Primal heuristic for a pod-packing tier: randomised greedy vector packing.
+
+Works on the relaxation of :class:`~schedcert.models.podpack_bound.PatternLP`
+(node types of interchangeable nodes, classes of identical pods that may go
+to any node of an allowed type): place the frozen counts of the tiers
+above and as many pods of the tier as possible, into the nodes one by one.
+Two classical rule families for multi-dimensional (vector) bin packing,
+after Panigrahy, Talwar, Uyeda & Wieder (2011), "Heuristics for Vector Bin
+Packing" (Microsoft Research report), with requests normalised by the
+node's allocatable:
+
+* **first fit decreasing** (item-centric): pods in non-increasing order of
+  a size (the largest normalised request, their sum, or one resource), each
+  to the first node it fits on;
+* **dot product** (bin-centric): fill one node at a time, always adding the
+  pod that fits with the largest dot product between its normalised
+  requests and the node's normalised free capacity.
+
+Pods of higher tiers come first in both (the lexicographic objective), so
+a packing that fits them all leaves the rest to the tier. Later attempts
+perturb the sizes by a random factor in [1 − NOISE, 1 + NOISE] (seeded).
+The dive (:mod:`schedcert.models.podpack_dive`) needs a converged pattern
+LP; this heuristic needs none, and finds the packings of the many
+scenarios where every pod fits (the bound is the tier's size) in
+milliseconds. Like the dive's, its packing is a placement of the relaxation; the caller maps it to
+real nodes and the validator checks the result.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from schedcert.models.podpack_bound import PatternLP, relaxed_key
+
+NOISE = 0.15
+MAX_CELLS = 2_000_000  # pods × nodes beyond which the heuristic is skipped (one attempt would be slow)
+
+
+class _Items:
+    """The pods of one packing attempt, expanded from the classes: per pod
+    its class, tier rank (0 = highest tier with something to place),
+    normalised requests, and the node types it may use."""
+
+    def __init__(self, lp: PatternLP):
+        order = sorted(set(lp.frozen) | {lp.tier_priority}, reverse=True)
+        rank = {prio: i for i, prio in enumerate(order)}
+        caps = np.array(lp.caps, dtype=np.float64)  # (types, R)
+        scale = np.maximum(caps.max(axis=0), 1.0)
+        cls = [c for c, cl in enumerate(lp.classes) if cl[0] in rank]
+        self.cls = np.array([c for c in cls for _ in range(lp.classes[c][2])], dtype=np.int64)
+        self.rank = np.array([rank[lp.classes[c][0]] for c in self.cls], dtype=np.int64)
+        self.dem = np.array([lp.classes[c][1] for c in self.cls], dtype=np.int64).reshape(len(self.cls), caps.shape[1])
+        self.norm = self.dem / scale
+        self.ok = np.zeros((len(self.cls), len(lp.types)), dtype=bool)
+        for i, c in enumerate(self.cls):
+            self.ok[i, list(lp.classes[c][3])] = True
+        self.need = np.array([lp.frozen.get(prio, 0) for prio in order[:-1]] + [0], dtype=np.int64)
+        self.tiers = len(order)
+
+
+def _nodes(lp: PatternLP):
+    """(type per node, allocatable per node (nodes, R), scale per node)."""
+    kind = np.array([k for k, ns in enumerate(lp.types) for _ in ns], dtype=np.int64)
+    cap = np.array([lp.caps[k] for k in kind], dtype=np.int64).reshape(len(kind), len(lp.caps[0]))
+    return kind, cap
+
+
+def first_fit(items: _Items, kind, cap, size, active) -> np.ndarray:
+    """Node of each pod (−1: left out): the `active` pods by (tier rank,
+    −size), each to the first node it fits on."""
+    rem = cap.copy()
+    where = np.full(len(items.cls), -1, dtype=np.int64)
+    for i in np.lexsort((-size, items.rank)):
+        if not active[i]:
+            continue
+        fits = np.nonzero(items.ok[i, kind] & (rem >= items.dem[i]).all(axis=1))[0]
+        if len(fits):
+            n = fits[0]
+            rem[n] -= items.dem[i]
+            where[i] = n
+    return where
+
+
+def dot_product(items: _Items, kind, cap, noise, active) -> np.ndarray:
+    """Node of each pod (−1: left out): nodes filled one at a time, each
+    time with the fitting `active` pod of the highest tier whose normalised
+    requests have the largest dot product with the node's normalised free
+    capacity (times `noise`, per pod)."""
+    where = np.full(len(items.cls), -1, dtype=np.int64)
+    left = active.copy()
+    for n in range(len(kind)):
+        rem = cap[n].copy()
+        scale = np.maximum(cap[n], 1).astype(np.float64)
+        allowed = left & items.ok[:, kind[n]]
+        while True:
+            fits = np.nonzero(allowed & (items.dem <= rem).all(axis=1))[0]
+            if not len(fits):
+                break
+            score = (items.dem[fits] / scale) @ (rem / scale) * noise[fits] - 4.0 * items.rank[fits]
+            i = fits[np.argmax(score)]
+            rem -= items.dem[i]
+            where[i] = n
+            left[i] = allowed[i] = False
+    return where
+
+
+def insert_by_moves(items: _Items, kind, cap, where, active) -> np.ndarray:
+    """Local search on a packing (`where`, changed in place and returned):
+    an `active` pod left out, highest tier and smallest first, goes onto a
+    node it does not fit on once one pod there moves to another node with
+    room for it (a one-level ejection, as in the move neighbourhoods of
+    bin-packing local search); repeated until no pod can be inserted."""
+    rem = cap.copy()
+    for i in np.nonzero(where >= 0)[0]:
+        rem[where[i]] -= items.dem[i]
+    size = items.norm.max(axis=1)
+    changed = True
+    while changed:
+        changed = False
+        for u in np.lexsort((size, items.rank)):
+            if where[u] >= 0 or not active[u]:
+                continue
+            for n in np.nonzero(items.ok[u, kind])[0]:
+                deficit = np.maximum(items.dem[u] - rem[n], 0)
+                if not deficit.any():
+                    v = -1
+                else:
+                    on_n = np.nonzero(where == n)[0]
+                    on_n = on_n[(items.dem[on_n] >= deficit).all(axis=1)]
+                    v, to = -1, -1
+                    for w in on_n:
+                        room = np.nonzero(items.ok[w, kind] & (rem >= items.dem[w]).all(axis=1))[0]
+                        room = room[room != n]
+                        if len(room) and (rem[n] + items.dem[w] >= items.dem[u]).all():
+                            v, to = w, room[0]
+                            break
+                    if v < 0:
+                        continue
+                    rem[n] += items.dem[v]
+                    rem[to] -= items.dem[v]
+                    where[v] = to
+                rem[n] -= items.dem[u]
+                where[u] = n
+                changed = True
+                break
+    return where
+
+
+def greedy_packing(lp: PatternLP, target: int, deadline: float, seed: int = 0, search: bool = True):
+    """Look for a packing of the relaxation that places the frozen counts
+    of the tiers above and at least `target` pods of the tier (module
+    docstring); the best packing found (most pods of the tier among those
+    that place the frozen counts) is returned even when below `target`.
+
+    Parameters
+    ----------
+    lp : PatternLP
+        The tier's pattern LP (only its types, classes, capacities and
+        frozen counts are read).
+    target : int
+        Pods of the tier wanted (typically the certified bound: reaching it
+        proves the tier).
+    deadline : float
+        ``time.perf_counter()`` value; at least the deterministic rules run.
+    seed : int
+        Seed of the perturbations.
+
+    Returns
+    -------
+    (packing or None, info)
+        `packing`: per node ``(type, {relaxed class key: pods})``;
+        info: attempts, pods of the tier placed, the rule that found it.
+    """
+    t0 = time.perf_counter()
+    items = _Items(lp)
+    kind, cap = _nodes(lp)
+    info = {"target": target, "attempts": 0, "placed": None, "rule": None}
+    if len(items.cls) * len(kind) > MAX_CELLS or not len(items.cls):
+        info["skipped"] = True
+        return None, info
+    rng = np.random.default_rng(seed)
+    sizes = {"max": items.norm.max(axis=1), "sum": items.norm.sum(axis=1)}
+    for r in range(items.norm.shape[1]):
+        sizes[f"r{r}"] = items.norm[:, r]
+    best, best_key = None, None
+    everyone = np.ones(len(items.cls), dtype=bool)
+    tier = np.nonzero(items.rank == items.tiers - 1)[0]
+    ones = np.ones(len(items.cls))
+    rules = [("ffd-" + name, lambda size=size: first_fit(items, kind, cap, size, everyone)) for name, size in sizes.items()]
+    rules.append(("dot", lambda: dot_product(items, kind, cap, ones, everyone)))
+    if target < len(tier):  # only the `target` smallest pods of the tier: fewer, smaller pods fit more easily
+        few = everyone.copy()
+        few[tier[np.argsort(sizes["max"][tier], kind="stable")[target:]]] = False
+        rules.append(("dot-smallest", lambda: dot_product(items, kind, cap, ones, few)))
+        rules.append(("ffd-smallest", lambda: first_fit(items, kind, cap, sizes["max"], few)))
+    attempt = 0
+    while True:
+        if attempt < len(rules):
+            rule, where = rules[attempt][0], rules[attempt][1]()
+        else:
+            noise = rng.uniform(1 - NOISE, 1 + NOISE, len(items.cls))
+            active = everyone
+            if target < len(tier) and attempt % 4 >= 2:  # a random choice among the smaller pods
+                active = everyone.copy()
+                active[tier[np.argsort(sizes["max"][tier] * noise[tier], kind="stable")[target:]]] = False
+            if attempt % 2:
+                rule, where = "dot~", dot_product(items, kind, cap, noise, active)
+            else:
+                rule, where = "ffd~", first_fit(items, kind, cap, sizes["max"] * noise, active)
+        attempt += 1
+        counts = np.bincount(items.rank[where >= 0], minlength=items.tiers)
+        if (counts[:-1] >= items.need[:-1]).all() and (best_key is None or counts[-1] > best_key):
+            best, best_key = where, int(counts[-1])
+            info["placed"], info["rule"] = best_key, rule
+        if (best_key is not None and best_key >= target) or (attempt >= len(rules) and time.perf_counter() > deadline):
+            break
+    if search and best is not None and best_key < target:  # the local search, on the best packing only
+        where = insert_by_moves(items, kind, cap, best.copy(), everyone)
+        counts = np.bincount(items.rank[where >= 0], minlength=items.tiers)
+        if (counts[:-1] >= items.need[:-1]).all() and counts[-1] > best_key:
+            best, best_key = where, int(counts[-1])
+            info["placed"], info["rule"] = best_key, info["rule"] + "+moves"
+    info["attempts"] = attempt
+    info["time"] = round(time.perf_counter() - t0, 3)
+    if best is None:
+        return None, info
+    packing = []
+    for n in range(len(kind)):
+        pat: dict = {}
+        for i in np.nonzero(best == n)[0]:
+            key = relaxed_key(lp.classes[items.cls[i]])
+            pat[key] = pat.get(key, 0) + 1
+        if pat:
+            packing.append((int(kind[n]), pat))
+    return packing, info
