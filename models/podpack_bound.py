@@ -19,12 +19,13 @@ Column generation prices a pattern per type with a bounded
 multi-dimensional knapsack ``max Σ π_c a_c`` over the node's capacity, on π
 rounded up to a 1e-6 grid: greedy fills first (by value per unit of each
 resource), and when they find no improving pattern the exact depth-first
-branch-and-bound :func:`pattern_search` (bounded by the smaller of the
-fractional knapsack bounds on each resource and on surrogate sums of the
-resources), which also gives the certificate's μ_τ. Early in the time
-budget a short search (``QUICK_NODES``) is tried before the full one; where
-a node limit stops a search, μ_τ is the smaller of the fractional bound and
-the Lagrangian DP bound of :mod:`schedcert.models.podpack_pricing`.
+branch-and-bound :func:`pattern_search` (bounded by the Lagrangian DP
+tables of :mod:`schedcert.models.podpack_pricing` and the fractional
+knapsack bounds on each resource and on surrogate sums of the resources),
+which also gives the certificate's μ_τ. Early in the time budget a short
+search (``QUICK_NODES``) is tried before the full one; where a node limit
+stops a search, μ_τ is the smaller of the fractional bound and the
+tables' bound at the root.
 
 Certificate. For any π ≥ 0 and λ ≥ 0 (taken from the LP, which carries
 big-M artificial slacks on the frozen rows so that it is always feasible), ``μ_τ`` = the

@@ -17,8 +17,11 @@ node's allocatable:
   requests and the node's normalised free capacity.
 
 Pods of higher tiers come first in both (the lexicographic objective), so
-a packing that fits them all leaves the rest to the tier. Later attempts
-perturb the sizes by a random factor in [1 − NOISE, 1 + NOISE] (seeded).
+a packing that fits them all leaves the rest to the tier; where every pod
+fits, size order across the tiers packs better, so both rules also run
+with the tiers mixed (a packing must still place the frozen counts).
+Later attempts perturb the sizes by a random factor in [1 − NOISE,
+1 + NOISE] (seeded).
 The dive (:mod:`schedcert.models.podpack_dive`) needs a converged pattern
 LP; this heuristic needs none, and finds the packings of the many
 scenarios where every pod fits (the bound is the tier's size) in
@@ -35,6 +38,7 @@ import numpy as np
 from schedcert.models.podpack_bound import PatternLP, relaxed_key
 
 NOISE = 0.15
+STALL = 200  # randomised attempts without a better packing after which the heuristic stops
 MAX_CELLS = 2_000_000  # pods × nodes beyond which the heuristic is skipped (one attempt would be slow)
 
 
@@ -67,12 +71,13 @@ def _nodes(lp: PatternLP):
     return kind, cap
 
 
-def first_fit(items: _Items, kind, cap, size, active) -> np.ndarray:
+def first_fit(items: _Items, kind, cap, size, active, tiered=True) -> np.ndarray:
     """Node of each pod (−1: left out): the `active` pods by (tier rank,
-    −size), each to the first node it fits on."""
+    −size), or by −size alone if not `tiered`, each to the first node it
+    fits on."""
     rem = cap.copy()
     where = np.full(len(items.cls), -1, dtype=np.int64)
-    for i in np.lexsort((-size, items.rank)):
+    for i in (np.lexsort((-size, items.rank)) if tiered else np.argsort(-size, kind="stable")):
         if not active[i]:
             continue
         fits = np.nonzero(items.ok[i, kind] & (rem >= items.dem[i]).all(axis=1))[0]
@@ -83,11 +88,11 @@ def first_fit(items: _Items, kind, cap, size, active) -> np.ndarray:
     return where
 
 
-def dot_product(items: _Items, kind, cap, noise, active) -> np.ndarray:
+def dot_product(items: _Items, kind, cap, noise, active, tiered=True) -> np.ndarray:
     """Node of each pod (−1: left out): nodes filled one at a time, each
-    time with the fitting `active` pod of the highest tier whose normalised
-    requests have the largest dot product with the node's normalised free
-    capacity (times `noise`, per pod)."""
+    time with the fitting `active` pod of the highest tier (of any tier if
+    not `tiered`) whose normalised requests have the largest dot product
+    with the node's normalised free capacity (times `noise`, per pod)."""
     where = np.full(len(items.cls), -1, dtype=np.int64)
     left = active.copy()
     for n in range(len(kind)):
@@ -98,7 +103,7 @@ def dot_product(items: _Items, kind, cap, noise, active) -> np.ndarray:
             fits = np.nonzero(allowed & (items.dem <= rem).all(axis=1))[0]
             if not len(fits):
                 break
-            score = (items.dem[fits] / scale) @ (rem / scale) * noise[fits] - 4.0 * items.rank[fits]
+            score = (items.dem[fits] / scale) @ (rem / scale) * noise[fits] - (4.0 * tiered) * items.rank[fits]
             i = fits[np.argmax(score)]
             rem -= items.dem[i]
             where[i] = n
@@ -163,7 +168,8 @@ def greedy_packing(lp: PatternLP, target: int, deadline: float, seed: int = 0, s
         Pods of the tier wanted (typically the certified bound: reaching it
         proves the tier).
     deadline : float
-        ``time.perf_counter()`` value; at least the deterministic rules run.
+        ``time.perf_counter()`` value; at least the deterministic rules run,
+        and at most ``STALL`` attempts after the last better packing.
     seed : int
         Seed of the perturbations.
 
@@ -190,12 +196,15 @@ def greedy_packing(lp: PatternLP, target: int, deadline: float, seed: int = 0, s
     ones = np.ones(len(items.cls))
     rules = [("ffd-" + name, lambda size=size: first_fit(items, kind, cap, size, everyone)) for name, size in sizes.items()]
     rules.append(("dot", lambda: dot_product(items, kind, cap, ones, everyone)))
+    if items.tiers > 1:  # all tiers mixed: when everything fits, size order packs best
+        rules.append(("ffd-max-mixed", lambda: first_fit(items, kind, cap, sizes["max"], everyone, False)))
+        rules.append(("dot-mixed", lambda: dot_product(items, kind, cap, ones, everyone, False)))
     if target < len(tier):  # only the `target` smallest pods of the tier: fewer, smaller pods fit more easily
         few = everyone.copy()
         few[tier[np.argsort(sizes["max"][tier], kind="stable")[target:]]] = False
         rules.append(("dot-smallest", lambda: dot_product(items, kind, cap, ones, few)))
         rules.append(("ffd-smallest", lambda: first_fit(items, kind, cap, sizes["max"], few)))
-    attempt = 0
+    attempt = last_gain = 0
     while True:
         if attempt < len(rules):
             rule, where = rules[attempt][0], rules[attempt][1]()
@@ -205,16 +214,19 @@ def greedy_packing(lp: PatternLP, target: int, deadline: float, seed: int = 0, s
             if target < len(tier) and attempt % 4 >= 2:  # a random choice among the smaller pods
                 active = everyone.copy()
                 active[tier[np.argsort(sizes["max"][tier] * noise[tier], kind="stable")[target:]]] = False
+            tiered = items.tiers == 1 or attempt % 8 < 4
             if attempt % 2:
-                rule, where = "dot~", dot_product(items, kind, cap, noise, active)
+                rule, where = "dot~", dot_product(items, kind, cap, noise, active, tiered)
             else:
-                rule, where = "ffd~", first_fit(items, kind, cap, sizes["max"] * noise, active)
+                rule, where = "ffd~", first_fit(items, kind, cap, sizes["max"] * noise, active, tiered)
+            rule += "" if tiered else "-mixed"
         attempt += 1
         counts = np.bincount(items.rank[where >= 0], minlength=items.tiers)
         if (counts[:-1] >= items.need[:-1]).all() and (best_key is None or counts[-1] > best_key):
-            best, best_key = where, int(counts[-1])
+            best, best_key, last_gain = where, int(counts[-1]), attempt
             info["placed"], info["rule"] = best_key, rule
-        if (best_key is not None and best_key >= target) or (attempt >= len(rules) and time.perf_counter() > deadline):
+        if (best_key is not None and best_key >= target) or (attempt >= len(rules) and (
+                time.perf_counter() > deadline or attempt - last_gain > STALL)):
             break
     if search and best is not None and best_key < target:  # the local search, on the best packing only
         where = insert_by_moves(items, kind, cap, best.copy(), everyone)

@@ -1,13 +1,14 @@
-"""Upper bound on a pattern-pricing knapsack by Lagrangian relaxation and
-dynamic programming (for the certificate of
+"""Upper bounds on a pattern-pricing knapsack by Lagrangian relaxation and
+dynamic programming (for the pricing search and the certificate of
 :mod:`schedcert.models.podpack_bound`).
 
 The pricing problem of a node type is the bounded multi-dimensional
 knapsack ``max Σ_j W_j a_j`` s.t. ``Σ_j D_jr a_j ≤ cap_r`` for every
 resource r, ``0 ≤ a_j ≤ M_j`` integer. Keep one resource r1 (the one whose
 capacity, divided by the gcd of its requests, is smallest: CPU millicores
-on the usual nodes) among those that can bind (``Σ_j D_jr M_j > cap_r``;
-the others are implied), relax a second one r2 (the most over-subscribed)
+on the usual nodes) among those that can bind (``Σ_j D_jr M_j > cap_r``, and
+not implied by another resource's capacity: the 110 pod slots of a node
+whose CPU holds at most 45 pods are left out), relax a second one r2 (the most over-subscribed)
 with a multiplier λ ≥ 0 and drop the rest (a relaxation, so still an upper
 bound):
 
@@ -25,6 +26,17 @@ search needs 1.2 s to prove that; the 25 DP evaluations here take about 7 ms).
 λ = p / q with integer p and q = ``LAMBDA_DENOMINATOR``, so all arithmetic is
 in integers and the bound is exact; p is chosen by golden-section search
 on the convex function U.
+
+Inside the branch-and-bound. Run the same DP from the last item back and
+keep every stage (:func:`suffix_tables`): ``F[i, c]`` bounds what items
+i, i+1, ... can add within capacity c of r1, so at a search node with
+capacities ``rem`` left, ``(p ⌊rem_r2⌋ + F[i, ⌊rem_r1⌋]) / q`` bounds the
+rest in O(1) (:func:`bound_tables`, one table with CPU kept and one with
+memory kept; λ fixed at the root's best, which is valid at every node).
+Column generation changes W little from one call to the next, so the
+golden-section search restarts around the last p (``WARM_EVALUATIONS``).
+On n = 16, 8 pods/node (60 classes) a search that the fractional bounds
+alone had not finished in 2.6–5 s ends in 0.01–0.09 s.
 """
 
 from __future__ import annotations
