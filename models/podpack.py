@@ -354,7 +354,8 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
     the dive of :mod:`schedcert.models.podpack_dive` (up to 40 % of the
     tier's share) before the probe; ``greedy`` 1|0: the greedy packings of
     :mod:`schedcert.models.podpack_greedy` before the bound and after it
-    (up to 10 % of the tier's share each, at most 0.5 s; only with ``pattern_bound``);
+    (up to 20 % of the tier's share each, at most 0.5 s; only with ``pattern_bound``; the node
+    patterns of all their packings start the column generation);
     ``disruption`` 1|0 (run that phase); ``sat.FIELD=VALUE``.
     """
     t0 = time.perf_counter()
@@ -464,10 +465,13 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
             lp = PatternLP(inst, prio, frozen, _patterns(pm, values_best))
             tried = None
             if greedy_on:  # greedy vector packings: where every pod fits they usually find it at once
+                pool: set = set()
                 packing, info_t["greedy"] = greedy_packing(lp, ub, time.perf_counter() + greedy_time(),
-                                                           seed=options.seed or 0)
+                                                           seed=options.seed or 0, pool=pool)
                 adopt(packing, "from_greedy")
                 tried = ub
+                for k, pat in pool:  # their node patterns start the column generation (much faster convergence)
+                    lp.add_pattern(k, dict(pat))
             gg, cg_info, cert = (None, {"lp": None}, None) if val >= ub else \
                 tier_bound(inst, prio, frozen, [], cg_time, lp=lp)
             if val < ub:

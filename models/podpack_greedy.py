@@ -153,7 +153,15 @@ def insert_by_moves(items: _Items, kind, cap, where, active) -> np.ndarray:
     return where
 
 
-def greedy_packing(lp: PatternLP, target: int, deadline: float, seed: int = 0, search: bool = True):
+def _collect(pool: set, items: _Items, kind, where) -> None:
+    """Add each node's pattern ``(type, ((class, pods), ...))`` of packing `where` to `pool`."""
+    for n in np.unique(where[where >= 0]):
+        cls, cnt = np.unique(items.cls[where == n], return_counts=True)
+        pool.add((int(kind[n]), tuple(zip(cls.tolist(), cnt.tolist()))))
+
+
+def greedy_packing(lp: PatternLP, target: int, deadline: float, seed: int = 0, search: bool = True,
+                   pool: set | None = None):
     """Look for a packing of the relaxation that places the frozen counts
     of the tiers above and at least `target` pods of the tier (module
     docstring); the best packing found (most pods of the tier among those
@@ -221,6 +229,8 @@ def greedy_packing(lp: PatternLP, target: int, deadline: float, seed: int = 0, s
                 rule, where = "ffd~", first_fit(items, kind, cap, sizes["max"] * noise, active, tiered)
             rule += "" if tiered else "-mixed"
         attempt += 1
+        if pool is not None:
+            _collect(pool, items, kind, where)
         counts = np.bincount(items.rank[where >= 0], minlength=items.tiers)
         if (counts[:-1] >= items.need[:-1]).all() and (best_key is None or counts[-1] > best_key):
             best, best_key, last_gain = where, int(counts[-1]), attempt

@@ -302,8 +302,13 @@ def test_greedy_packing_places_every_pod_at_once():
     # column generation (the bound is the tier's size)
     inst = generate(seed=0, nodes=16, pods_per_node=8, priorities=1, utilisation=0.95)
     assert _solve(inst, "default").info["tiers"]["1"] != "128/128"
-    packing, info = greedy_packing(PatternLP(inst, 1, {}, []), 128, 0.0)
+    lp, pool = PatternLP(inst, 1, {}, []), set()
+    packing, info = greedy_packing(lp, 128, 0.0, pool=pool)
     assert info["placed"] == 128 and len(packing) <= 16
+    assert len(pool) >= 16  # every node pattern of every attempt, each within a node's allocatable
+    for k, pat in pool:
+        for r, cap in enumerate(lp.caps[k]):
+            assert sum(lp.classes[c][1][r] * a for c, a in pat) <= cap
     res = run_method("podpack", "cpsat", inst, Options(time_limit=5, workers=1))
     tier = res.info["per_tier"]["1"]
     assert res.status == Status.OPTIMAL and tier["placed"] == 128 and tier.get("from_greedy")
