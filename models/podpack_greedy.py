@@ -27,6 +27,12 @@ LP; this heuristic needs none, and finds the packings of the many
 scenarios where every pod fits (the bound is the tier's size) in
 milliseconds. Like the dive's, its packing is a placement of the relaxation; the caller maps it to
 real nodes and the validator checks the result.
+
+The node patterns of all attempts (``pool``) are good columns for the
+pattern LP: started with them, column generation on the 59 n = 8 and 16,
+8 pods/node scenarios the 1 s grid left open ends 0.4 s with the certified
+bounds 108 pods above ⌊LP⌋ in total instead of 391, and converged on 13
+instead of 8.
 """
 
 from __future__ import annotations
