@@ -71,7 +71,8 @@ class _Items:
 
 
 def _nodes(lp: PatternLP):
-    """(type per node, allocatable per node (nodes, R), scale per node)."""
+    """(type index per node (nodes,), allocatable per node (nodes, R)), nodes
+    numbered type by type."""
     kind = np.array([k for k, ns in enumerate(lp.types) for _ in ns], dtype=np.int64)
     cap = np.array([lp.caps[k] for k in kind], dtype=np.int64).reshape(len(kind), len(lp.caps[0]))
     return kind, cap
@@ -186,6 +187,12 @@ def greedy_packing(lp: PatternLP, target: int, deadline: float, seed: int = 0, s
         and at most ``STALL`` attempts after the last better packing.
     seed : int
         Seed of the perturbations.
+    search : bool
+        Improve the best packing by :func:`insert_by_moves` when it is
+        below `target`.
+    pool : set, optional
+        Receives the node pattern ``(type, ((class index, pods), ...))`` of
+        every node of every attempt (start columns for the pattern LP).
 
     Returns
     -------
