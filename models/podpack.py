@@ -354,7 +354,7 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
     the dive of :mod:`schedcert.models.podpack_dive` (up to 40 % of the
     tier's share) before the probe; ``greedy`` 1|0: the greedy packings of
     :mod:`schedcert.models.podpack_greedy` before the bound and after it
-    (up to 20 % of the tier's share each, at most 0.5 s; only with ``pattern_bound``; the node
+    (up to 10 % of the tier's share each, at most 0.5 s; only with ``pattern_bound``; the node
     patterns of all their packings start the column generation);
     ``disruption`` 1|0 (run that phase); ``sat.FIELD=VALUE``.
     """

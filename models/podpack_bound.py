@@ -49,7 +49,7 @@ from numba import njit
 from ortools.sat.python import cp_model
 
 from schedcert.instances.podpack import PodpackInstance, allowed, demand
-from schedcert.models.podpack_pricing import bound_tables
+from schedcert.models.podpack_pricing import bound_tables, no_tables
 
 SCALE = 10 ** 6
 
@@ -303,7 +303,7 @@ class _Pricer:
         if node_limit >= TABLE_NODES:
             tabs, spec = bound_tables(W, Db[:, :len(self.cap)], M, self.cap, self.hints)
         else:  # a short heuristic search (the dive's): the tables would cost more than they save
-            tabs, spec = np.zeros((0, 1, 1), np.int64), np.zeros((0, 6), np.int64)
+            tabs, spec = no_tables()
         best, counts, _, exact = pattern_search(W, Db, M, capb, orders, 0, len(self.cap), 0, node_limit, False,
                                                 tabs, spec)
         pat = {items[j]: int(counts[j]) for j in range(len(items)) if counts[j]}

@@ -47,7 +47,6 @@ import numpy as np
 from numba import njit
 
 LAMBDA_DENOMINATOR = 1 << 10
-DP_CAPACITY_LIMIT = 1 << 20  # larger reduced capacities: no bound (the caller keeps its own)
 EVALUATIONS = 25
 WARM_EVALUATIONS = 6
 
@@ -167,44 +166,13 @@ def _best_multiplier(W, D, M, cap, rel, hint=None):
     return seen[p], p
 
 
-def lagrangian_knapsack_bound(W, D, M, cap) -> int | None:
-    """Upper bound on ``max Σ W_j a_j`` over integer ``0 ≤ a ≤ M`` with
-    ``D a ≤ cap`` (module docstring).
-
-    Parameters
-    ----------
-    W : int array (n,)
-        Item values (the pricing weights, in units of 1/SCALE).
-    D : int array (n, R)
-        Requests per item and resource (CPU millicores, memory bytes, pods).
-    M : int array (n,)
-        Most copies of each item.
-    cap : sequence of int (R,)
-        Node capacity per resource.
-
-    Returns
-    -------
-    int or None
-        ``ceil(min U(λ))`` over the λ tried, in the units of W; None when
-        no resource is small enough for the DP.
-    """
-    W, D, M = np.asarray(W, np.int64), np.asarray(D, np.int64), np.asarray(M, np.int64)
-    if len(W) == 0:
-        return 0
-    rel = _relaxation(W, D, M, cap)
-    if rel is None:
-        return int(np.sum(W * M))
-    C1, r1, g1, r2, _ = rel
-    if C1 > DP_CAPACITY_LIMIT:
-        return None
-    if r2 is None:
-        return int(_knapsack_1d(W, D[:, r1] // g1, M, C1))  # one resource can bind: the DP is exact
-    best, _ = _best_multiplier(W, D, M, cap, rel)
-    return -(-best // LAMBDA_DENOMINATOR)
-
-
 TABLE_LIMIT = 1 << 22  # most entries of the suffix tables of one pricing search
 TABLES = 2
+
+
+def no_tables():
+    """The empty ``(F, spec)`` of :func:`bound_tables`: no table bound."""
+    return np.zeros((0, 1, 1), np.int64), np.zeros((0, 6), np.int64)
 
 
 def bound_tables(W, D, M, cap, hints=None):
@@ -223,10 +191,9 @@ def bound_tables(W, D, M, cap, hints=None):
     multiplier search from when W changed little (column generation).
     """
     W, D, M = np.asarray(W, np.int64), np.asarray(D, np.int64), np.asarray(M, np.int64)
-    none = np.zeros((0, 1, 1), np.int64), np.zeros((0, 6), np.int64)
     rel = _relaxation(W, D, M, cap) if len(W) else None
     if rel is None or (len(W) + 1) * (rel[0] + 1) > TABLE_LIMIT:
-        return none
+        return no_tables()
     C1, r1, g1, r2, g2 = rel
     if r2 is None:
         F = suffix_tables(W, D[:, r1] // g1, M, C1)
@@ -246,7 +213,7 @@ def bound_tables(W, D, M, cap, hints=None):
         if len(tabs) == TABLES:
             break
     if not tabs:
-        return none
+        return no_tables()
     F = np.zeros((len(tabs), len(W) + 1, max(t.shape[1] for t in tabs)), np.int64)
     for k, t in enumerate(tabs):
         F[k, :, :t.shape[1]] = t

@@ -181,10 +181,8 @@ def test_probe_closes_what_the_integer_program_stalls_on():
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_pattern_search_against_brute_force(data):
-    import numpy as np
-
     from schedcert.models.podpack_bound import knapsack_arrays, pattern_search
-    from schedcert.models.podpack_pricing import bound_tables
+    from schedcert.models.podpack_pricing import bound_tables, no_tables
 
     # random classes (demand on cpu, memory, pods; size; integer weight) on one node
     n = data.draw(st.integers(1, 5))
@@ -201,7 +199,7 @@ def test_pattern_search_against_brute_force(data):
             if all(sum(a[j] * classes[c][1][r] for j, c in enumerate(items)) <= cap[r] for r in range(3))]
     value = [sum(W[j] * a[j] for j in range(len(items))) for a in fits]
     # pruned by the fractional bounds alone, and with the Lagrangian suffix tables too
-    none = np.zeros((0, 1, 1), np.int64), np.zeros((0, 6), np.int64)
+    none = no_tables()
     tables = bound_tables(W, D[:, :3], M, cap)
     for tabs, spec in (none, tables):
         best, counts, _, exact = pattern_search(W, D, M, capv, orders, 0, 3, 0, 10 ** 6, False, tabs, spec)
@@ -252,33 +250,31 @@ def test_dive_places_the_certified_bound():
 def test_lagrangian_pricing_bound_against_brute_force(data):
     import numpy as np
 
-    from schedcert.models.podpack_pricing import lagrangian_knapsack_bound
+    from schedcert.models.podpack_bound import table_bound
+    from schedcert.models.podpack_pricing import bound_tables
 
-    # random two-resource knapsacks (plus a pod count that rarely binds): the bound is
-    # never below the optimum, and equals it when a single resource can bind
+    # random two-resource knapsacks (plus a pod count that rarely binds): the suffix
+    # tables of the pricing search bound every suffix of the items, at every capacity
+    # left, and at the root equal the optimum when a single resource can bind
     n = data.draw(st.integers(1, 5))
     cap = [data.draw(st.integers(1, 30)), data.draw(st.integers(1, 30)), 110]
     D = np.array([[data.draw(st.integers(1, 9)), data.draw(st.integers(0, 9)), 1] for _ in range(n)])
     M = np.array([data.draw(st.integers(1, 3)) for _ in range(n)])
     W = np.array([data.draw(st.integers(0, 10 ** 6)) for _ in range(n)])
-    fits = [a for a in itertools.product(*[range(m + 1) for m in M])
-            if all(sum(a[j] * D[j, r] for j in range(n)) <= cap[r] for r in range(3))]
-    best = max(sum(int(W[j]) * a[j] for j in range(n)) for a in fits)
-    bound = lagrangian_knapsack_bound(W, D, M, cap)
-    assert bound >= best
-    # the suffix tables of the pricing search bound every suffix of the items, at every capacity left
-    from schedcert.models.podpack_bound import table_bound
-    from schedcert.models.podpack_pricing import bound_tables
 
-    tabs, spec = bound_tables(W, D, M, cap)
-    for i in range(n + 1):
-        rem = np.array([data.draw(st.integers(0, cap[0])), data.draw(st.integers(0, cap[1])), 110], np.int64)
-        tail = max(sum(int(W[j]) * a[j - i] for j in range(i, n))
+    def optimum(i, rem):
+        return max(sum(int(W[j]) * a[j - i] for j in range(i, n))
                    for a in itertools.product(*[range(m + 1) for m in M[i:]])
                    if all(sum(a[j - i] * D[j, r] for j in range(i, n)) <= rem[r] for r in range(3)))
-        assert table_bound(i, rem, tabs, spec) >= tail - 1e-6
-    if int((D[:, 1] * M).sum()) <= cap[1]:  # memory cannot bind: an exact DP over CPU
-        assert bound == best
+
+    tabs, spec = bound_tables(W, D, M, cap)
+    root = np.array(cap, np.int64)
+    assert table_bound(0, root, tabs, spec) >= optimum(0, root) - 1e-6
+    for i in range(n + 1):
+        rem = np.array([data.draw(st.integers(0, cap[0])), data.draw(st.integers(0, cap[1])), 110], np.int64)
+        assert table_bound(i, rem, tabs, spec) >= optimum(i, rem) - 1e-6
+    if int((D[:, 1] * M).sum()) <= cap[1] and int((D[:, 0] * M).sum()) > cap[0]:  # only CPU can bind:
+        assert table_bound(0, root, tabs, spec) == optimum(0, root)  # the table is an exact DP over CPU
 
 
 def test_pod_count_implied_by_cpu():
