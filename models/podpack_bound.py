@@ -216,7 +216,7 @@ def pattern_search(W, D, M, cap, orders, need, R, limit, node_limit, collect, ta
     n = D.shape[0]
     C = D.shape[1]
     best, bestc = 0, np.zeros(n, np.int64)
-    out = np.zeros((limit if collect else 0, n), np.int64)
+    out = np.zeros((limit, n), np.int64)
     found, nodes, value, i = 0, 0, 0, 0
     cnt = np.full(n, -1, np.int64)
     applied = np.zeros(n, np.int64)
@@ -228,7 +228,7 @@ def pattern_search(W, D, M, cap, orders, need, R, limit, node_limit, collect, ta
             continue
         nodes += 1
         if nodes > node_limit:
-            return best, bestc, out[:found], False
+            return best, bestc, out[:min(found, limit)], False
         a = cnt[i]
         cnt[i] -= 1
         for r in range(C):
@@ -238,6 +238,9 @@ def pattern_search(W, D, M, cap, orders, need, R, limit, node_limit, collect, ta
         if value > best:
             best = value
             bestc[:] = applied
+            if not collect and limit > 0:  # the last `limit` incumbents (extra columns for the caller)
+                out[found % limit] = applied
+                found += 1
         if i == n - 1:
             if collect and value >= need:
                 maximal = True
@@ -266,7 +269,7 @@ def pattern_search(W, D, M, cap, orders, need, R, limit, node_limit, collect, ta
         i += 1
         applied[i] = 0
         cnt[i] = _fit(i, rem, D, M)
-    return best, bestc, out[:found], True
+    return best, bestc, out[:min(found, limit)], True
 
 
 # surrogate multipliers per number of resources (cpu, memory, pods: the usual three)
@@ -277,6 +280,7 @@ QUICK_NODES = 20_000  # node limit of the short pricing search tried before the 
 QUICK_SHARE = 0.7  # ... in the first 70 % of the time (then every iteration certifies)
 NODE_LIMIT = 200_000  # first node limit of the full search; raised x8 (up to MAX_NODES) once columns run out
 MAX_NODES = 64 * NODE_LIMIT
+EXTRA_COLUMNS = 8  # the last incumbents of a pricing search that price out enter the LP too
 TABLE_NODES = 10_000  # searches allowed fewer nodes go without the Lagrangian bound tables
 NODES_PER_SECOND = 2_000_000  # rough speed of pattern_search, to keep a search within the time limit
 
@@ -288,6 +292,7 @@ class _Pricer:
     def __init__(self, cap, classes, members):
         self.cap, self.classes, self.members = cap, classes, members
         self.hints: dict = {}  # multipliers of the last bound tables
+        self.extra: list = []  # earlier incumbents of the last search
 
     def solve(self, weights, node_limit=NODE_LIMIT, certify=True):
         """(best value, a valid upper bound, its pattern {class: count}) in
@@ -304,15 +309,32 @@ class _Pricer:
             tabs, spec = bound_tables(W, Db[:, :len(self.cap)], M, self.cap, self.hints)
         else:  # a short heuristic search (the dive's): the tables would cost more than they save
             tabs, spec = no_tables()
-        best, counts, _, exact = pattern_search(W, Db, M, capb, orders, 0, len(self.cap), 0, node_limit, False,
-                                                tabs, spec)
+        best, counts, extra, exact = pattern_search(W, Db, M, capb, orders, 0, len(self.cap), EXTRA_COLUMNS,
+                                                    node_limit, False, tabs, spec)
         pat = {items[j]: int(counts[j]) for j in range(len(items)) if counts[j]}
+        self.extra = [{items[j]: int(v[j]) for j in range(len(items)) if v[j]}
+                      for v in (_completed(v, Db, M, capb) for v in extra)]
         if exact:
             return int(best), int(best), pat
         if not certify:
             return int(best), None, pat
         bound = int(math.ceil(min(fractional_bound(0, capb, W, Db, M, orders), table_bound(0, capb, tabs, spec)))) + 1
         return int(best), max(int(best), bound), pat
+
+
+def _completed(a, D, M, cap):
+    """Count vector `a` with pods added, item by item, while they fit
+    (an incumbent found inside the search need not be maximal)."""
+    a = a.copy()
+    rem = cap - a @ D
+    for j in range(len(a)):
+        if a[j] < M[j]:
+            pos = D[j] > 0
+            more = M[j] - a[j] if not pos.any() else min(M[j] - a[j], int((rem[pos] // D[j][pos]).min()))
+            if more > 0:
+                a[j] += more
+                rem -= more * D[j]
+    return a
 
 
 def knapsack_arrays(cap, classes, items, weights):
@@ -464,18 +486,21 @@ class PatternLP:
                     added |= self.add_pattern(k, pat)
         return added
 
-    def priced_columns(self, node_limit: int, certify: bool = True):
+    def priced_columns(self, node_limit: int, certify: bool = True, extra: bool = True):
         """Price every type with :func:`pattern_search` (at most
-        `node_limit` nodes each) and add the best pattern where it prices
-        out. Returns (added, per-type valid upper bounds on the pricing
-        optimum or None without `certify`, all searches exact)."""
+        `node_limit` nodes each) and add the best pattern, and with `extra`
+        the search's last ``EXTRA_COLUMNS`` incumbents, where they price
+        out (several columns per iteration: fewer iterations). Returns
+        (added, per-type valid upper bounds on the pricing optimum or None
+        without `certify`, all searches exact)."""
         added, found, exact = False, [], True
         for k in range(len(self.types)):
             val, ub, pat = self.pricers[k].solve(self.weights, node_limit, certify)
             exact = exact and ub is not None and ub <= val
             found.append(ub)
-            if pat and val / SCALE > self.mu(k) + 1e-9:
-                added |= self.add_pattern(k, pat)
+            for q in [pat] + (self.pricers[k].extra if extra else []):
+                if q and sum(self.weights[c] * a for c, a in q.items()) / SCALE > self.mu(k) + 1e-9:
+                    added |= self.add_pattern(k, q)
         return added, (found if certify else None), exact
 
     def certificate(self, ubs) -> Fraction:
@@ -542,8 +567,10 @@ def tier_bound(inst: PodpackInstance, tier_priority: int, frozen: dict, start_pa
                                         lp.tier_priority, dict(lp.frozen))
         if time.perf_counter() - t0 > time_limit:
             break
-        # no column: done when the search was exact, or the bound cannot fall below ⌊LP⌋ anyway
-        if not added and (exact or nodes >= MAX_NODES or best.numerator // best.denominator <= math.floor(value + 1e-9)):
+        if best.numerator // best.denominator <= math.floor(value + 1e-9):
+            break  # the bound cannot fall below ⌊LP⌋
+        # no column at the LP's duals: done when the search was exact
+        if not added and (exact or nodes >= MAX_NODES):
             break
         if not added:  # the LP is optimal but a capped search left the certificate loose: search longer
             nodes *= 8

@@ -53,7 +53,7 @@ def _generate(lp: PatternLP, deadline: float) -> bool:
             return True
         if lp.greedy_columns():
             continue
-        added, _, _ = lp.priced_columns(DIVE_NODES, certify=False)
+        added, _, _ = lp.priced_columns(DIVE_NODES, certify=False, extra=False)
         if not added:
             return True
 

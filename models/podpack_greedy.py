@@ -42,8 +42,10 @@ import time
 import numpy as np
 
 from schedcert.models.podpack_bound import PatternLP, relaxed_key
+from schedcert.models.podpack_ejection import eject
 
 NOISE = 0.15
+ATTEMPT_SHARE = 0.5  # of the time, for the attempts when the local search follows
 STALL = 200  # randomised attempts without a better packing after which the heuristic stops
 MAX_CELLS = 2_000_000  # pods × nodes beyond which the heuristic is skipped (one attempt would be slow)
 
@@ -118,48 +120,6 @@ def dot_product(items: _Items, kind, cap, noise, active, tiered=True) -> np.ndar
     return where
 
 
-def insert_by_moves(items: _Items, kind, cap, where, active) -> np.ndarray:
-    """Local search on a packing (`where`, changed in place and returned):
-    an `active` pod left out, highest tier and smallest first, goes onto a
-    node it does not fit on once one pod there moves to another node with
-    room for it (a one-level ejection, as in the move neighbourhoods of
-    bin-packing local search); repeated until no pod can be inserted."""
-    rem = cap.copy()
-    for i in np.nonzero(where >= 0)[0]:
-        rem[where[i]] -= items.dem[i]
-    size = items.norm.max(axis=1)
-    changed = True
-    while changed:
-        changed = False
-        for u in np.lexsort((size, items.rank)):
-            if where[u] >= 0 or not active[u]:
-                continue
-            for n in np.nonzero(items.ok[u, kind])[0]:
-                deficit = np.maximum(items.dem[u] - rem[n], 0)
-                if not deficit.any():
-                    v = -1
-                else:
-                    on_n = np.nonzero(where == n)[0]
-                    on_n = on_n[(items.dem[on_n] >= deficit).all(axis=1)]
-                    v, to = -1, -1
-                    for w in on_n:
-                        room = np.nonzero(items.ok[w, kind] & (rem >= items.dem[w]).all(axis=1))[0]
-                        room = room[room != n]
-                        if len(room) and (rem[n] + items.dem[w] >= items.dem[u]).all():
-                            v, to = w, room[0]
-                            break
-                    if v < 0:
-                        continue
-                    rem[n] += items.dem[v]
-                    rem[to] -= items.dem[v]
-                    where[v] = to
-                rem[n] -= items.dem[u]
-                where[u] = n
-                changed = True
-                break
-    return where
-
-
 def _collect(pool: set, items: _Items, kind, where) -> None:
     """Add each node's pattern ``(type, ((class, pods), ...))`` of packing `where` to `pool`."""
     for n in np.unique(where[where >= 0]):
@@ -188,8 +148,10 @@ def greedy_packing(lp: PatternLP, target: int, deadline: float, seed: int = 0, s
     seed : int
         Seed of the perturbations.
     search : bool
-        Improve the best packing by :func:`insert_by_moves` when it is
-        below `target`.
+        Improve the best packing by the swap search of
+        :mod:`schedcert.models.podpack_ejection` when it is below
+        `target`: the attempts stop at ``ATTEMPT_SHARE`` of the time, the
+        search has the rest (at least one round of ``STEPS`` steps).
     pool : set, optional
         Receives the node pattern ``(type, ((class index, pods), ...))`` of
         every node of every attempt (start columns for the pattern LP).
@@ -226,6 +188,7 @@ def greedy_packing(lp: PatternLP, target: int, deadline: float, seed: int = 0, s
         rules.append(("dot-smallest", lambda: dot_product(items, kind, cap, ones, few)))
         rules.append(("ffd-smallest", lambda: first_fit(items, kind, cap, sizes["max"], few)))
     attempt = last_gain = 0
+    switch = t0 + ATTEMPT_SHARE * (deadline - t0) if search else deadline  # then the local search
     while True:
         if attempt < len(rules):
             rule, where = rules[attempt][0], rules[attempt][1]()
@@ -249,14 +212,14 @@ def greedy_packing(lp: PatternLP, target: int, deadline: float, seed: int = 0, s
             best, best_key, last_gain = where, int(counts[-1]), attempt
             info["placed"], info["rule"] = best_key, rule
         if (best_key is not None and best_key >= target) or (attempt >= len(rules) and (
-                time.perf_counter() > deadline or attempt - last_gain > STALL)):
+                time.perf_counter() > switch or attempt - last_gain > STALL)):
             break
     if search and best is not None and best_key < target:  # the local search, on the best packing only
-        where = insert_by_moves(items, kind, cap, best.copy(), everyone)
+        where = eject(items, kind, cap, best, target, deadline, seed)
         counts = np.bincount(items.rank[where >= 0], minlength=items.tiers)
         if (counts[:-1] >= items.need[:-1]).all() and counts[-1] > best_key:
             best, best_key = where, int(counts[-1])
-            info["placed"], info["rule"] = best_key, info["rule"] + "+moves"
+            info["placed"], info["rule"] = best_key, info["rule"] + "+swaps"
     info["attempts"] = attempt
     info["time"] = round(time.perf_counter() - t0, 3)
     if best is None:

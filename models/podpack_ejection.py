@@ -1,0 +1,211 @@
+"""Primal heuristic for a pod-packing tier: swap-based local search.
+
+Starts from a packing of the relaxation (as made by
+:mod:`schedcert.models.podpack_greedy`: interchangeable nodes and pods, a
+pod may go to any node of an allowed type) and tries to place more pods
+of the tier. One step takes a left-out pod u of the tier and
+
+1. places it on a node it fits on, or on a node where it fits once one pod
+   there moves to another node with room for it (a gain: the step ends);
+2. otherwise swaps it in for one pod v of the tier on some node, where v
+   requests at least what u lacks there in every resource (the count
+   stays, the packing changes). Among all such swaps the one whose v has
+   the smallest weight is taken; a pod just placed may not be swapped out
+   for ``TENURE`` steps (tabu).
+
+Every pod of the tier that stays left out gains weight each step, so the
+pods that are hard to place end up placed and the easy ones are swapped
+out, where later steps place them again by (1). This is the
+consistent-neighbourhood idea of Buljubašić & Vasquez (2016), "Consistent
+neighborhood search for one-dimensional bin packing and two-dimensional
+vector packing", Computers & Operations Research 76:12-21, reduced to the
+swap and the one-move insertion. Pods of the frozen tiers above are moved
+but never left out, so their counts stay. The best packing seen is
+returned; the caller maps it to real nodes and the validator checks it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numba import njit
+
+TENURE = 7  # steps a pod just placed may not be swapped out
+FROZEN_WEIGHT = 5.0  # starting weight of the pods of higher tiers (the tier's own: 1)
+STEPS = 200  # steps per call of the compiled search (the caller loops until its deadline)
+
+
+@njit(cache=True)
+def _insert(u, dem, ok, kind, rem, where):
+    """Place pod u directly or after one move (True on success)."""
+    P, R = dem.shape
+    N = len(kind)
+    for n in range(N):
+        if not ok[u, kind[n]]:
+            continue
+        fits = True
+        for r in range(R):
+            if dem[u, r] > rem[n, r]:
+                fits = False
+                break
+        if fits:
+            where[u] = n
+            for r in range(R):
+                rem[n, r] -= dem[u, r]
+            return True
+    for n in range(N):  # one pod w on n moves to m, then u fits on n
+        if not ok[u, kind[n]]:
+            continue
+        for w in range(P):
+            if where[w] != n:
+                continue
+            enough = True
+            for r in range(R):
+                if rem[n, r] + dem[w, r] < dem[u, r]:
+                    enough = False
+                    break
+            if not enough:
+                continue
+            for m in range(N):
+                if m == n or not ok[w, kind[m]]:
+                    continue
+                room = True
+                for r in range(R):
+                    if dem[w, r] > rem[m, r]:
+                        room = False
+                        break
+                if room:
+                    where[w] = m
+                    where[u] = n
+                    for r in range(R):
+                        rem[m, r] -= dem[w, r]
+                        rem[n, r] += dem[w, r] - dem[u, r]
+                    return True
+    return False
+
+
+@njit(cache=True)
+def ejection_steps(dem, ok, kind, rem, where, rank, need, weight, tabu, step0, steps, seed):
+    """Run `steps` steps of the module docstring's search in place.
+
+    Parameters
+    ----------
+    dem : int64 (P, R)
+        Requests per pod.
+    ok : bool (P, T)
+        Node types each pod may use.
+    kind : int64 (N,)
+        Type of each node.
+    rem : int64 (N, R)
+        Free allocatable per node (consistent with `where`; updated).
+    where : int64 (P,)
+        Node of each pod, −1 left out (updated).
+    rank : int64 (P,)
+        Tier rank per pod, the tier's own pods having the largest, L.
+    need : int64 (L,)
+        Pods of each higher tier a packing must place.
+    weight : float64 (P,), tabu : int64 (P,)
+        Search state carried between calls (weights; step until which a
+        pod may not be swapped out).
+    step0 : int
+        Number of the first step (for the tabu).
+
+    Returns
+    -------
+    (most pods of the tier placed with the `need` met, or −1; that placement (P,))
+    """
+    np.random.seed(seed)
+    P, R = dem.shape
+    N = len(kind)
+    L = len(need)
+    placed = np.zeros(L + 1, np.int64)
+    for i in range(P):
+        if where[i] >= 0:
+            placed[rank[i]] += 1
+    best, best_where = -1, where.copy()
+    out = np.empty(P, np.int64)
+    for step in range(step0, step0 + steps):
+        k = 0
+        for tier_rank in range(L + 1):  # left-out pods, higher tiers first
+            for i in range(P):
+                if rank[i] == tier_rank and where[i] < 0:
+                    out[k] = i
+                    k += 1
+        for j in range(k):  # (1) every left-out pod
+            if _insert(out[j], dem, ok, kind, rem, where):
+                placed[rank[out[j]]] += 1
+        ok_need = True
+        for t in range(L):
+            if placed[t] < need[t]:
+                ok_need = False
+                break
+        if ok_need and placed[L] > best:
+            best = placed[L]
+            best_where[:] = where
+        k2, short = 0, 0
+        for j in range(k):
+            u = out[j]
+            if where[u] < 0:
+                weight[u] += 1.0
+                out[k2] = u
+                k2 += 1
+                if rank[u] < L and placed[rank[u]] < need[rank[u]]:
+                    short += 1  # the first `short` ones: a higher tier below its count
+        if k2 == 0:
+            break
+        u = out[np.random.randint(short)] if short else out[np.random.randint(k2)]
+        bv, bn, bs = -1, -1, np.inf
+        for n in range(N):  # (2) the lightest v to swap u in for
+            if not ok[u, kind[n]]:
+                continue
+            for v in range(P):
+                if where[v] != n or tabu[v] > step:
+                    continue
+                enough = True
+                for r in range(R):
+                    if rem[n, r] + dem[v, r] < dem[u, r]:
+                        enough = False
+                        break
+                if enough:
+                    score = weight[v] + 0.5 * np.random.random()
+                    if score < bs:
+                        bv, bn, bs = v, n, score
+        if bv < 0:
+            continue
+        where[bv] = -1
+        where[u] = bn
+        placed[rank[bv]] -= 1
+        placed[rank[u]] += 1
+        for r in range(R):
+            rem[bn, r] += dem[bv, r] - dem[u, r]
+        tabu[u] = step + TENURE
+    return best, best_where
+
+
+def eject(items, kind, cap, where, target: int, deadline: float, seed: int = 0) -> np.ndarray:
+    """The search of the module docstring on packing `where` (node per pod
+    of `items`, a :class:`~schedcert.models.podpack_greedy._Items`; −1 left
+    out) of the nodes `kind` (type per node) with allocatable `cap`
+    (N, R), until `target` pods of the tier are placed or `deadline` (a
+    ``time.perf_counter()`` value; at least ``STEPS`` steps). Returns the
+    best placement found that places the frozen counts (`where` if none
+    is better)."""
+    tier = items.rank == items.tiers - 1
+    best_where, best = where, int((tier & (where >= 0)).sum())
+    where = where.copy()
+    rem = cap.copy()
+    for i in np.nonzero(where >= 0)[0]:
+        rem[where[i]] -= items.dem[i]
+    weight = np.where(tier, 1.0, FROZEN_WEIGHT)
+    tabu = np.zeros(len(where), dtype=np.int64)
+    step = 0
+    while best < target:
+        got, got_where = ejection_steps(items.dem, items.ok, kind, rem, where, items.rank, items.need[:-1],
+                                        weight, tabu, step, STEPS, seed + step)
+        step += STEPS
+        if got > best:
+            best, best_where = int(got), got_where
+        if time.perf_counter() > deadline or not (where < 0).any():
+            break
+    return best_where
