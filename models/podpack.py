@@ -12,10 +12,12 @@ allocatable; a protected running pod only on its own node)::
     P_t = Σ_{c in tier t} Σ_n x[c, n]                   placed pods of tier t
 
 Tiers are solved highest priority first: try greedy vector packings of all
-the tier's pods (:mod:`schedcert.models.podpack_greedy`, ``GREEDY_SHARE``
-of the tier's share; all placed = proven); bound ``P_t`` by the pattern LP
+the tier's pods, each run ending in the swap search of
+:mod:`schedcert.models.podpack_ejection` (:mod:`schedcert.models.podpack_greedy`,
+``GREEDY_SHARE`` of the tier's share; all placed = proven); bound ``P_t`` by the pattern LP
 (:mod:`schedcert.models.podpack_bound`), and where that bound is below the
-tier's size try the greedy packings again with it as target; when column generation converged
+tier's size try the greedy packings and swaps again with it as target
+(``GREEDY_BOUND_SHARE``); when column generation converged
 on that bound (bound ≤ ⌊LP⌋), dive on the pattern LP for a placement that
 reaches it (:mod:`schedcert.models.podpack_dive`, ``DIVE_SHARE`` of the
 tier's share; found = proven); when the bound is still at most
@@ -240,8 +242,9 @@ def _patterns(pm: PackingModel, values: dict) -> list:
 
 ENUMERATION_GAP = 8  # pods between incumbent and pattern bound up to which the enumeration is tried
 PROBE_SHARE, PROBE_LIMIT = 0.15, 0.5  # the CP-SAT search before the enumeration: share of the tier's time, cap in s
-DIVE_SHARE = 0.4  # diving on the pattern LP: share of the tier's time
+DIVE_SHARE = 0.8  # diving on the pattern LP: share of the tier's time
 GREEDY_SHARE, GREEDY_LIMIT = 0.1, 0.5  # greedy vector packings: share of the tier's time, cap in s
+GREEDY_BOUND_SHARE = 0.3  # the same, run again with the bound as target (then its swap search matters most)
 DISRUPTION_SHARE = 0.25  # weight of the disruption phase against a tier's in the budget split
 
 
@@ -351,10 +354,10 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
     relaxation does not model); ``probe`` 1|0: that short CP-SAT search
     before the enumeration;
     ``dive`` 1|0: when column generation converged on the certified bound,
-    the dive of :mod:`schedcert.models.podpack_dive` (up to 40 % of the
+    the dive of :mod:`schedcert.models.podpack_dive` (up to 80 % of the
     tier's share) before the probe; ``greedy`` 1|0: the greedy packings of
     :mod:`schedcert.models.podpack_greedy` before the bound and after it
-    (up to 10 % of the tier's share each, at most 0.5 s; only with ``pattern_bound``; the node
+    (up to 10 % and 30 % of the tier's share, at most 0.5 s; only with ``pattern_bound``; the node
     patterns of all their packings start the column generation);
     ``disruption`` 1|0 (run that phase); ``sat.FIELD=VALUE``.
     """
@@ -398,8 +401,8 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
         left = time_left()
         return default if left is None else max(0.05, fraction * left / (phases + 1))
 
-    def greedy_time():
-        return min(GREEDY_LIMIT, phase_time(GREEDY_SHARE, GREEDY_LIMIT))
+    def greedy_time(share=GREEDY_SHARE):
+        return min(GREEDY_LIMIT, phase_time(share, GREEDY_LIMIT))
 
     for t, prio in enumerate(inst.tiers):
         expr = pm.tier_expr[prio]
@@ -481,7 +484,8 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
                 pm.model.add(expr <= ub)
             lp_floor = math.floor(cg_info["lp"] + 1e-6) if cg_info["lp"] is not None else None
             if tried is not None and val < ub < tried:  # again, for the lower target the bound set
-                packing, info_t["greedy_bound"] = greedy_packing(lp, ub, time.perf_counter() + greedy_time(),
+                packing, info_t["greedy_bound"] = greedy_packing(lp, ub, time.perf_counter() + greedy_time(
+                    GREEDY_BOUND_SHARE),
                                                                  seed=options.seed or 0)
                 adopt(packing, "from_greedy")
             if dive_on and lp_floor is not None and val < ub <= lp_floor:

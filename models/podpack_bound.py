@@ -22,7 +22,10 @@ resource), and when they find no improving pattern the exact depth-first
 branch-and-bound :func:`pattern_search` (bounded by the Lagrangian DP
 tables of :mod:`schedcert.models.podpack_pricing` and the fractional
 knapsack bounds on each resource and on surrogate sums of the resources),
-which also gives the certificate's μ_τ. Early in the time budget a short
+which also gives the certificate's μ_τ; the search's last incumbents
+that price out enter with its best pattern (``EXTRA_COLUMNS``, completed
+to maximal patterns: fewer iterations). Column generation stops as soon
+as the certified bound reaches ⌊LP⌋. Early in the time budget a short
 search (``QUICK_NODES``) is tried before the full one; where a node limit
 stops a search, μ_τ is the smaller of the fractional bound and the
 tables' bound at the root.

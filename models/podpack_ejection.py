@@ -33,6 +33,8 @@ from numba import njit
 
 TENURE = 7  # steps a pod just placed may not be swapped out
 FROZEN_WEIGHT = 5.0  # starting weight of the pods of higher tiers (the tier's own: 1)
+PAIRS = True
+STALL_STEPS = 10_000  # steps without a better packing after which the search stops
 STEPS = 200  # steps per call of the compiled search (the caller loops until its deadline)
 
 
@@ -171,14 +173,39 @@ def ejection_steps(dem, ok, kind, rem, where, rank, need, weight, tabu, step0, s
                     score = weight[v] + 0.5 * np.random.random()
                     if score < bs:
                         bv, bn, bs = v, n, score
+        bw = -1
+        if bv < 0 and PAIRS:  # (3) two pods of one node out, if together they weigh less than u
+            bs = weight[u]
+            for n in range(N):
+                if not ok[u, kind[n]]:
+                    continue
+                for v in range(P):
+                    if where[v] != n or tabu[v] > step:
+                        continue
+                    for w in range(v + 1, P):
+                        if where[w] != n or tabu[w] > step:
+                            continue
+                        enough = True
+                        for r in range(R):
+                            if rem[n, r] + dem[v, r] + dem[w, r] < dem[u, r]:
+                                enough = False
+                                break
+                        if enough:
+                            score = weight[v] + weight[w] + 0.5 * np.random.random()
+                            if score < bs:
+                                bv, bw, bn, bs = v, w, n, score
         if bv < 0:
             continue
-        where[bv] = -1
+        for x in (bv, bw):
+            if x >= 0:
+                where[x] = -1
+                placed[rank[x]] -= 1
+                for r in range(R):
+                    rem[bn, r] += dem[x, r]
         where[u] = bn
-        placed[rank[bv]] -= 1
         placed[rank[u]] += 1
         for r in range(R):
-            rem[bn, r] += dem[bv, r] - dem[u, r]
+            rem[bn, r] -= dem[u, r]
         tabu[u] = step + TENURE
     return best, best_where
 
@@ -199,13 +226,13 @@ def eject(items, kind, cap, where, target: int, deadline: float, seed: int = 0) 
         rem[where[i]] -= items.dem[i]
     weight = np.where(tier, 1.0, FROZEN_WEIGHT)
     tabu = np.zeros(len(where), dtype=np.int64)
-    step = 0
+    step = last = 0
     while best < target:
         got, got_where = ejection_steps(items.dem, items.ok, kind, rem, where, items.rank, items.need[:-1],
                                         weight, tabu, step, STEPS, seed + step)
         step += STEPS
         if got > best:
-            best, best_where = int(got), got_where
-        if time.perf_counter() > deadline or not (where < 0).any():
+            best, best_where, last = int(got), got_where, step
+        if time.perf_counter() > deadline or not (where < 0).any() or step - last >= STALL_STEPS:
             break
     return best_where

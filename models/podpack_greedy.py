@@ -21,7 +21,9 @@ a packing that fits them all leaves the rest to the tier; where every pod
 fits, size order across the tiers packs better, so both rules also run
 with the tiers mixed (a packing must still place the frozen counts).
 Later attempts perturb the sizes by a random factor in [1 − NOISE,
-1 + NOISE] (seeded).
+1 + NOISE] (seeded). When the best packing is below the target, the
+swap search of :mod:`schedcert.models.podpack_ejection` improves it with
+the second half of the time.
 The dive (:mod:`schedcert.models.podpack_dive`) needs a converged pattern
 LP; this heuristic needs none, and finds the packings of the many
 scenarios where every pod fits (the bound is the tier's size) in
