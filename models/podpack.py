@@ -70,6 +70,7 @@ from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, deman
 from schedcert.models.podpack_bound import PatternLP, add_capacity, node_types, relaxed_keys, tier_bound
 from schedcert.models.podpack_dive import dive
 from schedcert.models.podpack_greedy import greedy_packing
+from schedcert.models.podpack_rmh import restricted_master
 from schedcert.models.podpack_master import exact_tier
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status
@@ -242,6 +243,7 @@ def _patterns(pm: PackingModel, values: dict) -> list:
 
 ENUMERATION_GAP = 8  # pods between incumbent and pattern bound up to which the enumeration is tried
 PROBE_SHARE, PROBE_LIMIT = 0.15, 0.5  # the CP-SAT search before the enumeration: share of the tier's time, cap in s
+RMH_SHARE = 0.3  # the integer program over the LP's patterns: share of the tier's time
 DIVE_SHARE = 0.8  # diving on the pattern LP: share of the tier's time
 GREEDY_SHARE, GREEDY_LIMIT = 0.1, 0.5  # greedy vector packings: share of the tier's time, cap in s
 GREEDY_BOUND_SHARE = 0.3  # the same, run again with the bound as target (then its swap search matters most)
@@ -383,6 +385,7 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
         and bool(_param_int(options, "evictions", 1))
     probe = bool(_param_int(options, "probe", 1))
     dive_on = bool(_param_int(options, "dive", 1)) and use_bound
+    rmh_on = bool(_param_int(options, "restricted_master", 1)) and use_bound
     greedy_on = bool(_param_int(options, "greedy", 1)) and use_bound
     objective = str(options.params.get("tier_objective", "pods"))
     if objective not in ("pods", "resources"):
@@ -488,6 +491,11 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
                     GREEDY_BOUND_SHARE),
                                                                  seed=options.seed or 0)
                 adopt(packing, "from_greedy")
+            if rmh_on and lp_floor is not None and val < ub <= lp_floor:
+                # converged: the integer program over the LP's patterns (few patterns: small nodes)
+                packing, info_t["restricted_master"] = restricted_master(
+                    lp, ub, time.perf_counter() + phase_time(RMH_SHARE, 10.0 * RMH_SHARE))
+                adopt(packing, "from_restricted_master")
             if dive_on and lp_floor is not None and val < ub <= lp_floor:
                 # column generation converged on the certified bound: diving on the pattern LP
                 # often places it outright (a proof), where CP-SAT's search stalls

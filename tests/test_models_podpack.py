@@ -311,6 +311,32 @@ def test_greedy_packing_places_every_pod_at_once():
     assert "pattern_bound" not in tier and res.evaluation.feasible
 
 
+def test_restricted_master_places_the_certified_bound():
+    import time
+
+    from schedcert.instances.podpack import placed_counts
+    from schedcert.models.podpack import PackingModel, placement_of_packing
+    from schedcert.models.podpack_bound import PatternLP, tier_bound
+    from schedcert.models.podpack_rmh import MAX_COLUMNS, restricted_master
+
+    # 16 nodes of about four pods, four tiers, U = 1.0 (the grid's n16-k4-p4-u1-s4):
+    # with the three upper tiers frozen at their size, the converged pattern LP is
+    # 13.40, so at most 13 pods of the lowest tier fit; the integer program over
+    # the LP's few hundred patterns places 13 — proven optimal
+    inst = generate(seed=4, nodes=16, pods_per_node=4, priorities=4, utilisation=1.0)
+    frozen = {p: sum(1 for q in inst.pods if q.priority == p) for p in inst.tiers[:-1]}
+    lp = PatternLP(inst, 1, frozen, [])
+    bound, info, _ = tier_bound(inst, 1, frozen, [], 20.0, lp=lp)
+    assert bound == 13 and 13.4 < info["lp"] < 13.41 and len(lp.patterns) <= MAX_COLUMNS
+    packing, rinfo = restricted_master(lp, 13, time.perf_counter() + 20)
+    assert packing is not None and rinfo["found"] and len(packing) <= 16
+    pm = PackingModel(inst)
+    sol = pm.decode(placement_of_packing(pm, packing, {}))
+    assert evaluate(inst, sol).feasible
+    assert placed_counts(inst, sol) == [frozen[p] for p in inst.tiers[:-1]] + [13]
+    assert lp.solve() and abs(lp.lp - info["lp"]) < 1e-6  # the LP is continuous again
+
+
 def test_ejection_insertion_makes_room():
     import numpy as np
 
