@@ -33,9 +33,26 @@ from numba import njit
 
 TENURE = 7  # steps a pod just placed may not be swapped out
 FROZEN_WEIGHT = 5.0  # starting weight of the pods of higher tiers (the tier's own: 1)
-PAIRS = True
 STALL_STEPS = 10_000  # steps without a better packing after which the search stops
 STEPS = 200  # steps per call of the compiled search (the caller loops until its deadline)
+
+
+@njit(cache=True)
+def _fits(free, need):
+    """Whether ``need <= free`` in every resource."""
+    for r in range(len(need)):
+        if need[r] > free[r]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _fits_with(free, freed, need):
+    """Whether ``need <= free + freed`` in every resource."""
+    for r in range(len(need)):
+        if need[r] > free[r] + freed[r]:
+            return False
+    return True
 
 
 @njit(cache=True)
@@ -44,14 +61,7 @@ def _insert(u, dem, ok, kind, rem, where):
     P, R = dem.shape
     N = len(kind)
     for n in range(N):
-        if not ok[u, kind[n]]:
-            continue
-        fits = True
-        for r in range(R):
-            if dem[u, r] > rem[n, r]:
-                fits = False
-                break
-        if fits:
+        if ok[u, kind[n]] and _fits(rem[n], dem[u]):
             where[u] = n
             for r in range(R):
                 rem[n, r] -= dem[u, r]
@@ -60,24 +70,10 @@ def _insert(u, dem, ok, kind, rem, where):
         if not ok[u, kind[n]]:
             continue
         for w in range(P):
-            if where[w] != n:
-                continue
-            enough = True
-            for r in range(R):
-                if rem[n, r] + dem[w, r] < dem[u, r]:
-                    enough = False
-                    break
-            if not enough:
+            if where[w] != n or not _fits_with(rem[n], dem[w], dem[u]):
                 continue
             for m in range(N):
-                if m == n or not ok[w, kind[m]]:
-                    continue
-                room = True
-                for r in range(R):
-                    if dem[w, r] > rem[m, r]:
-                        room = False
-                        break
-                if room:
+                if m != n and ok[w, kind[m]] and _fits(rem[m], dem[w]):
                     where[w] = m
                     where[u] = n
                     for r in range(R):
@@ -162,19 +158,12 @@ def ejection_steps(dem, ok, kind, rem, where, rank, need, weight, tabu, step0, s
             if not ok[u, kind[n]]:
                 continue
             for v in range(P):
-                if where[v] != n or tabu[v] > step:
-                    continue
-                enough = True
-                for r in range(R):
-                    if rem[n, r] + dem[v, r] < dem[u, r]:
-                        enough = False
-                        break
-                if enough:
+                if where[v] == n and tabu[v] <= step and _fits_with(rem[n], dem[v], dem[u]):
                     score = weight[v] + 0.5 * np.random.random()
                     if score < bs:
                         bv, bn, bs = v, n, score
         bw = -1
-        if bv < 0 and PAIRS:  # (3) two pods of one node out, if together they weigh less than u
+        if bv < 0:  # (3) two pods of one node out, if together they weigh less than u
             bs = weight[u]
             for n in range(N):
                 if not ok[u, kind[n]]:
