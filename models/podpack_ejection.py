@@ -3,25 +3,32 @@
 Starts from a packing of the relaxation (as made by
 :mod:`schedcert.models.podpack_greedy`: interchangeable nodes and pods, a
 pod may go to any node of an allowed type) and tries to place more pods
-of the tier. One step takes a left-out pod u of the tier and
+of the tier. Each step first tries (1) on every left-out pod, higher
+tiers first, then takes one left-out pod u (of a higher tier while that
+tier is below its frozen count, else of the tier) and applies (2) or (3):
 
-1. places it on a node it fits on, or on a node where it fits once one pod
-   there moves to another node with room for it (a gain: the step ends);
-2. otherwise swaps it in for one pod v of the tier on some node, where v
-   requests at least what u lacks there in every resource (the count
-   stays, the packing changes). Among all such swaps the one whose v has
-   the smallest weight is taken; a pod just placed may not be swapped out
-   for ``TENURE`` steps (tabu).
+1. place it on a node it fits on, or on a node where it fits once one pod
+   there moves to another node with room for it (a gain);
+2. otherwise swap it in for one pod v on some node, where v frees at
+   least what u lacks there in every resource (the count stays, the
+   packing changes); among all such swaps the one whose v has the
+   smallest weight (plus a little seeded noise) is taken;
+3. if there is none, swap it in for two pods of one node that together
+   free enough, provided their weights sum to less than u's (a loss of
+   one pod, which later steps try to win back).
 
-Every pod of the tier that stays left out gains weight each step, so the
-pods that are hard to place end up placed and the easy ones are swapped
-out, where later steps place them again by (1). This is the
-consistent-neighbourhood idea of Buljubašić & Vasquez (2016), "Consistent
-neighborhood search for one-dimensional bin packing and two-dimensional
-vector packing", Computers & Operations Research 76:12-21, reduced to the
-swap and the one-move insertion. Pods of the frozen tiers above are moved
-but never left out, so their counts stay. The best packing seen is
-returned; the caller maps it to real nodes and the validator checks it.
+A pod just placed may not leave for ``TENURE`` steps (tabu). Every pod
+that stays left out gains weight each step, so the pods that are hard to
+place end up placed and the easy ones are swapped out, where later steps
+place them again by (1). This is the consistent-neighbourhood idea of
+Buljubašić & Vasquez (2016), "Consistent neighborhood search for
+one-dimensional bin packing and two-dimensional vector packing",
+Computers & Operations Research 76:12-21, reduced to these moves. Pods of
+the frozen tiers above start heavier (``FROZEN_WEIGHT``) and may leave, but
+a packing counts only when every frozen tier has its count, so the best
+packing returned keeps them. The search stops at the caller's deadline,
+at the target, or after ``STALL_STEPS`` steps without a better packing;
+the caller maps the packing to real nodes and the validator checks it.
 """
 
 from __future__ import annotations
