@@ -130,6 +130,7 @@ def ejection_steps(dem, ok, kind, rem, where, rank, need, weight, tabu, step0, s
             placed[rank[i]] += 1
     best, best_where = -1, where.copy()
     out = np.empty(P, np.int64)
+    lack = np.empty(P, np.int64)
     for step in range(step0, step0 + steps):
         k = 0
         for tier_rank in range(L + 1):  # left-out pods, higher tiers first
@@ -156,10 +157,11 @@ def ejection_steps(dem, ok, kind, rem, where, rank, need, weight, tabu, step0, s
                 out[k2] = u
                 k2 += 1
                 if rank[u] < L and placed[rank[u]] < need[rank[u]]:
-                    short += 1  # the first `short` ones: a higher tier below its count
+                    lack[short] = u  # a pod of a higher tier below its count
+                    short += 1
         if k2 == 0:
             break
-        u = out[np.random.randint(short)] if short else out[np.random.randint(k2)]
+        u = lack[np.random.randint(short)] if short else out[np.random.randint(k2)]
         bv, bn, bs = -1, -1, np.inf
         for n in range(N):  # (2) the lightest v to swap u in for
             if not ok[u, kind[n]]:
@@ -181,12 +183,7 @@ def ejection_steps(dem, ok, kind, rem, where, rank, need, weight, tabu, step0, s
                     for w in range(v + 1, P):
                         if where[w] != n or tabu[w] > step:
                             continue
-                        enough = True
-                        for r in range(R):
-                            if rem[n, r] + dem[v, r] + dem[w, r] < dem[u, r]:
-                                enough = False
-                                break
-                        if enough:
+                        if _fits_with(rem[n], dem[v] + dem[w], dem[u]):
                             score = weight[v] + weight[w] + 0.5 * np.random.random()
                             if score < bs:
                                 bv, bw, bn, bs = v, w, n, score
