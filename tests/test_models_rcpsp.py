@@ -88,3 +88,27 @@ def test_portfolio_choice(psplib):
     assert portfolio_params(j30, Options(workers=1)) == {}  # measured with 2 workers only
     with pytest.raises(InputError, match="unknown portfolio 'fast'"):
         run_method("rcpsp", "cpsat", j30, Options(time_limit=5, workers=2, params={"portfolio": "fast"}))
+
+
+def test_improve_phase_hands_its_schedule_to_the_proof(psplib):
+    """With no heuristic warm start (activities one after another), the
+    improve phase must find a much shorter schedule and the proof portfolio
+    must then prove j3013_4's reference optimum from it."""
+    ref = read_bounds(psplib / "bounds" / "j30.csv")["j3013_4.sm"]
+    inst = R.read(psplib / "j30" / "j3013_4.sm")
+    opts = Options(time_limit=60, workers=2, params={"warm": "0", "improve": "1"})
+    res = run_method("rcpsp", "cpsat", inst, opts)
+    assert res.info["warm_start"] == "sequential"
+    assert res.info["improve_objective"] < res.info["warm_makespan"]
+    assert res.status == Status.OPTIMAL
+    assert res.objective == res.bound == int(ref["upper_bound"])
+    assert res.evaluation.feasible
+
+
+@pytest.mark.parametrize("value", ["-1", "soon"])
+def test_improve_rejects_bad_values(value):
+    from schedcert.errors import InputError
+
+    inst = R.generate(seed=1, jobs=6, resources=1)
+    with pytest.raises(InputError, match="--param improve: expected seconds >= 0"):
+        run_method("rcpsp", "cpsat", inst, Options(time_limit=5, workers=2, params={"improve": value}))
