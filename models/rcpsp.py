@@ -264,7 +264,7 @@ def _warm(instance: RcpspInstance, options: Options):
 @method("rcpsp", "cpsat", "exact",
         "CP-SAT (intervals + cumulative; windows, calendars, disjunctive pairs, lags), warm-started by the "
         "GA (--param warm=NAME); params: objective (makespan|feasibility), delays (1), explain (30 s), "
-        "portfolio (auto|proof|default)")
+        "portfolio (auto|proof|default), improve (2 s)")
 def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
     """Minimise the makespan with CP-SAT (see module docstring), or with
     ``objective=feasibility`` find any schedule or prove there is none.
