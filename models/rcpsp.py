@@ -41,6 +41,7 @@ Time-indexed MILP (``milp``, ``milp-cbc``)
 
 from __future__ import annotations
 
+import math
 import time
 
 import networkx as nx
@@ -295,22 +296,24 @@ def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
     use_delays = bool(int(options.params.get("delays", 1)))
     model, starts, _ = build_cpsat(instance, ub, lb, hint, use_delays, objective)
     info["build_time"] = round(time.perf_counter() - t0, 3)
-    remaining = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
+
+    def remaining():
+        return None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
+
     out = None
     if portfolio and hint is not None and objective == "makespan" and 0 < first and (
-            remaining is None or remaining > first):
+            remaining() is None or remaining() > first):
         pre = solve_cpsat(model, options, first, {})
         info["improve_objective"] = pre.objective
         if pre.status == Status.OPTIMAL:
             out = pre
-        elif pre.has_solution and pre.objective < ub:
-            hint = [pre.solver.value(s) for s in starts]
-            ub = int(round(pre.objective))
-            model, starts, _ = build_cpsat(instance, ub, max(lb, -int(-pre.bound // 1)), hint, use_delays,
-                                           objective)
-        remaining = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
+        elif pre.has_solution:  # the proof starts from its best schedule and bound
+            if pre.objective < ub:
+                hint, ub = [pre.solver.value(s) for s in starts], int(round(pre.objective))
+            lb = max(lb, math.ceil(pre.bound))
+            model, starts, _ = build_cpsat(instance, ub, lb, hint, use_delays, objective)
     if out is None:
-        out = solve_cpsat(model, options, remaining, portfolio)
+        out = solve_cpsat(model, options, remaining(), portfolio)
     info.update(out.info)
     solver = solver_info(out.info["solver_params"])
     if out.status == Status.INFEASIBLE:
