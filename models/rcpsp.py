@@ -62,6 +62,7 @@ from schedcert.instances.rcpsp import (
     topological_order,
 )
 from schedcert.milp import register_pair, solve_pyomo
+from schedcert.models.rcpsp_destructive import Refuter
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status, integral_min_result
 
@@ -224,13 +225,33 @@ def improve_seconds(options: Options) -> float:
     portfolio and a warm start. Measured on the 71 j60 instances the proof
     portfolio alone left unproven at 10 s: 8 proven with 2 s instead of 0,
     13 end lower, 1 higher. InputError for a negative or non-numeric value."""
-    value = options.params.get("improve", IMPROVE_SECONDS)
+    return _seconds_param(options, "improve", IMPROVE_SECONDS)
+
+
+#: seconds the destructive refutation of "makespan <= UB - 1" may run beside
+#: the proof portfolio (:class:`~schedcert.models.rcpsp_destructive.Refuter`)
+REFUTE_SECONDS = 6.0
+
+
+def refute_seconds(options: Options) -> float:
+    """``options.params['refute']``: seconds for the destructive refutation
+    of "makespan <= UB - 1" (energetic reasoning, shaving and the LP
+    relaxation of :mod:`schedcert.models.rcpsp_destructive`) in a thread
+    beside the proof portfolio; it stops CP-SAT when it succeeds. Default
+    :data:`REFUTE_SECONDS`, 0 turns it off; used only with the proof
+    portfolio, a warm start and no extensions. InputError for a negative or
+    non-numeric value."""
+    return _seconds_param(options, "refute", REFUTE_SECONDS)
+
+
+def _seconds_param(options: Options, name: str, default: float) -> float:
+    value = options.params.get(name, default)
     try:
         seconds = float(value)
     except (TypeError, ValueError):
         seconds = -1.0
     if seconds < 0:
-        raise InputError(f"--param improve: expected seconds >= 0, got {value!r}")
+        raise InputError(f"--param {name}: expected seconds >= 0, got {value!r}")
     return seconds
 
 
@@ -312,9 +333,21 @@ def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
                 hint, ub = [pre.solver.value(s) for s in starts], int(round(pre.objective))
             lb = max(lb, math.ceil(pre.bound))
             model, starts, _ = build_cpsat(instance, ub, lb, hint, use_delays, objective)
+    refuter = None
     if out is None:
-        out = solve_cpsat(model, options, remaining(), portfolio)
+        solver = cp_model.CpSolver()
+        budget = refute_seconds(options)
+        if portfolio and hint is not None and objective == "makespan" and budget > 0 and not instance.extended:
+            refuter = Refuter(instance, ub - 1, budget, solver)
+            refuter.start()
+        out = solve_cpsat(model, options, remaining(), portfolio, solver)
     info.update(out.info)
+    if refuter is not None:
+        info["refute"] = {"makespan": ub - 1, "refuted": refuter.finish(), "seconds": refuter.seconds_used}
+        if refuter.refuted:  # no schedule ends by ub - 1: the incumbent's ub is optimal
+            if out.has_solution and out.objective < ub:
+                raise RuntimeError(f"makespan {ub - 1} refuted, yet CP-SAT found {out.objective}: defect")
+            return _conclude(instance, ub, hint, ub, True, solver_info(out.info["solver_params"]), info)
     solver = solver_info(out.info["solver_params"])
     if out.status == Status.INFEASIBLE:
         if hint is not None:  # C <= UB is satisfied by the hint: cannot happen

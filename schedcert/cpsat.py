@@ -71,7 +71,7 @@ def _sat_value(p, field: str, value):
 
 
 def solve_cpsat(model: cp_model.CpModel, options: Options, time_limit: float | None,
-                extra_params: dict | None = None) -> CpsatOutcome:
+                extra_params: dict | None = None, solver: cp_model.CpSolver | None = None) -> CpsatOutcome:
     """Solve `model` with CP-SAT.
 
     Parameters
@@ -86,13 +86,16 @@ def solve_cpsat(model: cp_model.CpModel, options: Options, time_limit: float | N
         Seconds for this solve (the caller subtracts time already spent).
     extra_params : dict, optional
         Further CP-SAT ``SatParameters`` fields by name.
+    solver : CpSolver, optional
+        A fresh solver to use, e.g. one another thread may stop with
+        ``stop_search()``.
 
     Raises
     ------
     RuntimeError
         If CP-SAT reports MODEL_INVALID (a defect in the calling model).
     """
-    solver = cp_model.CpSolver()
+    solver = solver or cp_model.CpSolver()
     p = solver.parameters
     params = {"num_workers": max(1, int(options.workers)), "random_seed": int(options.seed)}
     if time_limit is not None:
