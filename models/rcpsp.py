@@ -302,6 +302,7 @@ def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
     objective = objective_of(options)
     portfolio = portfolio_params(instance, options)
     first = improve_seconds(options)
+    budget = refute_seconds(options)
     lb = lower_bound(instance)
     hint, origin = _warm(instance, options)
     horizon, safe = planning_horizon(instance)
@@ -336,7 +337,6 @@ def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
     refuter = None
     if out is None:
         solver = cp_model.CpSolver()
-        budget = refute_seconds(options)
         if portfolio and hint is not None and objective == "makespan" and budget > 0 and not instance.extended:
             refuter = Refuter(instance, ub - 1, budget, solver)
             refuter.start()

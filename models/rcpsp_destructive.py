@@ -25,8 +25,9 @@ tests fails on the start windows ``[ES_j, LS_j]`` implied by T:
    contain ``I_tau``; ``x_{F,tau} >= 0`` is how long F runs in ``I_tau``.
    ``sum_F x_{F,tau} <= l_tau`` and ``sum_{tau, F ni j} x_{F,tau} >= p_j``
    must have a solution. Columns are the maximal compatible sets cut down to
-   the activities allowed in ``I_tau`` (enumerated once; the LP is skipped
-   when there are more than ``set_limit``).
+   the activities allowed in ``I_tau`` (enumerated once by
+   :func:`compatible_sets`; the LP test is left out when there are more
+   than :data:`SET_LIMIT`).
 
 Tests 1+2 run to a fixpoint; shaving (Martin & Shmoys 1996; Brucker &
 Knust use it with the LP) then tries each activity at its earliest (latest)
@@ -36,7 +37,9 @@ shrinks the windows by less than :data:`MIN_SHRINK`.
 
 Every step removes only start times that no schedule ending by T can use,
 so a refutation proves ``C_max >= T + 1``. Only for instances without
-R-ConstraintBench extensions.
+R-ConstraintBench extensions. The CP-SAT model runs :class:`Refuter` on
+``T = UB - 1`` beside its proof portfolio
+(:func:`schedcert.models.rcpsp.refute_seconds`).
 """
 
 from __future__ import annotations
@@ -52,7 +55,10 @@ import numpy as np
 from schedcert.instances.rcpsp import RcpspInstance, earliest_starts, tails, topological_order
 
 #: most maximal compatible sets enumerated before the LP test is left out
-SET_LIMIT = 3000
+#: (and :class:`Refuter` does not run): with 945-2934 sets, 27 j60
+#: instances ran out of a 6 s budget without a refutation, taking a core
+#: from CP-SAT; the j30 refutations had 51-125 sets, the j30 runs <= 355
+SET_LIMIT = 500
 
 
 #: rounds of LP shaving stop (not refuted) once a round shrinks the total
@@ -63,7 +69,7 @@ SET_LIMIT = 3000
 MIN_SHRINK = 0.25
 
 
-class _Timeout(Exception):
+class _TooMany(Exception):
     pass
 
 
@@ -208,7 +214,7 @@ def compatible_sets(instance: RcpspInstance, limit: int = SET_LIMIT) -> list[int
         `others`: every activity compatible with all chosen."""
         budget[0] -= 1
         if budget[0] < 0 or len(out) > limit:
-            raise _Timeout
+            raise _TooMany
         extended = False
         bits = later
         while bits:
@@ -231,7 +237,7 @@ def compatible_sets(instance: RcpspInstance, limit: int = SET_LIMIT) -> list[int
     try:
         for a in acts:  # sets whose lowest activity is a
             grow(1 << a, list(r[a]), comp[a] & ~((1 << (a + 1)) - 1), comp[a])
-    except _Timeout:
+    except _TooMany:
         return None
     return out
 
@@ -291,44 +297,55 @@ def lp_feasible(p, es, ls, sets: list[int]) -> bool:
     return h.getInfo().objective_function_value <= 1e-6
 
 
-def refute_makespan(instance: RcpspInstance, T: int, seconds: float | None = None,
-                    sets: list[int] | None = None, cancel: threading.Event | None = None) -> bool | None:
-    """Whether "no schedule has makespan <= T" is proven by the tests above.
+def shave_windows(instance: RcpspInstance, T: int, sets: list[int] | None = None, deadline: float | None = None,
+                  cancel: threading.Event | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Start windows every schedule of makespan <= T keeps, or None if the
+    tests above prove there is no such schedule.
 
-    Returns True (refuted: ``T + 1`` is a lower bound), False (not refuted)
-    or None (`seconds` ran out or `cancel` was set first). `sets` None means
-    :func:`compatible_sets` is called here; if that gives up, the LP test is
-    left out.
+    Returns ``(ES, LS)``, int64 arrays (n,): every schedule ending by T has
+    ``ES_j <= S_j <= LS_j``. `sets` from :func:`compatible_sets` (None: the
+    LP test is left out). Raises TimeoutError once ``time.perf_counter()``
+    passes `deadline` or `cancel` is set.
     """
-    deadline = None if seconds is None else time.perf_counter() + seconds
     win = Windows(instance)
-    if sets is None:
-        sets = compatible_sets(instance)
     es = np.array(earliest_starts(instance), dtype=np.int64)
     ls = np.array([T - q for q in tails(instance)], dtype=np.int64)
     if not win.propagate(es, ls):
-        return True
+        return None
 
     def consistent(e, l, use_lp):
         if deadline is not None and time.perf_counter() > deadline or cancel is not None and cancel.is_set():
-            raise _Timeout
+            raise TimeoutError("window shaving stopped")
         e, l = e.copy(), l.copy()
         return win.propagate(e, l) and (not use_lp or lp_feasible(win.p, e, l, sets))
 
+    if not _shave(win, es, ls, lambda e, l: consistent(e, l, False)):
+        return None
+    if sets is None:
+        return es, ls
+    if not consistent(es, ls, True):
+        return None
+    while True:
+        before = int(np.sum(ls - es))
+        if not _shave(win, es, ls, lambda e, l: consistent(e, l, True)):
+            return None
+        after = int(np.sum(ls - es))
+        if after == before or after > (1 - MIN_SHRINK) * before:
+            return es, ls
+
+
+def refute_makespan(instance: RcpspInstance, T: int, seconds: float | None = None,
+                    sets: list[int] | None = None, cancel: threading.Event | None = None) -> bool | None:
+    """Whether "no schedule has makespan <= T" is proven by
+    :func:`shave_windows`: True (refuted: ``T + 1`` is a lower bound), False
+    (not refuted) or None (`seconds` ran out or `cancel` was set first).
+    `sets` None means :func:`compatible_sets` is called here."""
+    deadline = None if seconds is None else time.perf_counter() + seconds
+    if sets is None:
+        sets = compatible_sets(instance)
     try:
-        if not _shave(win, es, ls, lambda e, l: consistent(e, l, False)):
-            return True
-        if sets is None:
-            return False
-        if not consistent(es, ls, True):
-            return True
-        while True:
-            before = int(np.sum(ls - es))
-            if not _shave(win, es, ls, lambda e, l: consistent(e, l, True)):
-                return True
-            if np.sum(ls - es) > (1 - MIN_SHRINK) * before:
-                return False
-    except _Timeout:
+        return shave_windows(instance, T, sets, deadline, cancel) is None
+    except TimeoutError:
         return None
 
 
