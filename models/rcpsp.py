@@ -22,6 +22,9 @@ CP-SAT model (``cpsat``)
     Solved with two complete no-LP search threads for small instances
     (:func:`portfolio_params`), after :data:`IMPROVE_SECONDS` of CP-SAT's
     own portfolio that improves the warm start (:func:`improve_seconds`).
+    Beside that proof search a thread tries to refute "makespan <= UB - 1"
+    by energetic reasoning, shaving and the Brucker-Knust LP
+    (:mod:`schedcert.models.rcpsp_destructive`, :func:`refute_seconds`).
 
     With R-ConstraintBench extensions (see :func:`build_cpsat`): windows
     as start domains, calendars as blocking intervals, disjunctive pairs as
@@ -286,7 +289,7 @@ def _warm(instance: RcpspInstance, options: Options):
 @method("rcpsp", "cpsat", "exact",
         "CP-SAT (intervals + cumulative; windows, calendars, disjunctive pairs, lags), warm-started by the "
         "GA (--param warm=NAME); params: objective (makespan|feasibility), delays (1), explain (30 s), "
-        "portfolio (auto|proof|default), improve (2 s)")
+        "portfolio (auto|proof|default), improve (2 s), refute (6 s)")
 def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
     """Minimise the makespan with CP-SAT (see module docstring), or with
     ``objective=feasibility`` find any schedule or prove there is none.
