@@ -81,8 +81,8 @@ class Windows:
     ``S_j >= S_i + d`` sorted for one forward and one backward pass.
     """
 
-    def __init__(self, instance: RcpspInstance, delays: dict | None = None):
-        from schedcert.models.rcpsp import pairwise_delays
+    def __init__(self, instance: RcpspInstance):
+        from schedcert.models.rcpsp import pairwise_delays  # here: that module imports this one
 
         self.n = instance.n
         self.p = np.array(instance.durations, dtype=np.int64)
@@ -90,8 +90,7 @@ class Windows:
         self.cap = np.array([instance.peak_capacity(k) for k in range(instance.n_resources)], dtype=np.int64)
         pos = {j: t for t, j in enumerate(topological_order(instance))}
         edges = [(i, j, int(self.p[i])) for i, j in instance.edges()]
-        delays = pairwise_delays(instance) if delays is None else delays
-        edges += [(i, j, d) for (i, j), d in delays.items()]
+        edges += [(i, j, d) for (i, j), d in pairwise_delays(instance).items()]
         self.forward = np.array(sorted(edges, key=lambda e: pos[e[0]]), dtype=np.int64).reshape(-1, 3)
         self.backward = np.array(sorted(edges, key=lambda e: -pos[e[1]]), dtype=np.int64).reshape(-1, 3)
 
@@ -184,6 +183,14 @@ def _propagate(es, ls, p, r, cap, forward, backward):
             return True
 
 
+def _members(mask: int):
+    """Activities (bit positions) of a bit mask, lowest first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
 def compatible_sets(instance: RcpspInstance, limit: int = SET_LIMIT) -> list[int] | None:
     """Maximal sets of activities that may be in process together: pairwise
     not related by the (transitive) precedences and within every capacity.
@@ -216,22 +223,12 @@ def compatible_sets(instance: RcpspInstance, limit: int = SET_LIMIT) -> list[int
         if budget[0] < 0 or len(out) > limit:
             raise _TooMany
         extended = False
-        bits = later
-        while bits:
-            low = bits & -bits
-            a = low.bit_length() - 1
-            bits ^= low
+        for a in _members(later):
             if fits(use, a):
                 extended = True
-                grow(chosen | low, [use[k] + r[a][k] for k in range(K)],
-                     later & comp[a] & ~((low << 1) - 1), others & comp[a])
-        if not extended:
-            rest = others & ~chosen
-            while rest:
-                low = rest & -rest
-                if fits(use, low.bit_length() - 1):
-                    return
-                rest ^= low
+                grow(chosen | 1 << a, [use[k] + r[a][k] for k in range(K)],
+                     later & comp[a] & ~((2 << a) - 1), others & comp[a])
+        if not extended and not any(fits(use, a) for a in _members(others & ~chosen)):
             out.append(chosen)
 
     try:
@@ -260,10 +257,7 @@ def lp_feasible(p, es, ls, sets: list[int]) -> bool:
         for f in {m & allowed for m in sets} - {0}:
             starts.append(len(index))
             index.append(tau)
-            while f:
-                low = f & -f
-                index.append(row_of[low.bit_length() - 1])
-                f ^= low
+            index.extend(row_of[j] for j in _members(f))
             cost.append(0.0)
     n_rows = len(cuts) - 1 + len(acts)
     value = [1.0] * len(index)
