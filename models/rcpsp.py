@@ -247,6 +247,62 @@ def refute_seconds(options: Options) -> float:
     return _seconds_param(options, "refute", REFUTE_SECONDS)
 
 
+PROOFS = ("minimize", "descent")
+#: how the proof portfolio closes the gap after the improvement phase
+PROOF = "minimize"
+
+
+def proof_mode(options: Options) -> str:
+    """``options.params['proof']``: ``minimize`` (one CP-SAT minimisation
+    from the incumbent) or ``descent`` (:func:`_descend`: decision problems
+    "makespan <= UB - 1" without objective until one is infeasible); default
+    :data:`PROOF`. Used only with the proof portfolio and a warm start.
+    InputError otherwise."""
+    mode = str(options.params.get("proof", PROOF))
+    if mode not in PROOFS:
+        raise InputError(f"unknown proof {mode!r}; expected one of {', '.join(PROOFS)}")
+    return mode
+
+
+def _descend(instance, options, ub, lb, hint, use_delays, portfolio, budget, remaining, info) -> Result:
+    """Destructive descent from the incumbent `hint` of makespan `ub`: solve
+    the feasibility model (no objective, no hint) with horizon ``ub - 1``;
+    a schedule found becomes the incumbent and the next step asks for one
+    unit less; infeasibility (CP-SAT's, or the :class:`Refuter` running
+    beside each step for up to `budget` seconds) proves the incumbent
+    optimal; running out of time leaves the bound at `lb`. The steps are
+    listed in ``info['descent']``."""
+    p, steps, params, proven = instance.durations, [], dict(portfolio), ub <= lb
+    while not proven:
+        left = remaining()
+        if left is not None and left <= 0.01:
+            break
+        target = ub - 1
+        model, starts, _ = build_cpsat(instance, target, lb, None, use_delays, "feasibility")
+        solver = cp_model.CpSolver()
+        refuter = Refuter(instance, target, budget if left is None else min(budget, left), solver) \
+            if budget > 0 else None
+        if refuter is not None:
+            refuter.start()
+        out = solve_cpsat(model, options, left, portfolio, solver)
+        refuted = refuter.finish() if refuter is not None else None
+        params = out.info["solver_params"]
+        steps.append({"makespan": target, "status": out.status.value, "wall_time": round(out.info["wall_time"], 3),
+                      "refuted": refuted})
+        if out.has_solution:
+            if refuted:
+                raise RuntimeError(f"makespan {target} refuted, yet CP-SAT found a schedule: defect")
+            hint = [out.solver.value(s) for s in starts]
+            ub = max(hint[j] + p[j] for j in range(instance.n))
+            proven = ub <= lb
+        elif refuted or out.status == Status.INFEASIBLE:
+            proven = True
+        else:
+            break
+    info["descent"] = steps
+    return _conclude(instance, ub if proven else lb, hint, ub if proven else None, proven, solver_info(params), info)
+
+
 def _seconds_param(options: Options, name: str, default: float) -> float:
     value = options.params.get(name, default)
     try:
@@ -289,7 +345,7 @@ def _warm(instance: RcpspInstance, options: Options):
 @method("rcpsp", "cpsat", "exact",
         "CP-SAT (intervals + cumulative; windows, calendars, disjunctive pairs, lags), warm-started by the "
         "GA (--param warm=NAME); params: objective (makespan|feasibility), delays (1), explain (30 s), "
-        "portfolio (auto|proof|default), improve (2 s), refute (6 s)")
+        "portfolio (auto|proof|default), improve (2 s), refute (6 s), proof (minimize|descent)")
 def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
     """Minimise the makespan with CP-SAT (see module docstring), or with
     ``objective=feasibility`` find any schedule or prove there is none.
@@ -306,6 +362,7 @@ def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
     portfolio = portfolio_params(instance, options)
     first = improve_seconds(options)
     budget = refute_seconds(options)
+    proof = proof_mode(options)
     lb = lower_bound(instance)
     hint, origin = _warm(instance, options)
     horizon, safe = planning_horizon(instance)
@@ -337,10 +394,14 @@ def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
                 hint, ub = [pre.solver.value(s) for s in starts], int(round(pre.objective))
             lb = max(lb, math.ceil(pre.bound))
             model, starts, _ = build_cpsat(instance, ub, lb, hint, use_delays, objective)
+    refutes = portfolio and hint is not None and objective == "makespan" and budget > 0 and not instance.extended
+    if out is None and portfolio and hint is not None and objective == "makespan" and proof == "descent":
+        return _descend(instance, options, ub, lb, hint, use_delays, portfolio, budget if refutes else 0.0,
+                        remaining, info)
     refuter = None
     if out is None:
         solver = cp_model.CpSolver()
-        if portfolio and hint is not None and objective == "makespan" and budget > 0 and not instance.extended:
+        if refutes:
             refuter = Refuter(instance, ub - 1, budget, solver)
             refuter.start()
         out = solve_cpsat(model, options, remaining(), portfolio, solver)

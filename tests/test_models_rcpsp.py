@@ -112,3 +112,27 @@ def test_improve_rejects_bad_values(value):
     inst = R.generate(seed=1, jobs=6, resources=1)
     with pytest.raises(InputError, match="--param improve: expected seconds >= 0"):
         run_method("rcpsp", "cpsat", inst, Options(time_limit=5, workers=2, params={"improve": value}))
+
+
+def test_descent_steps_down_to_the_known_optimum(psplib):
+    """proof=descent from the sequential schedule, no improve phase and no
+    refutation: every step but the last finds a shorter schedule, the last
+    is CP-SAT's proof that none ends one unit before j3013_4's optimum."""
+    ref = int(read_bounds(psplib / "bounds" / "j30.csv")["j3013_4.sm"]["upper_bound"])
+    inst = R.read(psplib / "j30" / "j3013_4.sm")
+    opts = Options(time_limit=60, workers=2, params={"warm": "0", "improve": "0", "refute": "0", "proof": "descent"})
+    res = run_method("rcpsp", "cpsat", inst, opts)
+    steps = res.info["descent"]
+    assert res.status == Status.OPTIMAL and res.objective == res.bound == ref
+    assert res.evaluation.feasible
+    assert len(steps) >= 2 and steps[0]["makespan"] == res.info["warm_makespan"] - 1
+    assert all(s["status"] == "optimal" for s in steps[:-1])  # a schedule was found (model without objective)
+    assert steps[-1] == {**steps[-1], "makespan": ref - 1, "status": "infeasible", "refuted": None}
+
+
+def test_proof_rejects_unknown_modes():
+    from schedcert.errors import InputError
+
+    inst = R.generate(seed=1, jobs=6, resources=1)
+    with pytest.raises(InputError, match="unknown proof 'bisect'"):
+        run_method("rcpsp", "cpsat", inst, Options(time_limit=5, workers=2, params={"proof": "bisect"}))
