@@ -385,7 +385,9 @@ def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
         return None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
 
     out = None
-    if portfolio and hint is not None and objective == "makespan" and 0 < first and (
+    # improve phase, refutation and descent all belong to the proof portfolio's makespan minimisation
+    staged = bool(portfolio) and hint is not None and objective == "makespan"
+    if staged and 0 < first and (
             remaining() is None or remaining() > first):
         pre = solve_cpsat(model, options, first, {})
         info["improve_objective"] = pre.objective
@@ -396,8 +398,8 @@ def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
                 hint, ub = [pre.solver.value(s) for s in starts], int(round(pre.objective))
             lb = max(lb, math.ceil(pre.bound))
             model, starts, _ = build_cpsat(instance, ub, lb, hint, use_delays, objective)
-    refutes = portfolio and hint is not None and objective == "makespan" and budget > 0 and not instance.extended
-    if out is None and portfolio and hint is not None and objective == "makespan" and proof == "descent":
+    refutes = staged and budget > 0 and not instance.extended
+    if out is None and staged and proof == "descent":
         return _descend(instance, options, ub, lb, hint, use_delays, portfolio, budget if refutes else 0.0,
                         remaining, info)
     refuter = None
