@@ -121,6 +121,42 @@ def test_cpsat_proves_j3029_3_with_the_refutation(psplib):
     assert res.info["refute"]["refuted"] is True  # CP-SAT alone needs ~10 s from 78, the refutation 3-5 s
 
 
+def test_an_lp_round_that_falls_behind_stops_after_a_third():
+    """MIN_PACE: a round whose tests never refute anything shrinks nothing,
+    so it stops after the first third of the activities (one test per side
+    each) instead of testing all of them."""
+    from schedcert.models.rcpsp_destructive import _shave
+
+    inst = R.generate(seed=3, jobs=12, resources=2)
+    m = sum(1 for d in inst.durations if d > 0)
+    calls = []
+
+    def never_refuted(e, l):
+        calls.append(1)
+        return True
+
+    for pace, expected in ((0.0, 2 * m), (0.1, 2 * -(-m // 3))):
+        calls.clear()
+        es = np.array(R.earliest_starts(inst), dtype=np.int64)
+        ls = np.array([2 * sum(inst.durations) - q for q in R.tails(inst)], dtype=np.int64)
+        assert _shave(Windows(inst), es, ls, never_refuted, pace) is True
+        assert len(calls) == expected
+
+
+def test_a_large_lp_stops_at_the_deadline(psplib):
+    """j6030_7 has 42 325 maximal sets; one LP at its optimum - 1 takes
+    about 4 s on the energetic windows. A deadline 0.5 s away must stop
+    it (session 22: before, the LP rounds ran 31 min past a 240 s budget)."""
+    import time
+
+    inst = R.read(psplib / "j60" / "j6030_7.sm")
+    sets = compatible_sets(inst, limit=100_000)
+    assert len(sets) == 42_325
+    es, ls = shave_windows(inst, 85, None)  # tests 1 + 2 only
+    with pytest.raises(TimeoutError):
+        lp_feasible(Windows(inst).p, es, ls, sets, deadline=time.perf_counter() + 0.5)
+
+
 @pytest.mark.parametrize("value", ["-2", "never"])
 def test_refute_rejects_bad_values(value):
     inst = R.generate(seed=1, jobs=6, resources=1)
