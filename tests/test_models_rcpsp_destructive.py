@@ -6,6 +6,7 @@ known optimum is never refuted. Strength: j3029_3's optimum minus one (77)
 is refuted, which CP-SAT alone does not prove within 10 s.
 """
 
+import time
 from itertools import combinations
 
 import numpy as np
@@ -16,6 +17,7 @@ from schedcert.errors import InputError
 from schedcert.instances import rcpsp as R
 from schedcert.models.rcpsp_destructive import (
     Windows,
+    _shave,
     compatible_sets,
     lp_feasible,
     refute_makespan,
@@ -125,8 +127,6 @@ def test_an_lp_round_that_falls_behind_stops_after_a_third():
     """MIN_PACE: a round whose tests never refute anything shrinks nothing,
     so it stops after the first third of the activities (one test per side
     each) instead of testing all of them."""
-    from schedcert.models.rcpsp_destructive import _shave
-
     inst = R.generate(seed=3, jobs=12, resources=2)
     m = sum(1 for d in inst.durations if d > 0)
     calls = []
@@ -146,9 +146,8 @@ def test_an_lp_round_that_falls_behind_stops_after_a_third():
 def test_a_large_lp_stops_at_the_deadline(psplib):
     """j6030_7 has 42 325 maximal sets; one LP at its optimum - 1 takes
     about 4 s on the energetic windows. A deadline 0.5 s away must stop
-    it (session 22: before, the LP rounds ran 31 min past a 240 s budget)."""
-    import time
-
+    it (without the deadline inside the LP, the LP rounds once ran 31 min
+    past a 240 s budget)."""
     inst = R.read(psplib / "j60" / "j6030_7.sm")
     sets = compatible_sets(inst, limit=100_000)
     assert len(sets) == 42_325
