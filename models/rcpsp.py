@@ -40,7 +40,7 @@ Time-indexed MILP (``milp``, ``milp-cbc``)
     ``sum_t t x_jt >= sum_t t x_it + p_i``; resources
     ``sum_j r_jk sum_{tau=t-p_j+1..t} x_jtau <= R_k`` for every period t;
     minimise ``C >= sum_t (t + p_j) x_jt``. Written once in Pyomo, solved by
-    HiGHS (``milp``) or by the CBC in PuLP's wheel (``milp-cbc``). Intended
+    HiGHS (``milp``) or by CBC (``milp-cbc``, see ``schedcert.milp``). Intended
     for small instances and as an independent cross-check of CP-SAT.
 """
 

@@ -3,9 +3,9 @@
 Formulations are written once, in Pyomo. Solvers:
 
 * ``highs`` (default): HiGHS through ``highspy`` (Pyomo's ``appsi_highs``).
-* ``cbc``: the CBC binary shipped inside PuLP's wheel
-  (``pulp.PULP_CBC_CMD().path``), given to Pyomo's ``cbc`` interface; an
-  independent second solver for cross-checks.
+* ``cbc``: the CBC binary of the ``cbcbox`` wheel (PuLP's ``cbc`` extra),
+  or on older installs the one bundled in PuLP's wheel, given to Pyomo's
+  ``cbc`` interface; an independent second solver for cross-checks.
 * any other name Pyomo knows (``gurobi``, ``cplex``, ``scip`` ...), if the
   user has it installed.
 
@@ -76,10 +76,31 @@ def _solve_highs(model, options: Options, tl):
     return Status.FEASIBLE, objective, bound, version
 
 
-def _cbc_path() -> str:
+def _cbc_binary() -> tuple[str, str]:
+    """Path and version label of the CBC binary.
+
+    The ``cbcbox`` wheel (installed by the ``pulp[cbc]`` dependency, PuLP's
+    source of CBC from 4.0 on) is preferred; without it, the binary bundled
+    in PuLP 2.x/3.x wheels. Raises ``InputError`` when neither is present.
+    """
+    try:
+        import cbcbox
+        from importlib.metadata import version
+
+        return cbcbox.cbc_bin_path(), f"cbcbox {version('cbcbox')}"
+    except ImportError:
+        pass
+    import warnings
+
     import pulp
 
-    return pulp.PULP_CBC_CMD().path
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        cmd = getattr(pulp, "PULP_CBC_CMD", None)
+        path = cmd().path if cmd is not None else None
+    if not path:
+        raise InputError("MILP solver 'cbc' is not available: install it with pip install 'pulp[cbc]'")
+    return path, ""
 
 
 def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | None,
@@ -110,7 +131,9 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
         params.pop("threads")
         status, objective, bound, version = _solve_highs(model, options, tl)
         return MilpOutcome(status, objective, bound, {"name": "highs", "version": version, "params": params})
-    kwargs = {"executable": _cbc_path()} if solver == "cbc" else {}
+    kwargs, label = {}, ""
+    if solver == "cbc":
+        kwargs["executable"], label = _cbc_binary()
     opt = SolverFactory(solver, **kwargs)
     if not opt.available(exception_flag=False):
         raise InputError(f"MILP solver {solver!r} is not available on this machine")
@@ -126,7 +149,7 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
     tc = res.solver.termination_condition
     name = solver
     try:
-        version = ".".join(map(str, opt.version() or ()))
+        version = label or ".".join(map(str, opt.version() or ()))
     except Exception:
         version = ""
     lower, upper = res.problem.lower_bound, res.problem.upper_bound
