@@ -63,6 +63,32 @@ def test_highs_runner_survives_changing_worker_counts():
         assert out.status == Status.OPTIMAL and out.objective == 5
 
 
+@pytest.mark.parametrize("hide_cbcbox", [False, True])
+def test_cbc_runner_with_cbcbox_and_with_pulps_own_binary(monkeypatch, hide_cbcbox):
+    """CBC comes from cbcbox (PuLP's cbc extra); without it, from the binary
+    in PuLP 2.x/3.x wheels. Either way the same tiny MIP is solved exactly."""
+    import sys
+
+    import pyomo.environ as pyo
+
+    from schedcert.milp import solve_pyomo
+
+    if hide_cbcbox:
+        pulp = pytest.importorskip("pulp")
+        if not hasattr(pulp, "PULP_CBC_CMD"):
+            pytest.skip("this PuLP ships no CBC binary of its own")
+        monkeypatch.setitem(sys.modules, "cbcbox", None)  # import raises ImportError
+    else:
+        pytest.importorskip("cbcbox")
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(3), domain=pyo.Binary)
+    m.c = pyo.Constraint(expr=2 * m.x[0] + 3 * m.x[1] + 4 * m.x[2] >= 5)
+    m.o = pyo.Objective(expr=3 * m.x[0] + 2 * m.x[1] + 4 * m.x[2])
+    out = solve_pyomo(m, Options(workers=1), 10, "cbc")
+    assert out.status == Status.OPTIMAL and out.objective == 5 and out.bound == 5
+    assert out.solver["version"].startswith("cbcbox") != hide_cbcbox
+
+
 def test_warm_start_heuristic_and_share_are_selectable():
     from schedcert.instances.rcpsp import generate
     from schedcert.registry import run_method
