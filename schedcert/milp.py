@@ -3,7 +3,7 @@
 Formulations are written once, in Pyomo. Solvers:
 
 * ``highs`` (default): HiGHS through ``highspy`` (Pyomo's ``appsi_highs``).
-* ``cbc``: the CBC binary of the ``cbcbox`` wheel (PuLP's ``cbc`` extra),
+* ``cbc``: the CBC binary of the ``cbcbox`` wheel (also PuLP's ``cbc`` extra),
   or on older installs the one bundled in PuLP's wheel, given to Pyomo's
   ``cbc`` interface; an independent second solver for cross-checks.
 * any other name Pyomo knows (``gurobi``, ``cplex``, ``scip`` ...), if the
@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from dataclasses import dataclass
+from importlib.metadata import version as package_version
 
 import pyomo.environ as pyo
 from pyomo.opt import SolverFactory, TerminationCondition
@@ -79,19 +81,16 @@ def _solve_highs(model, options: Options, tl):
 def _cbc_binary() -> tuple[str, str]:
     """Path and version label of the CBC binary.
 
-    The ``cbcbox`` wheel (installed by the ``pulp[cbc]`` dependency, PuLP's
+    The ``cbcbox`` wheel (a dependency; also PuLP's ``cbc`` extra, its
     source of CBC from 4.0 on) is preferred; without it, the binary bundled
     in PuLP 2.x/3.x wheels. Raises ``InputError`` when neither is present.
     """
     try:
         import cbcbox
-        from importlib.metadata import version
 
-        return cbcbox.cbc_bin_path(), f"cbcbox {version('cbcbox')}"
+        return cbcbox.cbc_bin_path(), f"cbcbox {package_version('cbcbox')}"
     except ImportError:
         pass
-    import warnings
-
     import pulp
 
     with warnings.catch_warnings():
@@ -99,7 +98,7 @@ def _cbc_binary() -> tuple[str, str]:
         cmd = getattr(pulp, "PULP_CBC_CMD", None)
         path = cmd().path if cmd is not None else None
     if not path:
-        raise InputError("MILP solver 'cbc' is not available: install it with pip install 'pulp[cbc]'")
+        raise InputError("MILP solver 'cbc' is not available: install it with pip install cbcbox")
     return path, ""
 
 
