@@ -89,6 +89,24 @@ def test_cbc_runner_with_cbcbox_and_with_pulps_own_binary(monkeypatch, hide_cbcb
     assert out.solver["version"].startswith("cbcbox") != hide_cbcbox
 
 
+def test_cbc_runs_serially_whatever_the_workers(capfd):
+    """CBC's parallel mode can idle until the time limit (coin-or/Cbc#640),
+    so the runner never passes it ``threads``, even with several workers."""
+    import pyomo.environ as pyo
+
+    from schedcert.milp import solve_pyomo
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(3), domain=pyo.Binary)
+    m.c = pyo.Constraint(expr=2 * m.x[0] + 3 * m.x[1] + 4 * m.x[2] >= 5)
+    m.o = pyo.Objective(expr=3 * m.x[0] + 2 * m.x[1] + 4 * m.x[2])
+    out = solve_pyomo(m, Options(workers=2, log=True), 10, "cbc")
+    echoed = capfd.readouterr().out
+    assert "-import" in echoed and "-threads" not in echoed  # CBC echoes its command line
+    assert out.status == Status.OPTIMAL and out.objective == 5
+    assert out.solver["params"]["threads"] == 1
+
+
 def test_warm_start_heuristic_and_share_are_selectable():
     from schedcert.instances.rcpsp import generate
     from schedcert.registry import run_method
