@@ -63,13 +63,22 @@ def test_highs_runner_survives_changing_worker_counts():
         assert out.status == Status.OPTIMAL and out.objective == 5
 
 
+def _knapsack_cover_mip():
+    """min 3x0 + 2x1 + 4x2 s.t. 2x0 + 3x1 + 4x2 >= 5, x binary: optimum 5 (x0 = x1 = 1)."""
+    import pyomo.environ as pyo
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(3), domain=pyo.Binary)
+    m.c = pyo.Constraint(expr=2 * m.x[0] + 3 * m.x[1] + 4 * m.x[2] >= 5)
+    m.o = pyo.Objective(expr=3 * m.x[0] + 2 * m.x[1] + 4 * m.x[2])
+    return m
+
+
 @pytest.mark.parametrize("hide_cbcbox", [False, True])
 def test_cbc_runner_with_cbcbox_and_with_pulps_own_binary(monkeypatch, hide_cbcbox):
     """CBC comes from cbcbox (PuLP's cbc extra); without it, from the binary
     in PuLP 2.x/3.x wheels. Either way the same tiny MIP is solved exactly."""
     import sys
-
-    import pyomo.environ as pyo
 
     from schedcert.milp import solve_pyomo
 
@@ -80,11 +89,7 @@ def test_cbc_runner_with_cbcbox_and_with_pulps_own_binary(monkeypatch, hide_cbcb
         monkeypatch.setitem(sys.modules, "cbcbox", None)  # import raises ImportError
     else:
         pytest.importorskip("cbcbox")
-    m = pyo.ConcreteModel()
-    m.x = pyo.Var(range(3), domain=pyo.Binary)
-    m.c = pyo.Constraint(expr=2 * m.x[0] + 3 * m.x[1] + 4 * m.x[2] >= 5)
-    m.o = pyo.Objective(expr=3 * m.x[0] + 2 * m.x[1] + 4 * m.x[2])
-    out = solve_pyomo(m, Options(workers=1), 10, "cbc")
+    out = solve_pyomo(_knapsack_cover_mip(), Options(workers=1), 10, "cbc")
     assert out.status == Status.OPTIMAL and out.objective == 5 and out.bound == 5
     assert out.solver["version"].startswith("cbcbox") != hide_cbcbox
 
@@ -92,15 +97,9 @@ def test_cbc_runner_with_cbcbox_and_with_pulps_own_binary(monkeypatch, hide_cbcb
 def test_cbc_runs_serially_whatever_the_workers(capfd):
     """CBC's parallel mode can idle until the time limit (coin-or/Cbc#640),
     so the runner never passes it ``threads``, even with several workers."""
-    import pyomo.environ as pyo
-
     from schedcert.milp import solve_pyomo
 
-    m = pyo.ConcreteModel()
-    m.x = pyo.Var(range(3), domain=pyo.Binary)
-    m.c = pyo.Constraint(expr=2 * m.x[0] + 3 * m.x[1] + 4 * m.x[2] >= 5)
-    m.o = pyo.Objective(expr=3 * m.x[0] + 2 * m.x[1] + 4 * m.x[2])
-    out = solve_pyomo(m, Options(workers=2, log=True), 10, "cbc")
+    out = solve_pyomo(_knapsack_cover_mip(), Options(workers=2, log=True), 10, "cbc")
     echoed = capfd.readouterr().out
     assert "-import" in echoed and "-threads" not in echoed  # CBC echoes its command line
     assert out.status == Status.OPTIMAL and out.objective == 5
