@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from schedcert.errors import InputError
+from schedcert.errors import InputError, require_file
 from schedcert.registry import example_path, get_method, get_problem, problem_keys, read_instance, run_method
 from schedcert.result import Options, Result, Status
 
@@ -305,9 +305,7 @@ def validate(problem, file, solution, fmt, **reader):
     feasible, 1 if not."""
     prob = get_problem(problem)
     inst = _read_instance(prob, file, fmt, **reader)
-    sp = Path(solution)
-    if not sp.is_file():
-        raise InputError("no such file", sp)
+    sp = require_file(solution, "solution file")
     if prob.read_solution is not None:
         sol = prob.read_solution(inst, sp)
     else:

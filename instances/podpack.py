@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from schedcert.errors import InputError
+from schedcert.errors import InputError, require_file
 from schedcert.instances.podpack_formats import (GPU, read_alibaba, read_kubectl,
                                                  resource_map)
 from schedcert.registry import Problem, register_problem
@@ -496,12 +496,8 @@ def read(path, format=None, pods=None, max_pods=None) -> PodpackInstance:
     InputError
         Missing file, malformed content (file, line/object and field named).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("no such file", path)
-    pods_path = Path(pods) if pods else None
-    if pods_path is not None and not pods_path.is_file():
-        raise InputError("no such file (--pods)", pods_path)
+    path = require_file(path)
+    pods_path = require_file(pods, "file (--pods)") if pods else None
     fmt = format or ("alibaba" if path.suffix.lower() == ".csv" else "kubectl" if _is_kubectl(path) else "compact")
     if fmt == "compact":
         if pods_path is not None:

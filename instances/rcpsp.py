@@ -29,7 +29,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from schedcert.errors import InfeasibleInstance, InputError
+from schedcert.errors import InfeasibleInstance, InputError, require_file
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -446,9 +446,7 @@ def read(path: str | Path, format: str | None = None) -> RcpspInstance:
     InfeasibleInstance
         An activity demands more of a resource than its capacity.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("no such file", path)
+    path = require_file(path)
     if format is None:
         format = _SUFFIX.get(path.suffix.lower())
         if format is None:

@@ -40,7 +40,7 @@ import io
 import json
 from pathlib import Path
 
-from schedcert.errors import InputError
+from schedcert.errors import InputError, require_file
 
 _EXT_KEYS = ("horizon", "precedences", "disjunctive")
 
@@ -379,9 +379,7 @@ def read_schedule(inst, path):
     """
     from schedcert.instances.rcpsp import RcpspSolution
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("no such file", path)
+    path = require_file(path)
     if path.suffix.lower() == ".csv":
         entries = _csv_entries(path)
     else:

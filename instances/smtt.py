@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schedcert.errors import InputError
+from schedcert.errors import InputError, require_file
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -173,8 +173,7 @@ def read(path, format=None, n=None) -> SmttInstance:
     """Read an instance (see the module docstring for formats). ``n`` is the
     OR-Library jobs per instance. Raises InputError naming file and line."""
     file, k = split_selector(path)
-    if not file.is_file():
-        raise InputError("no such instance file", file)
+    require_file(file, "instance file")
     fmt = format or ("orlib" if k is not None else "json" if file.suffix.lower() == ".json" else "lines")
     if fmt == "orlib":
         stream = read_orlib_stream(file, n)

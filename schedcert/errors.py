@@ -60,3 +60,18 @@ class ValidationError(SchedcertError):
     This is a defect in schedcert (the model disagrees with the problem
     definition) and is never silenced.
     """
+
+
+def require_file(path: str | Path, what: str = "file") -> Path:
+    """`path` as a Path if it names a regular file, else InputError naming
+    it: "no such <what>", "is a folder; expected a <what>" or "not a
+    regular file; expected a <what>" (a device, a socket, ...)."""
+    p = Path(path)
+    if p.is_file():
+        return p
+    a = "an" if what[:1] in "aeiou" else "a"
+    if p.is_dir():
+        raise InputError(f"is a folder; expected {a} {what}", p)
+    if p.exists():
+        raise InputError(f"not a regular file; expected {a} {what}", p)
+    raise InputError(f"no such {what}", p)

@@ -17,7 +17,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from schedcert.errors import InputError
+from schedcert.errors import InputError, require_file
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,7 @@ def _num(text: str, path, line: int, col: str) -> float | None:
 def read_reference(path: str | Path) -> dict[str, Reference]:
     """Map instance name -> :class:`Reference`. Raises InputError naming the
     file and line of anything malformed."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("no such reference file", path)
+    path = require_file(path, "reference file")
     with path.open(newline="") as fh:
         rows = list(csv.reader(fh))
     first = next((r for r in rows if "".join(r).strip()), None)

@@ -1,6 +1,7 @@
 """The CLI through Click's runner: outputs, exit codes, no tracebacks."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -55,6 +56,20 @@ def test_out_and_plot_are_not_overwritten(run, tmp_path):
 def test_bad_usage_exit_2(run, args, code, message):
     res = run(*args)
     assert res.exit_code == code and message in res.output
+
+
+def test_a_folder_or_device_where_a_file_belongs_says_so(run, tmp_path):
+    res = run("solve", "rcpsp", tmp_path)
+    assert res.exit_code == 2 and f"{tmp_path}: is a folder; expected a file" in res.output
+    from schedcert.registry import example_path, get_problem
+
+    res = run("validate", "rcpsp", str(example_path(get_problem("rcpsp"))), tmp_path)
+    assert res.exit_code == 2 and "is a folder; expected a solution file" in res.output
+    res = run("solve", "smtt", tmp_path)
+    assert res.exit_code == 2 and "is a folder; expected an instance file" in res.output
+    if Path("/dev/null").exists():
+        res = run("solve", "rcpsp", "/dev/null")
+        assert res.exit_code == 2 and "/dev/null: not a regular file; expected a file" in res.output
 
 
 def test_malformed_file_exit_2_with_line(run, tmp_path):
