@@ -280,6 +280,10 @@ def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None 
     import json
 
     out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise InputError("no such folder (expected the --out folder of `schedcert bench`)"
+                         if not out_dir.exists() else "is a file; expected the --out folder of `schedcert bench`",
+                         out_dir)
     records = read_runs(out_dir)
     if not records:
         raise InputError("no runs recorded (expected runs.jsonl from `schedcert bench`)", out_dir)

@@ -72,6 +72,16 @@ def test_a_folder_or_device_where_a_file_belongs_says_so(run, tmp_path):
         assert res.exit_code == 2 and "/dev/null: not a regular file; expected a file" in res.output
 
 
+def test_report_names_what_is_wrong_with_its_folder(run, tmp_path):
+    res = run("report", tmp_path / "nothere")
+    assert res.exit_code == 2 and "nothere: no such folder" in res.output
+    (tmp_path / "f").write_text("x")
+    res = run("report", tmp_path / "f")
+    assert res.exit_code == 2 and "is a file; expected the --out folder" in res.output
+    res = run("report", tmp_path)
+    assert res.exit_code == 2 and "no runs recorded" in res.output
+
+
 def test_malformed_file_exit_2_with_line(run, tmp_path):
     f = tmp_path / "bad.sm"
     f.write_text("PRECEDENCE RELATIONS:\njobnr.\n  1 1 2 x\nREQUESTS/DURATIONS:\nh\n--\nRESOURCEAVAILABILITIES:\nR 1\n3\n")
