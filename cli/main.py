@@ -276,6 +276,7 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
         "problem": prob.key, "instance": inst.name, "heuristic": h.method, "exact": e.method,
         "heuristic_objective": h.objective, "exact_objective": e.objective, "exact_status": e.status.value,
         "bound": cert["bound"], "heuristic_gap": cert["heuristic_gap"],
+        "heuristic_deviation": cert["heuristic_deviation"], "optimum_proven": cert["optimum_proven"],
         "heuristic_optimal": cert["heuristic_optimal"],
         "heuristic_result": h.to_dict(lambda s: prob.solution_to_dict(s, inst)),
         "exact_result": e.to_dict(lambda s: prob.solution_to_dict(s, inst)),
@@ -283,13 +284,22 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
     if as_json:
         click.echo(json.dumps(doc, indent=1))
         return
-    hg = cert["heuristic_gap"]
-    verdict = ("PROVEN OPTIMAL" if cert["heuristic_optimal"] else
-               f"at most {100 * hg:.2f} % {'above' if prob.sense == 'min' else 'below'} optimal (proven)"
-               if hg is not None else "no bound")
+    hg, dev = cert["heuristic_gap"], cert["heuristic_deviation"]
+    side = "above" if prob.sense == "min" else "below"
+    if cert["heuristic_optimal"]:
+        verdict = "PROVEN OPTIMAL"
+    elif dev is not None and cert["optimum_proven"]:
+        verdict = f"{100 * dev:.2f} % {side} the optimum {_fmt(cert['bound'])} (proven)"
+    elif dev is not None:
+        verdict = f"at most {100 * dev:.2f} % {side} the optimum (proven)"
+    else:
+        verdict = "not proven optimal; no relative bound (the proven bound is not positive)" \
+            if hg is not None else "no bound"
     rows = [("instance", inst.name), ("heuristic", f"{h.method}: {_fmt(h.objective)} ({h.runtime:.2f} s)"),
             ("exact", f"{e.method}: {_fmt(e.objective)}, {e.status} ({e.runtime:.2f} s)"),
             ("proven bound", _fmt(cert["bound"])), ("heuristic is", verdict)]
+    if hg is not None and not cert["heuristic_optimal"]:
+        rows.append(("gap", f"{100 * hg:.2f} % (|heuristic - bound| / heuristic)"))
     _console().print(_summary_table(rows, "certificate"))
 
 

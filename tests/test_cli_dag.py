@@ -3,6 +3,8 @@ validate, certify."""
 
 import json
 
+import pytest
+
 
 def test_solve_folder_heft_and_cpsat(run, topcuoglu):
     d = topcuoglu
@@ -17,6 +19,9 @@ def test_example_certify_and_plot(run, tmp_path):
     res = run("certify", "dag", "--example", "-H", "heft", "--time-limit", "20", "--workers", "2", "--json")
     doc = json.loads(res.output)
     assert doc["exact_status"] == "optimal" and doc["exact_objective"] == 122 and doc["heuristic_objective"] == 136
+    assert doc["optimum_proven"] and doc["heuristic_deviation"] == pytest.approx(14 / 122)  # not the gap, 14 / 136
+    res = run("certify", "dag", "--example", "-H", "heft", "--time-limit", "20", "--workers", "2")
+    assert "11.48 % above the optimum 122 (proven)" in res.output and "gap           10.29 %" in res.output
     res = run("solve", "dag", "--example", "--method", "peft", "--plot", tmp_path / "g.png")
     assert res.exit_code == 0 and (tmp_path / "g.png").stat().st_size > 1000
 

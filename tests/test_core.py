@@ -18,6 +18,20 @@ def test_gap_definition():
     assert gap(None, 3) is None and gap(3, None) is None
 
 
+def test_deviation_bound_is_relative_to_the_optimum_and_proven():
+    from schedcert.certify import deviation_bound
+
+    assert deviation_bound(86, 73) == pytest.approx(13 / 73)  # CPOP on Topcuoglu: 17.8 %, while the gap is 15.1 %
+    assert gap(86, 73) == pytest.approx(13 / 86)
+    # minimisation: bound 66 <= OPT; for any OPT in [66, 83] the true deviation is at most the bound's
+    assert all(83 / opt - 1 <= deviation_bound(83, 66) + 1e-12 for opt in range(66, 84))
+    # maximisation: bound 518 >= OPT; 1 - 515 / OPT grows with OPT, so 518 gives the most
+    assert deviation_bound(515, 518, "max") == pytest.approx(3 / 518)
+    assert all(1 - 515 / opt <= deviation_bound(515, 518, "max") + 1e-12 for opt in range(515, 519))
+    assert deviation_bound(5, 0) is None and deviation_bound(0, 0) == 0.0  # tardiness bound 0: no ratio
+    assert deviation_bound(None, 3) is None and deviation_bound(4, None) is None
+
+
 def test_result_json_schema():
     r = Result("rcpsp", "x", "m", Status.FEASIBLE, 10.0, 8, 1.23456, solution=None)
     d = r.to_dict()
