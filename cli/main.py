@@ -264,7 +264,7 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
 def certify(problem, file, example, heuristic, exact, time_limit, workers, seed, params, objective, log, fmt,
             as_json, **reader):
     """Prove how far HEURISTIC is from optimal on FILE (--time-limit applies
-    to each of the two runs)."""
+    to each of the two runs). Exit 1 when the heuristic finds no solution."""
     from schedcert.certify import certify as run_certify
 
     prob = get_problem(problem)
@@ -281,12 +281,16 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
         "heuristic_result": h.to_dict(lambda s: prob.solution_to_dict(s, inst)),
         "exact_result": e.to_dict(lambda s: prob.solution_to_dict(s, inst)),
     }
+    code = 0 if h.objective is not None else 1  # as solve: 1 when there is no schedule to certify
     if as_json:
         click.echo(json.dumps(doc, indent=1))
-        return
+        sys.exit(code)
     hg, dev = cert["heuristic_gap"], cert["heuristic_deviation"]
     side = "above" if prob.sense == "min" else "below"
-    if cert["heuristic_optimal"]:
+    if h.objective is None:
+        verdict = f"without a solution ({h.status})" + \
+            ("; none exists (proven infeasible)" if e.status == Status.INFEASIBLE else "")
+    elif cert["heuristic_optimal"]:
         verdict = "PROVEN OPTIMAL"
     elif dev is not None and cert["optimum_proven"]:
         verdict = f"{100 * dev:.2f} % {side} the optimum {_fmt(cert['bound'])} (proven)"
@@ -301,6 +305,7 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
     if hg is not None and not cert["heuristic_optimal"]:
         rows.append(("gap", f"{100 * hg:.2f} % (|heuristic - bound| / heuristic)"))
     _console().print(_summary_table(rows, "certificate"))
+    sys.exit(code)
 
 
 @cli.command()

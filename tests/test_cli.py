@@ -82,6 +82,15 @@ def test_report_names_what_is_wrong_with_its_folder(run, tmp_path):
     assert res.exit_code == 2 and "no runs recorded" in res.output
 
 
+def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
+    res = run("generate", "rcpsp", "--level", "9", "--mix", "all", "--allow-infeasible", "-o", tmp_path)
+    f = next(tmp_path.iterdir())  # --allow-infeasible, level 9, seed 0: an instance without a schedule
+    res = run("certify", "rcpsp", f, "-H", "sgs-lft", "--time-limit", "10")
+    assert res.exit_code == 1 and "without a solution" in res.output and "proven infeasible" in res.output
+    res = run("certify", "rcpsp", f, "-H", "sgs-lft", "--time-limit", "10", "--json")
+    assert res.exit_code == 1 and json.loads(res.output)["exact_status"] == "infeasible"
+
+
 def test_malformed_file_exit_2_with_line(run, tmp_path):
     f = tmp_path / "bad.sm"
     f.write_text("PRECEDENCE RELATIONS:\njobnr.\n  1 1 2 x\nREQUESTS/DURATIONS:\nh\n--\nRESOURCEAVAILABILITIES:\nR 1\n3\n")
