@@ -2,8 +2,8 @@
 
 Per method: runs, errors, #optimal (proven), #feasible (solution, no proof),
 mean and median gap to the method's own proven bound, mean deviation of the
-objective from the reference upper bound ``(obj - ref_ub) / ref_ub`` (where a
-reference is known), how many runs match or beat the reference, and runtime
+objective from the reference's best known objective (where a reference is
+known; :func:`ref_deviation`), how many runs match or beat it, and runtime
 median / p90 / max (seconds).
 
 Certified gaps (:func:`certified`): when a folder holds several methods, each
@@ -33,8 +33,26 @@ def _pct(values, q):
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
-def summarise(records: list[dict]) -> list[dict]:
-    """One summary row per method, in first-seen order."""
+def ref_best(ref: dict | None, sense: str = "min") -> float | None:
+    """The best known objective a reference records: its upper bound for a
+    minimisation, its lower bound for a maximisation (a single-value
+    reference sets both)."""
+    return (ref or {}).get("upper_bound" if sense == "min" else "lower_bound")
+
+
+def ref_deviation(objective: float, best: float, sense: str = "min") -> float | None:
+    """Relative deviation from the reference's best known objective,
+    positive when worse: ``(obj - best) / best`` for a minimisation,
+    ``(best - obj) / best`` for a maximisation; None for a best of 0."""
+    if not best:
+        return None
+    return (objective - best) / best if sense == "min" else (best - objective) / best
+
+
+def summarise(records: list[dict], sense: str = "min") -> list[dict]:
+    """One summary row per method, in first-seen order; `sense` ("min" or
+    "max") decides which reference bound is the best known objective and
+    which direction beats it."""
     methods: dict[str, list[dict]] = {}
     for r in records:
         methods.setdefault(r["method"], []).append(r)
@@ -44,14 +62,14 @@ def summarise(records: list[dict]) -> list[dict]:
         gaps = [r["gap"] for r in ok if r.get("gap") is not None]
         devs, match, beat = [], 0, 0
         for r in ok:
-            ref = r.get("reference") or {}
-            ub = ref.get("upper_bound")
-            if ub is None:
+            best = ref_best(r.get("reference"), sense)
+            if best is None:
                 continue
-            match += r["objective"] == ub
-            beat += r["objective"] < ub
-            if ub:  # a relative deviation from a reference of 0 is undefined
-                devs.append((r["objective"] - ub) / ub)
+            match += r["objective"] == best
+            beat += r["objective"] < best if sense == "min" else r["objective"] > best
+            dev = ref_deviation(r["objective"], best, sense)
+            if dev is not None:  # a relative deviation from a reference of 0 is undefined
+                devs.append(dev)
         times = [r["runtime"] for r in recs if r.get("runtime") is not None]
         rows.append({
             "method": m,
@@ -201,10 +219,12 @@ def _fmt(v, digits=2):
     return str(v)
 
 
-def markdown(rows: list[dict], title: str, config: dict | None = None) -> str:
+def markdown(rows: list[dict], title: str, config: dict | None = None, sense: str = "min") -> str:
+    bound, better = ("UB", "<") if sense == "min" else ("LB", ">")
     cols = [("method", "method"), ("runs", "runs"), ("optimal", "optimal"), ("feasible", "feasible"),
             ("errors", "errors"), ("mean_gap_pct", "mean gap %"), ("median_gap_pct", "median gap %"),
-            ("mean_dev_ref_pct", "mean dev. ref UB %"), ("equal_ref", "= ref"), ("better_than_ref", "< ref"),
+            ("mean_dev_ref_pct", f"mean dev. ref {bound} %"), ("equal_ref", "= ref"),
+            ("better_than_ref", f"{better} ref"),
             ("time_median_s", "time median s"), ("time_p90_s", "p90 s"), ("time_max_s", "max s")]
     out = [f"# {title}", ""]
     if config:
@@ -213,15 +233,18 @@ def markdown(rows: list[dict], title: str, config: dict | None = None) -> str:
     out.append("|" + "---|" * len(cols))
     for r in rows:
         out.append("| " + " | ".join(_fmt(r[k], 3 if "gap" in k or "dev" in k else 2) for k, _ in cols) + " |")
+    dev = ("(objective − reference upper bound) / reference upper bound" if sense == "min" else
+           "(reference lower bound − objective) / reference lower bound (maximisation: the best known objective)")
     out += ["", "gap = |objective − bound| / max(|objective|, 1) with the method's own proven bound; "
-            "dev. ref UB = (objective − reference upper bound) / reference upper bound, "
-            "over runs with a solution and a nonzero reference; = ref and < ref count every run with a reference."]
+            f"dev. ref {bound} = {dev}, "
+            f"over runs with a solution and a nonzero reference; = ref and {better} ref count every run with a reference."]
     return "\n".join(out) + "\n"
 
 
-def plot(records: list[dict], path: Path, title: str) -> None:
-    """Two panels: runtime ECDF per method; deviation from the reference (or
-    own gap when there is no reference) per method as a box plot."""
+def plot(records: list[dict], path: Path, title: str, sense: str = "min") -> None:
+    """Two panels: runtime ECDF per method; deviation from the reference's
+    best known objective (:func:`ref_deviation`; or the own gap when there is
+    no reference) per method as a box plot."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -232,7 +255,7 @@ def plot(records: list[dict], path: Path, title: str) -> None:
         methods.setdefault(r["method"], []).append(r)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
     labels, data = [], []
-    use_ref = any((r.get("reference") or {}).get("upper_bound") for r in records)
+    use_ref = any(ref_best(r.get("reference"), sense) for r in records)
     for m, recs in methods.items():
         t = sorted(r["runtime"] for r in recs if r.get("runtime") is not None)
         if t:
@@ -241,9 +264,9 @@ def plot(records: list[dict], path: Path, title: str) -> None:
         for r in recs:
             if r.get("status") not in ("optimal", "feasible"):
                 continue
-            ub = (r.get("reference") or {}).get("upper_bound")
-            if use_ref and ub:
-                vals.append(100 * (r["objective"] - ub) / ub)
+            best = ref_best(r.get("reference"), sense)
+            if use_ref and best:
+                vals.append(100 * ref_deviation(r["objective"], best, sense))
             elif not use_ref and r.get("gap") is not None:
                 vals.append(100 * r["gap"])
         labels.append(m)
@@ -255,7 +278,8 @@ def plot(records: list[dict], path: Path, title: str) -> None:
     a1.legend(fontsize=7)
     a2.boxplot(data, showfliers=True)
     a2.set_xticks(range(1, len(labels) + 1), labels, rotation=30, ha="right", fontsize=7)
-    a2.set_ylabel("deviation from reference UB (%)" if use_ref else "gap to own bound (%)")
+    a2.set_ylabel(f"deviation from reference {'UB' if sense == 'min' else 'LB'} (%)" if use_ref
+                  else "gap to own bound (%)")
     a2.grid(alpha=0.3, axis="y")
     fig.suptitle(title)
     fig.tight_layout()
@@ -289,15 +313,15 @@ def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None 
         raise InputError("no runs recorded (expected runs.jsonl from `schedcert bench`)", out_dir)
     cfg_path = out_dir / "bench.json"
     config = json.loads(cfg_path.read_text()) if cfg_path.exists() else None
-    rows = summarise(records)
-    title = f"{out_dir.name}: {len({r['instance'] for r in records})} instances"
-    text = markdown(rows, title, config)
     sense, prob = "min", None
     if config and config.get("problem"):
         from schedcert.registry import get_problem
 
         prob = get_problem(config["problem"])
         sense = prob.sense
+    rows = summarise(records, sense)
+    title = f"{out_dir.name}: {len({r['instance'] for r in records})} instances"
+    text = markdown(rows, title, config, sense)
     if len(rows) > 1:
         crows = certified(records, sense, group)
         text += "\n" + certified_markdown(crows)
@@ -310,5 +334,5 @@ def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None 
     write_csv(out_dir / "summary.csv", rows)
     write_csv(out_dir / "bounds.csv", bounds_rows(records, sense))
     if make_plot:
-        plot(records, out_dir / "summary.png", title)
+        plot(records, out_dir / "summary.png", title, sense)
     return rows

@@ -77,3 +77,8 @@ def test_summary_counts_a_reference_of_zero():
     row, = summarise([rec(0, 0), rec(10, 10), rec(12, 10), rec(5, None)])
     assert (row["equal_ref"], row["better_than_ref"], row["with_reference"]) == (2, 0, 2)
     assert abs(row["mean_dev_ref_pct"] - 10.0) < 1e-9
+    # maximisation (podpack): 8 against a best known 10 is 20 % worse, 12 beats it
+    row, = summarise([rec(8, 10), rec(12, 10), rec(10, 10)], sense="max")
+    assert (row["equal_ref"], row["better_than_ref"], row["with_reference"]) == (1, 1, 3)
+    row, = summarise([rec(8, 10), rec(10, 10)], sense="max")
+    assert abs(row["mean_dev_ref_pct"] - 10.0) < 1e-9  # (10 - 8) / 10 and 0, positive = worse
