@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from schedcert.errors import InputError, require_file
+from schedcert.errors import InputError, require_file, require_keywords
 from schedcert.registry import example_path, get_method, get_problem, problem_keys, read_instance, run_method
 from schedcert.result import Options, Result, Status
 
@@ -363,6 +363,7 @@ def generate(ctx, problem, seed, count, out_dir, force):
     if prob.generate is None:
         raise InputError(f"{problem} has no generator")
     params = _generator_params(ctx.args)
+    require_keywords(prob.generate, params, f"{problem} generator")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for s in range(seed, seed + count):

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from schedcert.errors import InfeasibleInstance, InputError, require_file
+from schedcert.errors import InfeasibleInstance, InputError, require_file, require_keywords
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -808,8 +808,11 @@ def generate_any(seed: int = 0, ramp: int | None = None, level: int | None = Non
     (:mod:`schedcert.instances.rcpsp_ramp`; a list of instances for
     ``ramp``), else the ProGen-like :func:`generate`."""
     if ramp is None and level is None and mix is None:
+        require_keywords(generate, params, "rcpsp generator")
         return generate(seed=seed, **params)
     from schedcert.instances.rcpsp_ramp import generate_ramp, ramp_instance
+
+    require_keywords(ramp_instance, params, "rcpsp ramp generator")
 
     if "allow_infeasible" in params:
         params["allow_infeasible"] = params["allow_infeasible"] not in (0, False, "0", "false", "no")

@@ -75,3 +75,21 @@ def require_file(path: str | Path, what: str = "file") -> Path:
     if p.exists():
         raise InputError(f"not a regular file; expected {a} {what}", p)
     raise InputError(f"no such {what}", p)
+
+
+def require_keywords(fn, params: dict, what: str) -> None:
+    """InputError unless every key of `params` is a keyword parameter of `fn`
+    (``seed`` aside), naming the unknown ones as ``--name`` options and
+    listing the accepted ones. Does nothing when `fn` takes ``**kwargs``
+    (it passes them on and checks them itself)."""
+    import inspect
+
+    sig = inspect.signature(fn).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in sig):
+        return
+    names = [p.name for p in sig if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "seed"]
+    unknown = [k for k in params if k not in names]
+    if unknown:
+        opt = lambda k: "--" + k.replace("_", "-")  # noqa: E731
+        raise InputError(f"unknown {what} parameter {', '.join(map(opt, unknown))}; "
+                         f"expected {', '.join(map(opt, names))}")

@@ -91,6 +91,16 @@ def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
     assert res.exit_code == 1 and json.loads(res.output)["exact_status"] == "infeasible"
 
 
+@pytest.mark.parametrize("args, message", [
+    (["smtt", "--n", "20"], "unknown smtt generator parameter --n; expected --jobs, --tf,"),
+    (["rcpsp", "--job", "20"], "unknown rcpsp generator parameter --job; expected --jobs, --resources,"),
+    (["rcpsp", "--level", "3", "--jobz", "5"], "unknown rcpsp ramp generator parameter --jobz;"),
+])
+def test_generate_names_an_unknown_parameter_and_the_accepted_ones(run, tmp_path, args, message):
+    res = run("generate", *args, "-o", tmp_path)
+    assert res.exit_code == 2 and message in res.output and not list(tmp_path.iterdir())
+
+
 def test_malformed_file_exit_2_with_line(run, tmp_path):
     f = tmp_path / "bad.sm"
     f.write_text("PRECEDENCE RELATIONS:\njobnr.\n  1 1 2 x\nREQUESTS/DURATIONS:\nh\n--\nRESOURCEAVAILABILITIES:\nR 1\n3\n")
