@@ -7,6 +7,10 @@ message and exit code 2 — never a traceback. `InfeasibleInstance` is an
 (exit code 1). `ValidationError` means a method returned an infeasible
 solution: that is a bug in schedcert, not in the input, and it is allowed to
 surface loudly.
+
+`require_file` and `require_keywords` are the checks every reader and the
+generators share: a path that must be a regular file, ``--name value``
+options that must match a function's keyword parameters.
 """
 
 from __future__ import annotations
@@ -77,19 +81,31 @@ def require_file(path: str | Path, what: str = "file") -> Path:
     raise InputError(f"no such {what}", p)
 
 
+
 def require_keywords(fn, params: dict, what: str) -> None:
     """InputError unless every key of `params` is a keyword parameter of `fn`
-    (``seed`` aside), naming the unknown ones as ``--name`` options and
-    listing the accepted ones. Does nothing when `fn` takes ``**kwargs``
-    (it passes them on and checks them itself)."""
+    (``seed`` aside) and every value has the parameter's type (an integer or
+    a number where the default, or the annotation, is ``int`` or ``float``).
+    Names them as ``--name`` options and lists the accepted ones. Unknown
+    keys pass when `fn` takes ``**kwargs`` (it passes them on and checks
+    them itself)."""
     import inspect
 
-    sig = inspect.signature(fn).parameters.values()
-    if any(p.kind is p.VAR_KEYWORD for p in sig):
-        return
-    names = [p.name for p in sig if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "seed"]
-    unknown = [k for k in params if k not in names]
-    if unknown:
-        opt = lambda k: "--" + k.replace("_", "-")  # noqa: E731
+    opt = lambda k: "--" + k.replace("_", "-")  # noqa: E731
+    sig = {p.name: p for p in inspect.signature(fn).parameters.values()
+           if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "seed"}
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
+    unknown = [k for k in params if k not in sig]
+    if unknown and not takes_any:
         raise InputError(f"unknown {what} parameter {', '.join(map(opt, unknown))}; "
-                         f"expected {', '.join(map(opt, names))}")
+                         f"expected {', '.join(map(opt, sig))}")
+    for k, v in params.items():
+        p = sig.get(k)
+        if p is None:
+            continue
+        hint = str(p.annotation)
+        numeric = type(p.default) in (int, float) or (p.default is None and hint.startswith(("int", "float")))
+        integral = type(p.default) is int or (p.default is None and hint.startswith("int"))
+        if numeric and (isinstance(v, bool) or not isinstance(v, (int, float)) or (integral and isinstance(v, float))):
+            raise InputError(f"{what} parameter {opt(k)}: expected {'an integer' if integral else 'a number'}, "
+                             f"found {v!r}")

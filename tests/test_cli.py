@@ -95,8 +95,12 @@ def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
     (["smtt", "--n", "20"], "unknown smtt generator parameter --n; expected --jobs, --tf,"),
     (["rcpsp", "--job", "20"], "unknown rcpsp generator parameter --job; expected --jobs, --resources,"),
     (["rcpsp", "--level", "3", "--jobz", "5"], "unknown rcpsp ramp generator parameter --jobz;"),
+    (["smtt", "--jobs", "abc"], "smtt generator parameter --jobs: expected an integer, found 'abc'"),
+    (["dag", "--tasks", "2.5"], "dag generator parameter --tasks: expected an integer, found 2.5"),
+    (["podpack", "--utilisation", "high"], "podpack generator parameter --utilisation: expected a number"),
+    (["rcpsp", "--level", "x"], "rcpsp generator parameter --level: expected an integer, found 'x'"),
 ])
-def test_generate_names_an_unknown_parameter_and_the_accepted_ones(run, tmp_path, args, message):
+def test_generate_names_a_bad_parameter_and_what_it_expects(run, tmp_path, args, message):
     res = run("generate", *args, "-o", tmp_path)
     assert res.exit_code == 2 and message in res.output and not list(tmp_path.iterdir())
 
