@@ -51,6 +51,7 @@ import numpy as np
 from numba import njit
 from ortools.sat.python import cp_model
 
+from schedcert.milp import new_highs
 from schedcert.instances.podpack import PodpackInstance, allowed, demand
 from schedcert.models.podpack_pricing import bound_tables, no_tables
 
@@ -424,8 +425,7 @@ class PatternLP:
         self.w = [1 if cl[0] == tier_priority else 0 for cl in classes]
         self.tier_priority, self.frozen = tier_priority, dict(frozen)
         self.rows_frozen = [s for s in frozen if frozen[s] > 0]
-        self.h = h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        self.h = h = new_highs()
         inf = highspy.kHighsInf
         C = self.C = len(classes)
         for c, cl in enumerate(classes):  # z_c

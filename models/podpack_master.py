@@ -33,6 +33,7 @@ import time
 import highspy
 import numpy as np
 
+from schedcert.milp import new_highs
 from schedcert.models.podpack_bound import (NODES_PER_SECOND, SCALE, DualCertificate, expand_patterns, knapsack_arrays,
                                             pattern_search, relaxed_key)
 from schedcert.models.podpack_pricing import bound_tables
@@ -76,8 +77,7 @@ def _feasible_packing(cert: DualCertificate, frozen: dict, classes: list, patter
     place at least `target` pods of the tier and the frozen counts above
     it. Returns ('found', per node [(type, {class: count})]), ('none', None)
     when proven impossible, or ('unknown', None) at the deadline."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.setOptionValue("time_limit", max(0.01, deadline - time.perf_counter()))
     inf = highspy.kHighsInf
     pos = {c: i for i, c in enumerate(classes)}

@@ -54,6 +54,7 @@ import numba
 import numpy as np
 
 from schedcert.instances.rcpsp import RcpspInstance, earliest_starts, tails, topological_order
+from schedcert.milp import new_highs
 
 #: most maximal compatible sets enumerated before the LP test is left out
 #: (and :class:`Refuter` does not run): with 945-2934 sets, 27 j60
@@ -291,9 +292,7 @@ def lp_feasible(p, es, ls, sets: list[int], deadline: float | None = None) -> bo
     lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
     lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
     lp.a_matrix_.value_ = np.array(value)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
+    h = new_highs()
     h.setOptionValue("presolve", "off")  # small LPs: primal simplex without presolve was fastest
     h.setOptionValue("simplex_strategy", 4)  # (j3013_2 at T = 61: 2.9 s against 4.7 s with the defaults)
     if deadline is not None:

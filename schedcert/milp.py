@@ -27,6 +27,27 @@ from schedcert.errors import InputError
 from schedcert.result import Options, Status
 
 
+#: threads every HiGHS solve in schedcert asks for. HiGHS fixes its thread
+#: pool on first use in a process, and a later solve asking for another
+#: count fails (model status "Not Set"); so the runner below and every
+#: direct highspy use (:func:`new_highs`: the refutation LPs of
+#: :mod:`schedcert.models.rcpsp_destructive`, the podpack bounds and
+#: masters) ask for the same count, whatever runs first. One thread: the LPs run beside CP-SAT, and HiGHS' default
+#: (half the cores from highspy 1.16 on) would take a core from it.
+HIGHS_THREADS = 1
+
+
+def new_highs():
+    """A quiet ``highspy.Highs`` on :data:`HIGHS_THREADS` threads: every
+    direct use of highspy in schedcert starts from here."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", HIGHS_THREADS)
+    return h
+
+
 @dataclass
 class MilpOutcome:
     """Status, incumbent objective, proven bound and solver description.
@@ -55,10 +76,7 @@ def _solve_highs(model, options: Options, tl):
     opt.config.mip_gap = 0.0
     if tl is not None:
         opt.config.time_limit = tl
-    # HiGHS fixes its thread pool on first use in a process; a later solve
-    # asking for another count fails with status "unknown". Its MIP solver is
-    # serial anyway, so the thread count is left to HiGHS.
-    opt.highs_options.update({"random_seed": int(options.seed)})
+    opt.highs_options.update({"random_seed": int(options.seed), "threads": HIGHS_THREADS})
     res = opt.solve(model)
     version = ".".join(map(str, opt.version()))
     tc = res.termination_condition
@@ -112,7 +130,8 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
     options : Options
         ``workers``, ``seed`` and ``log`` are applied where the solver
         supports them. CBC always runs on one thread: its parallel mode
-        can stall until the time limit (coin-or/Cbc#640).
+        can stall until the time limit (coin-or/Cbc#640). HiGHS runs on
+        :data:`HIGHS_THREADS` (one pool per process).
     time_limit : float or None
         Seconds.
     solver : str
@@ -128,7 +147,7 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
     tl = None if time_limit is None else max(1.0, float(time_limit))
     params = {"time_limit": tl, "threads": options.workers, "seed": options.seed}
     if solver == "highs":
-        params.pop("threads")
+        params["threads"] = HIGHS_THREADS
         status, objective, bound, version = _solve_highs(model, options, tl)
         return MilpOutcome(status, objective, bound, {"name": "highs", "version": version, "params": params})
     kwargs, label = {}, ""

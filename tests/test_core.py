@@ -63,10 +63,14 @@ def test_reference_formats(tmp_path):
 
 def test_highs_runner_survives_changing_worker_counts():
     """HiGHS fixes its thread pool on first use; a second solve with another
-    worker count once came back 'unknown' (regression)."""
+    worker count once came back 'unknown', and with highspy 1.16 the
+    refutation LPs (threads 1) failed after a runner solve (HiGHS' default
+    pool: 2 threads here) with status 'Not Set' (regressions)."""
+    import numpy as np
     import pyomo.environ as pyo
 
     from schedcert.milp import solve_pyomo
+    from schedcert.models.rcpsp_destructive import lp_feasible
 
     for workers in (2, 1, 3):
         m = pyo.ConcreteModel()
@@ -75,6 +79,34 @@ def test_highs_runner_survives_changing_worker_counts():
         m.o = pyo.Objective(expr=3 * m.x[0] + 2 * m.x[1] + 4 * m.x[2])
         out = solve_pyomo(m, Options(workers=workers), 10, "highs")
         assert out.status == Status.OPTIMAL and out.objective == 5
+        # two unit-demand activities of length 2 that cannot overlap fit in [0, 4), not [0, 3)
+        p, sets = np.array([0, 2, 2, 0]), [0b0010, 0b0100]
+        assert lp_feasible(p, np.array([0, 0, 0, 4]), np.array([0, 2, 2, 4]), sets)
+        assert not lp_feasible(p, np.array([0, 0, 0, 3]), np.array([0, 1, 1, 3]), sets)
+
+
+def test_highs_proves_the_true_optimum_where_highs_1_14_did_not():
+    """HiGHS 1.14.0's MIP presolve returned a wrong 'optimal' (fixed in 1.15,
+    ERGO-Code/HiGHS#2961; highspy is required >= 1.16). The runner must give
+    the true optimum on the issue's model (min 2x + 3z, x + z >= 4.5, z
+    integer: 9 at x = 4.5) and on the 3-job weighted-tardiness MIP that
+    caught it here (optimum 38, sequence 0, 2, 1; 1.14.0 said 40)."""
+    import pyomo.environ as pyo
+
+    from schedcert.instances.smtt import SmttInstance
+    from schedcert.milp import solve_pyomo
+    from schedcert.models.smtt import build_mip
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(bounds=(0, 10))
+    m.z = pyo.Var(bounds=(0, 10), domain=pyo.Integers)
+    m.c = pyo.Constraint(expr=m.x + m.z >= 4.5)
+    m.o = pyo.Objective(expr=2 * m.x + 3 * m.z)
+    out = solve_pyomo(m, Options(workers=1), 10, "highs")
+    assert out.status == Status.OPTIMAL and out.objective == pytest.approx(9)
+    inst = SmttInstance(name="tiny", p=(6, 7, 6), d=(9, 0, 12), w=(3, 2, 2), meta={})
+    out = solve_pyomo(build_mip(inst), Options(workers=1), 10, "highs")
+    assert out.status == Status.OPTIMAL and out.objective == pytest.approx(38)
 
 
 def _knapsack_cover_mip():
