@@ -15,7 +15,9 @@ Returns the incumbent and the best proven bound, also on time-out.
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import threading
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
@@ -37,11 +39,45 @@ from schedcert.result import Options, Status
 HIGHS_THREADS = 1
 
 
+_banner_lock = threading.Lock()
+_banner_done = False
+
+
+def _swallow_highs_banner() -> None:
+    """Build the process's first ``highspy.Highs`` with file descriptor 1
+    pointed at /dev/null. highspy >= 1.16 prints its banner ("Running HiGHS
+    ...") to the process's stdout when the first Highs object is built,
+    whatever ``output_flag`` says, and only then; on stdout it would corrupt
+    ``--json`` output. Called before every HiGHS use; does nothing after the
+    first call."""
+    global _banner_done
+    with _banner_lock:
+        if _banner_done:
+            return
+        _banner_done = True
+        import highspy
+
+        try:
+            sys.stdout.flush()
+            saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        except (OSError, ValueError):  # no usable fd 1: nothing to protect
+            highspy.Highs()
+            return
+        try:
+            os.dup2(devnull, 1)
+            highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+
+
 def new_highs():
     """A quiet ``highspy.Highs`` on :data:`HIGHS_THREADS` threads: every
     direct use of highspy in schedcert starts from here."""
     import highspy
 
+    _swallow_highs_banner()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", HIGHS_THREADS)
@@ -70,6 +106,7 @@ def _solve_highs(model, options: Options, tl):
     from pyomo.contrib.appsi.base import TerminationCondition as TC
     from pyomo.contrib.appsi.solvers import Highs
 
+    _swallow_highs_banner()
     opt = Highs()
     opt.config.load_solution = False
     opt.config.stream_solver = bool(options.log)

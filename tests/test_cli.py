@@ -1,6 +1,8 @@
 """The CLI through Click's runner: outputs, exit codes, no tracebacks."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,6 +105,17 @@ def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
 def test_generate_names_a_bad_parameter_and_what_it_expects(run, tmp_path, args, message):
     res = run("generate", *args, "-o", tmp_path)
     assert res.exit_code == 2 and message in res.output and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("args", [["podpack", "--example"], ["rcpsp", "--example", "--method", "milp"]])
+def test_json_on_stdout_is_only_json_when_highs_runs(args):
+    """highspy 1.16 prints a banner on the process's stdout (file descriptor
+    1, which Click's runner does not capture) when its first solver object is
+    built; `--json` output must stay parseable, so this runs a real process."""
+    out = subprocess.run([sys.executable, "-c", "from schedcert.cli.main import main; main()", "solve", *args,
+                          "--json", "--time-limit", "60"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["status"] == "optimal"
 
 
 def test_malformed_file_exit_2_with_line(run, tmp_path):

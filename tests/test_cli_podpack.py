@@ -49,6 +49,9 @@ def test_generate_and_bench(run, tmp_path):
     assert res.exit_code == 0
     recs = [json.loads(x) for x in (tmp_path / "b" / "runs.jsonl").read_text().splitlines()]
     assert len(recs) == 4 and all(r["valid"] for r in recs)
+    summary = (tmp_path / "b" / "summary.md").read_text()
+    table = summary.split("## Pod packing vs the default scheduler")[1]
+    assert table.count("\n| all |") == 1  # without --group the total row is written once
 
 
 def test_bad_input_exit_2(run, tmp_path):
