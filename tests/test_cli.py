@@ -108,12 +108,13 @@ def test_generate_names_a_bad_parameter_and_what_it_expects(run, tmp_path, args,
 
 
 @pytest.mark.parametrize("args", [["podpack", "--example"], ["rcpsp", "--example", "--method", "milp"]])
-def test_json_on_stdout_is_only_json_when_highs_runs(args):
+def test_json_on_stdout_is_only_json_when_highs_runs(args, tmp_path):
     """highspy 1.16 prints a banner on the process's stdout (file descriptor
     1, which Click's runner does not capture) when its first solver object is
-    built; `--json` output must stay parseable, so this runs a real process."""
+    built; `--json` output must stay parseable, so this runs a real process
+    (outside the source tree, so the installed package is the one imported)."""
     out = subprocess.run([sys.executable, "-c", "from schedcert.cli.main import main; main()", "solve", *args,
-                          "--json", "--time-limit", "60"], capture_output=True, text=True, timeout=300)
+                          "--json", "--time-limit", "60"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["status"] == "optimal"
 
