@@ -81,7 +81,6 @@ def require_file(path: str | Path, what: str = "file") -> Path:
     raise InputError(f"no such {what}", p)
 
 
-
 def require_keywords(fn, params: dict, what: str) -> None:
     """InputError unless every key of `params` is a keyword parameter of `fn`
     (``seed`` aside) and every value has the parameter's type (an integer or

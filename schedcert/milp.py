@@ -34,8 +34,9 @@ from schedcert.result import Options, Status
 #: count fails (model status "Not Set"); so the runner below and every
 #: direct highspy use (:func:`new_highs`: the refutation LPs of
 #: :mod:`schedcert.models.rcpsp_destructive`, the podpack bounds and
-#: masters) ask for the same count, whatever runs first. One thread: the LPs run beside CP-SAT, and HiGHS' default
-#: (half the cores from highspy 1.16 on) would take a core from it.
+#: masters) ask for the same count, whatever runs first. One thread: the
+#: LPs run beside CP-SAT, and HiGHS' default (half the cores from highspy
+#: 1.16 on) would take a core from it.
 HIGHS_THREADS = 1
 
 
