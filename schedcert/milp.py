@@ -35,8 +35,8 @@ from schedcert.result import Options, Status
 #: direct highspy use (:func:`new_highs`: the refutation LPs of
 #: :mod:`schedcert.models.rcpsp_destructive`, the podpack bounds and
 #: masters) ask for the same count, whatever runs first. One thread: the
-#: LPs run beside CP-SAT, and HiGHS' default (half the cores from highspy
-#: 1.16 on) would take a core from it.
+#: LPs run beside CP-SAT, and HiGHS' default pool (both cores of a 2-core
+#: machine under highspy 1.16, one under 1.14) would take a core from it.
 HIGHS_THREADS = 1
 
 
