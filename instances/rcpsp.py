@@ -813,7 +813,6 @@ def generate_any(seed: int = 0, ramp: int | None = None, level: int | None = Non
     from schedcert.instances.rcpsp_ramp import generate_ramp, ramp_instance
 
     require_keywords(ramp_instance, params, "rcpsp ramp generator")
-
     if "allow_infeasible" in params:
         params["allow_infeasible"] = params["allow_infeasible"] not in (0, False, "0", "false", "no")
     if ramp is not None:

@@ -51,8 +51,8 @@ import numpy as np
 from numba import njit
 from ortools.sat.python import cp_model
 
-from schedcert.milp import new_highs
 from schedcert.instances.podpack import PodpackInstance, allowed, demand
+from schedcert.milp import new_highs
 from schedcert.models.podpack_pricing import bound_tables, no_tables
 
 SCALE = 10 ** 6

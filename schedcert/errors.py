@@ -91,9 +91,9 @@ def require_keywords(fn, params: dict, what: str) -> None:
     import inspect
 
     opt = lambda k: "--" + k.replace("_", "-")  # noqa: E731
-    sig = {p.name: p for p in inspect.signature(fn).parameters.values()
-           if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "seed"}
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
+    every = inspect.signature(fn).parameters.values()
+    sig = {p.name: p for p in every if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "seed"}
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in every)
     unknown = [k for k in params if k not in sig]
     if unknown and not takes_any:
         raise InputError(f"unknown {what} parameter {', '.join(map(opt, unknown))}; "

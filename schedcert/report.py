@@ -33,6 +33,10 @@ def _pct(values, q):
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
+#: per sense: which reference bound is the best known objective, and the sign that beats it
+_REF = {"min": ("UB", "<"), "max": ("LB", ">")}
+
+
 def ref_best(ref: dict | None, sense: str = "min") -> float | None:
     """The best known objective a reference records: its upper bound for a
     minimisation, its lower bound for a maximisation (a single-value
@@ -220,7 +224,7 @@ def _fmt(v, digits=2):
 
 
 def markdown(rows: list[dict], title: str, config: dict | None = None, sense: str = "min") -> str:
-    bound, better = ("UB", "<") if sense == "min" else ("LB", ">")
+    bound, better = _REF[sense]
     cols = [("method", "method"), ("runs", "runs"), ("optimal", "optimal"), ("feasible", "feasible"),
             ("errors", "errors"), ("mean_gap_pct", "mean gap %"), ("median_gap_pct", "median gap %"),
             ("mean_dev_ref_pct", f"mean dev. ref {bound} %"), ("equal_ref", "= ref"),
@@ -278,8 +282,7 @@ def plot(records: list[dict], path: Path, title: str, sense: str = "min") -> Non
     a1.legend(fontsize=7)
     a2.boxplot(data, showfliers=True)
     a2.set_xticks(range(1, len(labels) + 1), labels, rotation=30, ha="right", fontsize=7)
-    a2.set_ylabel(f"deviation from reference {'UB' if sense == 'min' else 'LB'} (%)" if use_ref
-                  else "gap to own bound (%)")
+    a2.set_ylabel(f"deviation from reference {_REF[sense][0]} (%)" if use_ref else "gap to own bound (%)")
     a2.grid(alpha=0.3, axis="y")
     fig.suptitle(title)
     fig.tight_layout()
