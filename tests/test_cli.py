@@ -86,6 +86,7 @@ def test_report_names_what_is_wrong_with_its_folder(run, tmp_path):
 
 def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
     res = run("generate", "rcpsp", "--level", "9", "--mix", "all", "--allow-infeasible", "-o", tmp_path)
+    assert res.exit_code == 0
     f = next(tmp_path.iterdir())  # --allow-infeasible, level 9, seed 0: an instance without a schedule
     res = run("certify", "rcpsp", f, "-H", "sgs-lft", "--time-limit", "10")
     assert res.exit_code == 1 and "without a solution" in res.output and "proven infeasible" in res.output
