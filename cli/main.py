@@ -17,7 +17,8 @@ from pathlib import Path
 import click
 
 from schedcert.errors import InputError, require_file, require_keywords
-from schedcert.registry import example_path, get_method, get_problem, problem_keys, read_instance, run_method
+from schedcert.registry import (default_method_for, example_path, get_method, get_problem, problem_keys,
+                                read_instance, run_method)
 from schedcert.result import Options, Result, Status
 
 
@@ -195,7 +196,8 @@ def problems():
         p = get_problem(key)
         con.print(f"[bold]{key}[/bold]: {p.title}")
         con.print("  formats: " + "; ".join(f"{k} ({v})" for k, v in p.formats.items()))
-        con.print(f"  default: {p.default_method} (warm-started by {p.default_heuristic})")
+        note = f"; {p.default_note}" if p.default_note else ""
+        con.print(f"  default: {p.default_method}{note} (warm-started by {p.default_heuristic})")
         for kind in ("exact", "heuristic"):
             ms = [m for m in p.methods.values() if m.kind == kind]
             con.print(f"  {kind} methods:")
@@ -207,7 +209,8 @@ def problems():
 @click.argument("problem")
 @click.argument("file", required=False)
 @click.option("--example", is_flag=True, help="Solve the bundled example instance of PROBLEM.")
-@click.option("--method", "-m", default=None, help="Method name (default: the problem's strongest exact method).")
+@click.option("--method", "-m", default=None, help="Method name (default: the problem's strongest exact method for the instance; "
+              "see 'schedcert problems').")
 @with_common
 @click.option("--out", "-o", default=None, help="Write the Result JSON (with the solution) here.")
 @click.option("--plot", default=None, help="Write a chart of the solution here (PNG/PDF/SVG).")
@@ -219,14 +222,15 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
           as_json, force, plan_file, **reader):
     """Solve FILE; print the solution, its objective, a proven bound and the gap."""
     prob = get_problem(problem)
-    method = method or prob.default_method
-    get_method(prob, method)
+    if method:
+        get_method(prob, method)  # an unknown name fails before the instance is read
     _guard_overwrite(out, force)
     _guard_overwrite(plot, force)
     _guard_overwrite(plan_file, force)
     if plan_file and prob.plan is None:
         raise InputError(f"{problem} has no change plan; --plan is for podpack")
     inst = _read_instance(prob, file, fmt, example, **reader)
+    method = method or default_method_for(prob, inst)
     res = run_method(prob, method, inst, _options(time_limit, workers, seed, log, params, objective))
     doc = res.to_dict(lambda s: prob.solution_to_dict(s, inst))
     if out:
@@ -258,7 +262,7 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
 @click.argument("file", required=False)
 @click.option("--example", is_flag=True, help="Use the bundled example instance of PROBLEM.")
 @click.option("--heuristic", "-H", required=True, help="Heuristic to certify.")
-@click.option("--exact", "-e", default=None, help="Exact method (default: the problem's strongest).")
+@click.option("--exact", "-e", default=None, help="Exact method (default: as solve's).")
 @with_common
 @click.option("--json", "as_json", is_flag=True, help="Print only the certificate JSON.")
 def certify(problem, file, example, heuristic, exact, time_limit, workers, seed, params, objective, log, fmt,

@@ -160,6 +160,11 @@ def read_orlib_stream(path: Path, n: int | None = None) -> list[tuple[list, list
             for i in range(0, len(nums), 3 * n)]
 
 
+def is_orlib_stream(path: Path) -> bool:
+    """OR-Library weighted tardiness streams are named ``wt<n>.txt``."""
+    return re.fullmatch(r"wt\d+\.txt", path.name.lower()) is not None
+
+
 def split_selector(path) -> tuple[Path, int | None]:
     """``FILE#k`` -> (FILE, k); plain paths -> (path, None)."""
     text = str(path)
@@ -174,11 +179,13 @@ def read(path, format=None, n=None) -> SmttInstance:
     OR-Library jobs per instance. Raises InputError naming file and line."""
     file, k = split_selector(path)
     require_file(file, "instance file")
-    fmt = format or ("orlib" if k is not None else "json" if file.suffix.lower() == ".json" else "lines")
+    fmt = format or ("orlib" if k is not None or is_orlib_stream(file)
+                     else "json" if file.suffix.lower() == ".json" else "lines")
     if fmt == "orlib":
         stream = read_orlib_stream(file, n)
         if k is None:
-            raise InputError(f"an OR-Library file holds {len(stream)} instances; select one as FILE#k", file)
+            raise InputError(f"an OR-Library file holds {len(stream)} instances; select one as "
+                             f"{file.name}#k (k = 1..{len(stream)}, or --format lines)", file)
         if not 1 <= k <= len(stream):
             raise InputError(f"instance #{k} requested, the file holds {len(stream)}", file)
         p, w, d = stream[k - 1]
@@ -199,7 +206,7 @@ def read(path, format=None, n=None) -> SmttInstance:
 def expand(path: Path) -> list[str]:
     """Instances held by one file for ``bench``: an OR-Library stream
     (``wt*.txt``) expands to ``FILE#1 .. FILE#m``; other files are one."""
-    if re.fullmatch(r"wt\d+\.txt", path.name.lower()):
+    if is_orlib_stream(path):
         return [f"{path}#{k}" for k in range(1, len(read_orlib_stream(path)) + 1)]
     return [str(path)]
 
@@ -319,6 +326,8 @@ PROBLEM = register_problem(Problem(
     example="smtt-example.txt",
     default_method="bb",
     default_heuristic="mddc+dynasearch",
+    default_for=lambda inst: "lrdp" if inst.weighted else "bb",
+    default_note="lrdp on weighted instances",
     reader_options=("n",),
     expand=expand,
     report=_report,

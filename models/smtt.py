@@ -47,9 +47,10 @@ def _conclude(inst, sol, lb, solver_bound, proven, solver, info) -> Result:
         "Lawler decomposition branch-and-bound with memoisation (1||ΣTj); proves optima up to 500 jobs")
 def solve_bb(inst: SmttInstance, options: Options) -> Result:
     """Exact 1||ΣTj by :class:`Decomposition`. Raises InputError on weighted
-    instances (use cpsat or mip)."""
+    instances (use lrdp, cpsat or mip)."""
     if inst.weighted:
-        raise InputError(f"{inst.name}: bb solves 1||ΣTj only (all weights 1); use --method cpsat or mip")
+        raise InputError(f"{inst.name}: bb solves 1||ΣTj only (all weights 1); "
+                         "use --method lrdp (the default on weighted instances), cpsat or mip")
     t0 = time.perf_counter()
     inc, origin = _incumbent(inst, options)
     root_lb = pairing_bound(list(inst.p), list(inst.d))

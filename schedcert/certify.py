@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from schedcert.registry import Problem, get_method, run_method
+from schedcert.registry import Problem, default_method_for, get_method, run_method
 from schedcert.result import Options, Result, gap
 
 
@@ -45,7 +45,7 @@ def deviation_bound(objective: float | None, bound: float | None, sense: str = "
 def certify(problem: Problem, instance, heuristic: str, exact: str | None = None,
             options: Options | None = None) -> dict:
     """Run `heuristic`, then `exact` (default: the problem's default exact
-    method) warm-started from the heuristic's solution.
+    method for the instance, :func:`default_method_for`) warm-started from the heuristic's solution.
 
     ``options.time_limit`` applies to each of the two runs.
 
@@ -66,7 +66,7 @@ def certify(problem: Problem, instance, heuristic: str, exact: str | None = None
         Unknown method names, or `heuristic` is not a heuristic.
     """
     options = options or Options()
-    exact = exact or problem.default_method
+    exact = exact or default_method_for(problem, instance)
     get_method(problem, heuristic)
     get_method(problem, exact)
     h: Result = run_method(problem, heuristic, instance, options)

@@ -96,6 +96,13 @@ class Problem:
     example : str
         File name of the bundled example under ``schedcert/examples``.
     default_method, default_heuristic : str
+    default_for : callable, optional
+        ``default_for(instance) -> method name``: the default exact method
+        when it depends on the instance (smtt: ``lrdp`` on weighted
+        instances, which ``bb`` does not solve); see
+        :func:`default_method_for`.
+    default_note : str
+        What ``default_for`` decides, for ``schedcert problems``.
     warm_share : float
         Share of an exact method's time limit its warm-start heuristic gets
         (at most 2 s, see :func:`warm_start_options`).
@@ -133,6 +140,8 @@ class Problem:
     example: str = ""
     default_method: str = ""
     default_heuristic: str = ""
+    default_for: Callable | None = None
+    default_note: str = ""
     warm_share: float = 0.1
     reader_options: tuple = ()
     expand: Callable | None = None
@@ -207,6 +216,13 @@ def get_problem(key: str) -> Problem:
             importlib.import_module(mod)
         _LOADED.add(key)
     return _PROBLEMS[key]
+
+
+def default_method_for(problem: Problem, instance) -> str:
+    """The exact method ``solve`` and ``certify`` run on `instance` when
+    none is named: ``problem.default_for(instance)`` if the problem has
+    one, else ``problem.default_method``."""
+    return problem.default_for(instance) if problem.default_for else problem.default_method
 
 
 def get_method(problem: Problem, name: str) -> Method:

@@ -1,6 +1,7 @@
 """smtt through the CLI: example, certify, OR-Library selection and bench
 expansion with a one-value-per-line reference, bad input."""
 
+import itertools
 import json
 
 from schedcert.registry import example_path, get_problem
@@ -33,6 +34,35 @@ def test_orlib_selection_and_bench(run, instances_dir, tmp_path):
     recs = [json.loads(x) for x in (tmp_path / "sel" / "runs.jsonl").read_text().splitlines()]
     assert [r["instance"] for r in recs] == ["wt40.txt#7", "wt40.txt#9"]
     assert [r["reference"]["upper_bound"] for r in recs] == [int(opt[6]), int(opt[8])]
+    # the whole stream named without '#k' says how to pick one; the default method proves a weighted one
+    res = run("solve", "smtt", lib / "wt40.txt")
+    assert res.exit_code == 2 and "select one as wt40.txt#k (k = 1..125" in res.output
+    doc = json.loads(run("solve", "smtt", f"{lib / 'wt40.txt'}#7", "--time-limit", "30", "--json").output)
+    assert doc["method"] == "lrdp" and doc["status"] == "optimal" and doc["objective"] == int(opt[6]) == 6324
+
+
+def test_weighted_instance_takes_lrdp_by_default(run, tmp_path):
+    """bb solves 1||ΣTj only; solve and certify pick lrdp for 1||ΣwjTj and
+    prove the optimum found by enumerating all 7! sequences."""
+    p, d, w = (4, 7, 2, 5, 3, 6, 1), (6, 9, 3, 20, 8, 12, 2), (3, 1, 4, 2, 5, 1, 2)
+    f = tmp_path / "w.txt"
+    f.write_text("".join(f"{a} {b} {c}\n" for a, b, c in zip(p, d, w)))
+
+    def cost(seq):
+        t = total = 0
+        for j in seq:
+            t += p[j]
+            total += w[j] * max(0, t - d[j])
+        return total
+
+    best = min(cost(s) for s in itertools.permutations(range(7)))
+    doc = json.loads(run("solve", "smtt", f, "--json").output)
+    assert doc["method"] == "lrdp" and doc["status"] == "optimal" and doc["objective"] == best
+    cert = json.loads(run("certify", "smtt", f, "-H", "edd", "--json").output)
+    assert cert["exact"] == "lrdp" and cert["optimum_proven"] and cert["bound"] == best
+    assert cert["heuristic_objective"] == cost(sorted(range(7), key=lambda j: (d[j], j)))
+    res = run("solve", "smtt", f, "-m", "bb")
+    assert res.exit_code == 2 and "use --method lrdp" in res.output
 
 
 def test_bad_input_exit_2(run, tmp_path):
