@@ -32,6 +32,17 @@ def test_heft_80_cpop_86(canonical):
     assert [canonical.tasks[i] for i in path] == ["n1", "n2", "n9", "n10"]
 
 
+def test_peft_85_on_the_canonical_graph(canonical):
+    """The PEFT paper's own sample graph differs, so these values come from a
+    separate implementation of its definitions (OCT recursion, rank_oct, O_EFT
+    with insertion), written apart from heuristics/dag.py: OCT(n1) =
+    (48, 38, 53), n1 on P2, makespan 85 (n10 on P2 at 78)."""
+    assert optimistic_cost_table(canonical)[0] == [F(48), F(38), F(53)]
+    sol = peft(canonical)
+    assert evaluate(canonical, sol).objective == 85
+    assert (sol.procs[0], sol.starts[0]) == (1, 0) and (sol.procs[9], sol.starts[9]) == (1, 78)
+
+
 def test_insertion_fills_the_gap_before_the_first_task():
     # a only on P0; b only on P1 waits 5 for a's data; c (independent, lower rank) fits before b on P1
     inst = tiny([[2, None], [None, 4], [None, 3]], [(0, 1, 5)])
