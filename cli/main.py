@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from schedcert.errors import InputError, require_file, require_keywords
+from schedcert.errors import InputError, make_folder, require_file, require_keywords, require_output_file
 from schedcert.registry import (default_method_for, example_path, get_method, get_problem, problem_keys,
                                 read_instance, run_method)
 from schedcert.result import Options, Result, Status
@@ -67,13 +67,30 @@ def _options(time_limit, workers, seed, log, params, objective=None) -> Options:
 
 
 
-def _guard_overwrite(path: str | None, force: bool) -> None:
-    """Refuse to overwrite a user's file unless --force or they confirm."""
-    if path is None or force or not Path(path).exists():
+def _guard_overwrite(path: str | None, force: bool, what: str = "output file") -> None:
+    """Before any work: InputError unless `path` can be written
+    (:func:`require_output_file`); refuse to overwrite a user's file unless
+    --force or they confirm."""
+    if path is None:
+        return
+    require_output_file(path, what)
+    if force or not Path(path).exists():
         return
     if sys.stdin.isatty() and click.confirm(f"{path} exists. Overwrite?", default=False, err=True):
         return
     raise InputError("exists; not overwritten (pass --force to overwrite)", path)
+
+
+def _require_chart_format(prob, path: str) -> None:
+    """InputError unless `prob` draws charts and `path` ends in a format
+    matplotlib writes (.png, .pdf, .svg, ...)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    if prob.plot is None:
+        raise InputError(f"{prob.key} has no chart; --plot is not available")
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    if Path(path).suffix.lower().lstrip(".") not in kinds:
+        raise InputError("expected a chart file ending in " + ", ".join("." + k for k in sorted(kinds)), path)
 
 
 def _read_instance(problem, file, fmt, example=False, **reader):
@@ -224,11 +241,13 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
     prob = get_problem(problem)
     if method:
         get_method(prob, method)  # an unknown name fails before the instance is read
-    _guard_overwrite(out, force)
-    _guard_overwrite(plot, force)
-    _guard_overwrite(plan_file, force)
+    _guard_overwrite(out, force, "--out result")
+    _guard_overwrite(plot, force, "--plot chart")
+    _guard_overwrite(plan_file, force, "--plan file")
     if plan_file and prob.plan is None:
         raise InputError(f"{problem} has no change plan; --plan is for podpack")
+    if plot:
+        _require_chart_format(prob, plot)
     inst = _read_instance(prob, file, fmt, example, **reader)
     method = method or default_method_for(prob, inst)
     res = run_method(prob, method, inst, _options(time_limit, workers, seed, log, params, objective))
@@ -237,8 +256,6 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
         Path(out).write_text(json.dumps(doc, indent=1) + "\n")
     if plan_file and res.solution is not None:
         Path(plan_file).write_text(prob.plan(inst, res.solution))
-    if plot and res.solution is not None and prob.plot is None:
-        raise InputError(f"{problem} has no chart; --plot is not available")
     if plot and res.solution is not None:
         prob.plot(inst, res.solution, plot, f"{inst.name}: {method}, objective {_fmt(res.objective)}")
     if as_json:
@@ -368,8 +385,7 @@ def generate(ctx, problem, seed, count, out_dir, force):
         raise InputError(f"{problem} has no generator")
     params = _generator_params(ctx.args)
     require_keywords(prob.generate, params, f"{problem} generator")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(out_dir, "--out folder")
     for s in range(seed, seed + count):
         try:
             made = prob.generate(seed=s, **params)

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from schedcert.errors import InputError
+from schedcert.errors import InputError, make_folder
 from schedcert.reference import Reference
 
 RUNS = "runs.jsonl"
@@ -130,7 +130,7 @@ def _check_config(out_dir: Path, config: BenchConfig) -> None:
                 f"{out_dir} holds runs made with other settings {diff} (was, now); "
                 "rerun with the same settings to resume, or choose another --out", cfg_path)
     else:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        make_folder(out_dir, "--out folder of the bench")
         cfg_path.write_text(json.dumps(config.key(), indent=1) + "\n")
 
 

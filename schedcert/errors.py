@@ -10,7 +10,8 @@ surface loudly.
 
 `require_file` and `require_keywords` are the checks every reader and the
 generators share: a path that must be a regular file, ``--name value``
-options that must match a function's keyword parameters.
+options that must match a function's keyword parameters. `require_output_file`
+and `make_folder` check where results go before any work is done.
 """
 
 from __future__ import annotations
@@ -79,6 +80,30 @@ def require_file(path: str | Path, what: str = "file") -> Path:
     if p.exists():
         raise InputError(f"not a regular file; expected {a} {what}", p)
     raise InputError(f"no such {what}", p)
+
+
+def require_output_file(path: str | Path, what: str = "output file") -> Path:
+    """`path` as a Path if a file can be written there (it is not a folder
+    and its folder exists), else InputError naming it."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"is a folder; expected a file name for the {what}", p)
+    if not p.parent.is_dir():
+        raise InputError(f"folder {p.parent} does not exist (for the {what})", p)
+    return p
+
+
+def make_folder(path: str | Path, what: str = "output folder") -> Path:
+    """Create the folder `path` and its parents if missing; InputError if it
+    or a parent is a file, or it cannot be created (e.g. no permission)."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise InputError(f"is a file; expected the {what}", p)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the {what}: {exc.strerror}", p) from None
+    return p
 
 
 def require_keywords(fn, params: dict, what: str) -> None:

@@ -47,6 +47,33 @@ def test_out_and_plot_are_not_overwritten(run, tmp_path):
     assert res.exit_code == 0 and png.stat().st_size > 10_000 and json.loads(out.read_text())["method"] == "sgs-lft"
 
 
+def test_outputs_that_cannot_be_written_are_refused_before_solving(run, tmp_path, monkeypatch):
+    def no_solve(*args, **kwargs):
+        raise AssertionError("solved although the output cannot be written")
+
+    monkeypatch.setattr("cli.main.run_method", no_solve)
+    (tmp_path / "afile").write_text("mine")
+    for args, message in [
+        (["--out", tmp_path / "nodir" / "r.json"], f"folder {tmp_path / 'nodir'} does not exist (for the --out"),
+        (["--out", tmp_path, "--force"], "is a folder; expected a file name for the --out result"),
+        (["--plot", tmp_path / "nodir" / "g.png"], "does not exist (for the --plot chart)"),
+        (["--plot", tmp_path / "g.xyz"], "g.xyz: expected a chart file ending in .avif, .eps"),
+        (["--plot", tmp_path / "gantt"], "gantt: expected a chart file ending in"),
+    ]:
+        res = run("solve", "rcpsp", "--example", *args)
+        assert res.exit_code == 2 and message in res.output, (args, res.output)
+    res = run("solve", "podpack", "--example", "--plot", tmp_path / "p.png")
+    assert res.exit_code == 2 and "podpack has no chart" in res.output
+    res = run("generate", "rcpsp", "--jobs", "10", "-o", tmp_path / "afile")
+    assert res.exit_code == 2 and "afile: is a file; expected the --out folder" in res.output
+    from schedcert.registry import example_path, get_problem
+
+    res = run("bench", "rcpsp", str(example_path(get_problem("rcpsp"))), "--methods", "sgs-lft", "-o",
+              tmp_path / "afile")
+    assert res.exit_code == 2 and "afile: is a file; expected the --out folder of the bench" in res.output
+    assert (tmp_path / "afile").read_text() == "mine"
+
+
 @pytest.mark.parametrize("args, code, message", [
     (["solve", "rcpsp", "missing.sm"], 2, "missing.sm: no such file"),
     (["solve", "rcpsp", "--example", "--method", "nope"], 2, "unknown method 'nope'"),
