@@ -3,8 +3,8 @@
 Every problem plugs in through the registry (reader, validator, methods,
 generator, plot); nothing here is problem-specific. Exit codes: 0 success,
 1 no solution found / proven infeasible / invalid schedule, 2 bad input or
-usage. Input errors print one line naming file, line and what was expected,
-never a traceback.
+usage, 130 interrupted (Ctrl-C; :mod:`schedcert.interrupt`). Input errors
+print one line naming file, line and what was expected, never a traceback.
 """
 
 from __future__ import annotations
@@ -17,13 +17,18 @@ from pathlib import Path
 import click
 
 from schedcert.errors import InputError, make_folder, require_file, require_keywords, require_output_file
+from schedcert.interrupt import interrupted
 from schedcert.registry import (default_method_for, example_path, get_method, get_problem, problem_keys,
                                 read_instance, run_method)
 from schedcert.result import Options, Result, Status
 
 
+INTERRUPTED = 130  # exit code after Ctrl-C, as shells report SIGINT
+
+
 class _Group(click.Group):
-    """Turns InputError into a one-line message and its exit code."""
+    """Turns InputError into a one-line message and its exit code, and
+    Ctrl-C outside a solve into "interrupted" and exit 130."""
 
     def invoke(self, ctx):
         try:
@@ -31,6 +36,14 @@ class _Group(click.Group):
         except InputError as exc:
             click.echo(f"schedcert: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("schedcert: interrupted", err=True)
+            ctx.exit(INTERRUPTED)
+        except SystemError:  # Ctrl-C inside numba-compiled code surfaces as "returned a result with an exception set"
+            if not interrupted():
+                raise
+            click.echo("schedcert: interrupted", err=True)
+            ctx.exit(INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,6 +54,9 @@ def cli():
 
 
 def main():  # console-script entry point
+    from schedcert.interrupt import install
+
+    install()
     cli(prog_name="schedcert")
 
 
@@ -79,6 +95,10 @@ def _guard_overwrite(path: str | None, force: bool, what: str = "output file") -
     if sys.stdin.isatty() and click.confirm(f"{path} exists. Overwrite?", default=False, err=True):
         return
     raise InputError("exists; not overwritten (pass --force to overwrite)", path)
+
+
+_INTERRUPTED_NOTE = ("Ctrl-C stopped the search early: the answer is the best found so far, the bound is "
+                     "still proven (exit code 130)")
 
 
 def _require_chart_format(prob, path: str) -> None:
@@ -268,9 +288,13 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
         for key, label in (("explanation", "conflict"), ("failure", "no schedule"), ("note", "note")):
             if res.info.get(key):
                 con.print(f"[bold]{label}:[/bold] {res.info[key]}")
+        if res.info.get("interrupted"):
+            con.print(f"[bold]interrupted:[/bold] {_INTERRUPTED_NOTE}")
         for f, what in ((out, "result"), (plot, "chart"), (plan_file, "plan (not executed)")):
             if f:
                 con.print(f"{what} written to {f}")
+    if res.info.get("interrupted"):
+        sys.exit(INTERRUPTED)
     sys.exit(0 if res.status in (Status.OPTIMAL, Status.FEASIBLE) else 1)
 
 
@@ -303,6 +327,8 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
         "exact_result": e.to_dict(lambda s: prob.solution_to_dict(s, inst)),
     }
     code = 0 if h.objective is not None else 1  # as solve: 1 when there is no schedule to certify
+    stopped = any(r.info.get("interrupted") for r in (h, e))
+    code = INTERRUPTED if stopped else code
     if as_json:
         click.echo(json.dumps(doc, indent=1))
         sys.exit(code)
@@ -325,7 +351,10 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
             ("proven bound", _fmt(cert["bound"])), ("heuristic is", verdict)]
     if hg is not None and not cert["heuristic_optimal"]:
         rows.append(("gap", f"{100 * hg:.2f} % (|heuristic - bound| / heuristic)"))
-    _console().print(_summary_table(rows, "certificate"))
+    con = _console()
+    con.print(_summary_table(rows, "certificate"))
+    if stopped:
+        con.print(f"[bold]interrupted:[/bold] {_INTERRUPTED_NOTE}")
     sys.exit(code)
 
 
@@ -456,7 +485,12 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, obj
         read_instance(prob, paths[0], None, **reader)  # bad option or platform: fail before the bench starts
     cfg = BenchConfig(problem=problem, time_limit=time_limit, workers=workers, seed=seed,
                       params=_parse_params(params, objective), reader=reader)
-    run_bench(cfg, paths, mlist, out_dir, jobs=jobs, references=refs)
+    try:
+        run_bench(cfg, paths, mlist, out_dir, jobs=jobs, references=refs)
+    except KeyboardInterrupt:
+        click.echo(f"schedcert: interrupted; the runs that finished are in {Path(out_dir) / 'runs.jsonl'} "
+                   "(none cut short is recorded); rerun the same command to resume", err=True)
+        sys.exit(INTERRUPTED)
     if not no_report:
         write_report(out_dir)
         click.echo((Path(out_dir) / "summary.md").read_text())

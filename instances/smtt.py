@@ -184,8 +184,9 @@ def read(path, format=None, n=None) -> SmttInstance:
     if fmt == "orlib":
         stream = read_orlib_stream(file, n)
         if k is None:
+            by_name = "" if format else "; a 'p d [w]' file of that name: --format lines"
             raise InputError(f"an OR-Library file holds {len(stream)} instances; select one as "
-                             f"{file.name}#k (k = 1..{len(stream)}, or --format lines)", file)
+                             f"{file.name}#k (k = 1..{len(stream)}){by_name}", file)
         if not 1 <= k <= len(stream):
             raise InputError(f"instance #{k} requested, the file holds {len(stream)}", file)
         p, w, d = stream[k - 1]

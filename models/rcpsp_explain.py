@@ -25,6 +25,7 @@ import time
 from ortools.sat.python import cp_model
 
 from schedcert.instances.rcpsp import RcpspInstance, planning_horizon
+from schedcert.interrupt import run_cpsat
 
 
 def _soft_model(inst: RcpspInstance):
@@ -103,7 +104,7 @@ def _solve(model, lits, seconds, seed):
     s.parameters.num_workers = 1
     s.parameters.random_seed = seed
     s.parameters.max_time_in_seconds = max(0.05, seconds)
-    st = s.solve(model)
+    st = run_cpsat(s, model)
     core = None
     if st == cp_model.INFEASIBLE:
         idx = set(s.sufficient_assumptions_for_infeasibility())

@@ -48,6 +48,7 @@ from numba import njit
 from ortools.sat.python import cp_model
 
 from schedcert.instances.smtt import SmttInstance, SmttSolution
+from schedcert.interrupt import run_cpsat
 from schedcert.registry import method
 from schedcert.result import Options, Result
 
@@ -239,7 +240,7 @@ def solve_fixed(inst: SmttInstance, domains, ub: int, lb: int, time_limit: float
     s.parameters.random_seed = seed
     if time_limit is not None:
         s.parameters.max_time_in_seconds = max(0.05, time_limit)
-    st = s.solve(m)
+    st = run_cpsat(s, m)
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         seq = tuple(sorted(range(inst.n), key=lambda j: s.value(comp[j])))
         return s.status_name(st), seq, int(round(s.objective_value))

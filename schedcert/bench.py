@@ -8,7 +8,8 @@ Layout of an output folder ``OUT``:
 * ``OUT/runs.jsonl``: one Result document per (instance, method) run,
   appended, flushed and fsynced as each run finishes. A killed bench loses at
   most the runs in flight; rerunning the same command skips every run already
-  recorded (a torn last line is dropped first).
+  recorded (a torn last line is dropped first). A run cut short by Ctrl-C is
+  never recorded (:mod:`schedcert.interrupt`): the bench stops instead.
 
 Runs execute in worker processes (``--jobs``); each gets its own time limit
 and solver worker count. :class:`Executor` is the seam where a distributed
@@ -176,7 +177,9 @@ class Executor:
             return
         import multiprocessing as mp
 
-        with ProcessPoolExecutor(self.jobs, mp_context=mp.get_context("spawn")) as pool:
+        from schedcert.interrupt import install
+
+        with ProcessPoolExecutor(self.jobs, mp_context=mp.get_context("spawn"), initializer=install) as pool:
             futures = [pool.submit(run_one, *t) for t in tasks]
             try:
                 for f in as_completed(futures):
@@ -208,6 +211,8 @@ def run_bench(config: BenchConfig, paths: list[Path], methods: list[str], out_di
     bar = _Progress(len(tasks), len(done), counts, enabled=progress)
     with bar, (out_dir / RUNS).open("a") as fh:
         for rec in executor.map_unordered(tasks):
+            if (rec.get("info") or {}).get("interrupted"):  # cut short by Ctrl-C: not a run at its time limit
+                raise KeyboardInterrupt
             fh.write(json.dumps(rec) + "\n")
             fh.flush()
             os.fsync(fh.fileno())

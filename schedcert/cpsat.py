@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import ortools
 from ortools.sat.python import cp_model
 
+from schedcert.interrupt import run_cpsat
 from schedcert.result import Options, Status
 
 _STATUS = {
@@ -113,7 +114,7 @@ def solve_cpsat(model: cp_model.CpModel, options: Options, time_limit: float | N
         p.log_search_progress = True
         p.log_to_stdout = False
         solver.log_callback = lambda line: print(line, file=sys.stderr, flush=True)
-    code = solver.solve(model)
+    code = run_cpsat(solver, model)
     if code == cp_model.MODEL_INVALID:
         raise RuntimeError("CP-SAT: model invalid: " + model.validate())
     status = _STATUS[code]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from schedcert.errors import InputError, ValidationError
+from schedcert.interrupt import interrupted
 from schedcert.result import Options, Result, Status
 
 #: problem key -> modules that register it (instances first).
@@ -280,6 +281,8 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
                           time_limit=None if options.time_limit is None
                           else max(0.0, options.time_limit - (time.perf_counter() - t0)))
     result = meth.func(instance, options)
+    if interrupted():  # Ctrl-C stopped a solve: best answer so far, still validated below
+        result.info["interrupted"] = True
     elapsed = time.perf_counter() - t0
     result.method = method_name
     result.runtime = elapsed

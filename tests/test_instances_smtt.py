@@ -48,8 +48,10 @@ def test_orlib_stream_first_and_last_values(instances_dir):
     assert last.d[-1] == raw[-1] == 0 and last.p == tuple(raw[-120:-80])
     with pytest.raises(InputError, match="holds 125"):
         read(f"{f}#126")
-    with pytest.raises(InputError, match="select one as FILE#k"):
+    with pytest.raises(InputError, match=r"select one as wt40.txt#k \(k = 1..125\)$"):
         read(f, "orlib")
+    with pytest.raises(InputError, match="select one as wt40.txt#k .* --format lines"):
+        read(f)  # the stream's name says orlib
 
 
 def test_orlib_n_from_option_and_bad_length(tmp_path):
