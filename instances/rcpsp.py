@@ -449,6 +449,9 @@ def read(path: str | Path, format: str | None = None) -> RcpspInstance:
     path = require_file(path)
     if format is None:
         format = _SUFFIX.get(path.suffix.lower())
+        if path.suffix.lower() == ".mm":
+            raise InputError("multi-mode PSPLIB (.mm) is not supported: rcpsp is single-mode (.sm); "
+                             "a .mm file with one mode per job reads with --format psplib", path)
         if format is None:
             raise InputError(f"cannot tell the format from the ending {path.suffix!r}; expected one of "
                              f"{', '.join(_SUFFIX)} (or pass --format)", path)

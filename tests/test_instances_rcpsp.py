@@ -121,6 +121,10 @@ def test_missing_file_and_unknown_ending(tmp_path):
     f.write_text("1")
     with pytest.raises(InputError, match="cannot tell the format"):
         R.read(f)
+    mm = tmp_path / "j102_4.mm"
+    mm.write_text("1")
+    with pytest.raises(InputError, match=r"j102_4.mm: multi-mode PSPLIB \(.mm\) is not supported"):
+        R.read(mm)
 
 
 def test_truncated_rcp(tmp_path):
