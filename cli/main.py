@@ -24,6 +24,8 @@ from schedcert.result import Options, Result, Status
 
 
 INTERRUPTED = 130  # exit code after Ctrl-C, as shells report SIGINT
+_POSITIVE = click.IntRange(min=1)  # counts: workers, jobs, instances
+_SECONDS = click.FloatRange(min=0, min_open=True)  # time limits
 
 
 class _Group(click.Group):
@@ -76,8 +78,6 @@ def _parse_params(items, objective=None) -> dict:
 
 
 def _options(time_limit, workers, seed, log, params, objective=None) -> Options:
-    if time_limit is not None and time_limit <= 0:
-        raise InputError("--time-limit must be > 0 seconds")
     return Options(time_limit=time_limit, workers=workers or os.cpu_count() or 1, seed=seed, log=log,
                    params=_parse_params(params, objective))
 
@@ -189,9 +189,9 @@ def _console():
 
 reader_options = [
     click.option("--platform", default=None, help="Platform file or processor count (dag: WfFormat and STG inputs)."),
-    click.option("--n", "n", type=int, default=None, help="Jobs per instance (smtt: OR-Library streams)."),
+    click.option("--n", "n", type=_POSITIVE, default=None, help="Jobs per instance (smtt: OR-Library streams)."),
     click.option("--pods", default=None, help="Pods file (podpack: kubectl pods output or Alibaba pod list)."),
-    click.option("--max-pods", type=int, default=None,
+    click.option("--max-pods", type=_POSITIVE, default=None,
                  help="First N pods in creation order (podpack: Alibaba pod list)."),
 ]
 
@@ -203,8 +203,8 @@ def with_reader(f):
 
 
 common = [
-    click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds for the whole method."),
-    click.option("--workers", type=int, default=None, help="Solver threads [default: all cores]."),
+    click.option("--time-limit", type=_SECONDS, default=60.0, show_default=True, help="Seconds for the whole method."),
+    click.option("--workers", type=_POSITIVE, default=None, help="Solver threads [default: all cores]."),
     click.option("--seed", type=int, default=0, show_default=True),
     click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Method parameter (repeatable)."),
     click.option("--objective", default=None,
@@ -400,7 +400,7 @@ def validate(problem, file, solution, fmt, **reader):
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("problem")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--count", type=int, default=1, show_default=True, help="Instances (seeds seed..seed+count-1).")
+@click.option("--count", type=_POSITIVE, default=1, show_default=True, help="Instances (seeds seed..seed+count-1).")
 @click.option("-o", "--out", "out_dir", required=True, help="Folder for the instance files.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @click.pass_context
@@ -453,15 +453,15 @@ def _generator_params(args) -> dict:
 @click.argument("problem")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--methods", "-m", required=True, help="Comma-separated method names.")
-@click.option("--time-limit", type=float, default=10.0, show_default=True, help="Seconds per run.")
-@click.option("--workers", type=int, default=1, show_default=True, help="Solver threads per run.")
-@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Runs in parallel (processes).")
+@click.option("--time-limit", type=_SECONDS, default=10.0, show_default=True, help="Seconds per run.")
+@click.option("--workers", type=_POSITIVE, default=1, show_default=True, help="Solver threads per run.")
+@click.option("--jobs", "-j", type=_POSITIVE, default=1, show_default=True, help="Runs in parallel (processes).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE")
 @click.option("--objective", default=None, help="Objective, as --param objective=... (rcpsp: makespan | feasibility).")
 @click.option("--reference", default=None, help="CSV of known bounds/optima per instance.")
 @click.option("--out", "-o", "out_dir", required=True, help="Output folder (resumable).")
-@click.option("--limit", type=int, default=None, help="Only the first N instances.")
+@click.option("--limit", type=_POSITIVE, default=None, help="Only the first N instances.")
 @click.option("--no-report", is_flag=True, help="Skip writing summary.md/csv/png.")
 @with_reader
 def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, objective, reference, out_dir, limit,

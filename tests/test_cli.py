@@ -79,7 +79,11 @@ def test_outputs_that_cannot_be_written_are_refused_before_solving(run, tmp_path
     (["solve", "rcpsp", "--example", "--method", "nope"], 2, "unknown method 'nope'"),
     (["solve", "nope", "--example"], 2, "unknown problem"),
     (["solve", "rcpsp"], 2, "missing FILE"),
-    (["solve", "rcpsp", "--example", "--time-limit", "0"], 2, "--time-limit must be > 0"),
+    (["solve", "rcpsp", "--example", "--time-limit", "0"], 2, "'--time-limit': 0.0 is not in the range x>0"),
+    (["solve", "rcpsp", "--example", "--workers", "-3"], 2, "'--workers': -3 is not in the range x>=1"),
+    (["bench", "rcpsp", "x.sm", "-m", "sgs-lft", "-o", "b", "--time-limit", "-1"], 2, "0 is not in the range x>0"),
+    (["bench", "rcpsp", "x.sm", "-m", "sgs-lft", "-o", "b", "--jobs", "0"], 2, "'-j': 0 is not in the range x>=1"),
+    (["generate", "rcpsp", "--count", "0", "-o", "g"], 2, "'--count': 0 is not in the range x>=1"),
     (["solve", "rcpsp", "--example", "--param", "oops"], 2, "KEY=VALUE"),
 ])
 def test_bad_usage_exit_2(run, args, code, message):
