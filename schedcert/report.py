@@ -167,9 +167,18 @@ def certified(records: list[dict], sense: str = "min", group: str | None = None)
                      "mean_gap_opt_pct": 100 * statistics.fmean(gaps) if gaps else None,
                      "median_gap_opt_pct": 100 * statistics.median(gaps) if gaps else None,
                      "max_gap_opt_pct": 100 * max(gaps) if gaps else None,
-                     "aggregate_gap_pct": 100 * (sum(r["objective"] for r in known) / total_opt - 1)
-                     if total_opt else None})
+                     "aggregate_gap_pct": _aggregate_gap(sum(r["objective"] for r in known), total_opt, sense)})
     return rows
+
+
+def _aggregate_gap(total_objective: float, total_optimum: float, sense: str) -> float | None:
+    """Σ objective / Σ optimum − 1 in % (maximisation: 1 − Σ objective /
+    Σ optimum), so that, like the per-instance gap, it is >= 0 for a method
+    that never beats the optimum; None when Σ optimum is 0."""
+    if not total_optimum:
+        return None
+    ratio = total_objective / total_optimum
+    return 100 * (ratio - 1 if sense == "min" else 1 - ratio)
 
 
 def _natural(s: str):
@@ -184,7 +193,8 @@ def certified_markdown(rows: list[dict]) -> str:
     out = ["## Gap to the proven optimum", "",
            "Optimum proven = best objective of any method equals the best bound proven by any method, or a "
            "reference optimum (--reference). Gap % = |objective − optimum| / optimum per instance, over instances "
-           "with a nonzero optimum; aggregate % = Σ objective / Σ optimum − 1.", "",
+           "with a nonzero optimum; aggregate % = Σ objective / Σ optimum − 1 (maximisation: 1 − Σ objective / "
+           "Σ optimum).", "",
            "| " + " | ".join(h for _, h in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         out.append("| " + " | ".join(_fmt(r[k], 2) for k, _ in cols) + " |")

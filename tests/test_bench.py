@@ -82,3 +82,22 @@ def test_summary_counts_a_reference_of_zero():
     assert (row["equal_ref"], row["better_than_ref"], row["with_reference"]) == (1, 1, 3)
     row, = summarise([rec(8, 10), rec(10, 10)], sense="max")
     assert abs(row["mean_dev_ref_pct"] - 10.0) < 1e-9  # (10 - 8) / 10 and 0, positive = worse
+
+
+def test_gap_to_the_proven_optimum_is_nonnegative_in_both_senses():
+    """Per instance |objective − optimum| / optimum; aggregate Σ objective /
+    Σ optimum − 1, or 1 − that ratio when maximising (podpack): a method
+    below the optimum of a maximisation is 1/3 short, not −1/3."""
+    from schedcert.report import certified
+
+    def rec(inst, method, obj, bound):
+        return {"instance": inst, "method": method, "status": "feasible", "objective": obj, "bound": bound}
+
+    runs = [rec("a", "exact", 6, 6), rec("a", "greedy", 4, None), rec("b", "exact", 3, 3), rec("b", "greedy", 2, None)]
+    rows = {r["method"]: r for r in certified(runs, "max")}
+    assert rows["greedy"]["proven_optimum"] == 2 and rows["greedy"]["hits_optimum"] == 0
+    assert abs(rows["greedy"]["aggregate_gap_pct"] - 100 / 3) < 1e-9  # 1 - 6/9
+    assert abs(rows["greedy"]["mean_gap_opt_pct"] - 100 / 3) < 1e-9  # 2/6 and 1/3
+    assert rows["exact"]["aggregate_gap_pct"] == 0
+    low = {r["method"]: r for r in certified([rec("a", "exact", 4, 4), rec("a", "greedy", 6, None)], "min")}
+    assert abs(low["greedy"]["aggregate_gap_pct"] - 50) < 1e-9
