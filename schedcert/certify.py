@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from schedcert.errors import InputError
 from schedcert.registry import Problem, default_method_for, get_method, run_method
 from schedcert.result import Options, Result, gap
 
@@ -45,9 +46,12 @@ def deviation_bound(objective: float | None, bound: float | None, sense: str = "
 def certify(problem: Problem, instance, heuristic: str, exact: str | None = None,
             options: Options | None = None) -> dict:
     """Run `heuristic`, then `exact` (default: the problem's default exact
-    method for the instance, :func:`default_method_for`) warm-started from the heuristic's solution.
+    method for the instance, :func:`default_method_for`) warm-started from
+    the heuristic's solution.
 
-    ``options.time_limit`` applies to each of the two runs.
+    `heuristic` may be any method, an exact one too (how far is CP-SAT
+    after 1 s from the optimum?); `exact` must be an exact method, the one
+    that proves the bound. ``options.time_limit`` applies to each run.
 
     Returns
     -------
@@ -63,12 +67,14 @@ def certify(problem: Problem, instance, heuristic: str, exact: str | None = None
     Raises
     ------
     InputError
-        Unknown method names, or `heuristic` is not a heuristic.
+        Unknown method names, or `exact` is a heuristic.
     """
     options = options or Options()
     exact = exact or default_method_for(problem, instance)
     get_method(problem, heuristic)
-    get_method(problem, exact)
+    if get_method(problem, exact).kind != "exact":
+        names = ", ".join(m.name for m in problem.methods.values() if m.kind == "exact")
+        raise InputError(f"{exact} is a heuristic; --exact takes an exact method: {names}")
     h: Result = run_method(problem, heuristic, instance, options)
     e: Result = run_method(problem, exact, instance, replace(options, warm_start=h.solution))
     bounds = [b for b in (h.bound, e.bound) if b is not None]

@@ -84,6 +84,8 @@ def test_outputs_that_cannot_be_written_are_refused_before_solving(run, tmp_path
     (["bench", "rcpsp", "x.sm", "-m", "sgs-lft", "-o", "b", "--time-limit", "-1"], 2, "0 is not in the range x>0"),
     (["bench", "rcpsp", "x.sm", "-m", "sgs-lft", "-o", "b", "--jobs", "0"], 2, "'-j': 0 is not in the range x>=1"),
     (["generate", "rcpsp", "--count", "0", "-o", "g"], 2, "'--count': 0 is not in the range x>=1"),
+    (["certify", "rcpsp", "--example", "-H", "sgs-lft", "-e", "ga"], 2,
+     "ga is a heuristic; --exact takes an exact method: cpsat, milp, milp-cbc"),
     (["solve", "rcpsp", "--example", "--param", "oops"], 2, "KEY=VALUE"),
 ])
 def test_bad_usage_exit_2(run, args, code, message):
