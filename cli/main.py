@@ -18,8 +18,8 @@ import click
 
 from schedcert.errors import InputError, make_folder, require_file, require_keywords, require_output_file
 from schedcert.interrupt import interrupted
-from schedcert.registry import (default_method_for, example_path, get_method, get_problem, problem_keys,
-                                read_instance, run_method)
+from schedcert.registry import (check_params, default_method_for, example_path, get_method, get_problem,
+                                problem_keys, read_instance, run_method)
 from schedcert.result import Options, Result, Status
 
 
@@ -239,7 +239,10 @@ def problems():
             ms = [m for m in p.methods.values() if m.kind == kind]
             con.print(f"  {kind} methods:")
             for m in ms:
-                con.print(f"    {m.name:<16} {m.description}")
+                listed = "params:" in m.description or "; param " in m.description
+                keys = "" if listed or not m.params else \
+                    "; params: " + ", ".join(k.replace("sat.*", "sat.FIELD") for k in m.params)
+                con.print(f"    {m.name:<16} {m.description}{keys}")
 
 
 @cli.command()
@@ -270,7 +273,9 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
         _require_chart_format(prob, plot)
     inst = _read_instance(prob, file, fmt, example, **reader)
     method = method or default_method_for(prob, inst)
-    res = run_method(prob, method, inst, _options(time_limit, workers, seed, log, params, objective))
+    opts = _options(time_limit, workers, seed, log, params, objective)
+    check_params(prob, [method], opts.params)
+    res = run_method(prob, method, inst, opts)
     doc = res.to_dict(lambda s: prob.solution_to_dict(s, inst))
     if out:
         Path(out).write_text(json.dumps(doc, indent=1) + "\n")
@@ -315,6 +320,7 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
     prob = get_problem(problem)
     inst = _read_instance(prob, file, fmt, example, **reader)
     opts = _options(time_limit, workers, seed, log, params, objective)
+    check_params(prob, [heuristic, exact or default_method_for(prob, inst)], opts.params)
     cert = run_certify(prob, inst, heuristic, exact, opts)
     h, e = cert["heuristic"], cert["exact"]
     doc = {
@@ -485,6 +491,7 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, obj
         read_instance(prob, paths[0], None, **reader)  # bad option or platform: fail before the bench starts
     cfg = BenchConfig(problem=problem, time_limit=time_limit, workers=workers, seed=seed,
                       params=_parse_params(params, objective), reader=reader)
+    check_params(prob, mlist, cfg.params)
     try:
         run_bench(cfg, paths, mlist, out_dir, jobs=jobs, references=refs)
     except KeyboardInterrupt:

@@ -336,7 +336,8 @@ def _shape(text: str):
 
 
 @method("podpack", "default", "heuristic",
-        "default kube-scheduler simulation (PrioritySort, Filter, LeastAllocated+BalancedAllocation, preemption)")
+        "default kube-scheduler simulation (PrioritySort, Filter, LeastAllocated+BalancedAllocation, preemption)",
+        params=("strategy", "shape", "preemption"))
 def default_scheduler(inst: PodpackInstance, options: Options) -> Result:
     """The default kube-scheduler's placement of the snapshot.
 

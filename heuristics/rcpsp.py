@@ -485,7 +485,7 @@ for _rule in RULES:
 @method("rcpsp", "sampling", "heuristic",
         "best of all rules (serial+parallel SGS, justified) and regret-biased random sampling with "
         "justification; with windows/calendars/pairs/lags: serial SGS only (may fail); "
-        "params: samples (1000), alpha (1.0)")
+        "params: samples (1000), alpha (1.0)", params=("samples", "alpha", "objective"))
 def sampling(instance: RcpspInstance, options: Options) -> Result:
     """Registered ``sampling`` method: :func:`sample` with
     ``options.params`` ``samples`` (default 1000) and ``alpha`` (1.0), within

@@ -199,7 +199,8 @@ def _survivors(people: list, pop: int) -> list:
 
 @method("rcpsp", "ga", "heuristic",
         "activity-list genetic algorithm (Hartmann 1998) with justification of every child (Valls et al. 2005); "
-        "params: pop (40), p_mut (0.05), generations, stall (50); time limit (default 1 s)")
+        "params: pop (40), p_mut (0.05), generations, stall (50); time limit (default 1 s)",
+        params=("pop", "p_mut", "generations", "stall", "samples", "alpha", "objective"))  # sampling's: its fallback
 def ga(instance: RcpspInstance, options: Options) -> Result:
     """Registered ``ga`` method: :func:`genetic` within ``options.time_limit``
     (1 s without one), stopping at the lower bound. Instances with release

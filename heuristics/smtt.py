@@ -482,8 +482,14 @@ def result(inst: SmttInstance, seq, info=None) -> Result:
                   runtime=0.0, solution=sol, info=info or {})
 
 
+def _rule_params(name: str) -> tuple:
+    """The ``--param`` keys of rule `name` (:func:`run_rule`)."""
+    base = name[4:] if name.startswith("aug-") else name
+    return {"atc": ("k",), "covert": ("k",), "eddc": ("order",), "mddc": ("order",)}.get(base, ())
+
+
 def _register_rule(name, desc):
-    @method("smtt", name, "heuristic", desc)
+    @method("smtt", name, "heuristic", desc, params=_rule_params(name))
     def _run(instance: SmttInstance, options: Options, _name=name):
         return result(instance, run_rule(instance, _name, options.params))
 
@@ -518,7 +524,8 @@ def improve(inst: SmttInstance, seq, name: str, options: Options) -> np.ndarray:
 
 
 def _register_ls(name, desc):
-    @method("smtt", name, "heuristic", desc + "; starts from the warm start, else EDD", improves=True)
+    @method("smtt", name, "heuristic", desc + "; starts from the warm start, else EDD", improves=True,
+            params=("ls_time", "kick") if name == "ids" else ())
     def _run(instance: SmttInstance, options: Options, _name=name):
         start = options.warm_start.sequence if options.warm_start is not None else edd(instance)
         t0 = time.perf_counter()

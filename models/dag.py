@@ -187,7 +187,7 @@ def _conclude(inst, lb, sol, solver_bound, proven, solver, info) -> Result:
 
 @method("dag", "cpsat", "exact",
         "CP-SAT (optional intervals per processor), warm-started by the list schedulers; params: cumulative (1), "
-        "load (= cumulative), lbsearch (1)")
+        "load (= cumulative), lbsearch (1)", params=("cumulative", "load", "lbsearch", "sat.*"))
 def solve_cpsat_dag(inst: DagInstance, options: Options) -> Result:
     """Minimise the makespan with CP-SAT (module docstring)."""
     t0 = time.perf_counter()

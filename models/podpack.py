@@ -336,7 +336,9 @@ def _param_int(options: Options, key: str, default: int) -> int:
 
 
 @method("podpack", "cpsat", "exact",
-        "CP-SAT packer: lexicographic over priority tiers (classes of identical pods), then least disruption")
+        "CP-SAT packer: lexicographic over priority tiers (classes of identical pods), then least disruption",
+        params=("tier_objective", "symmetry", "moves", "evictions", "evict_weight", "move_weight", "disruption",
+                "pattern_bound", "master", "probe", "dive", "restricted_master", "greedy", "sat.*"))
 def cpsat(inst: PodpackInstance, options: Options) -> Result:
     """Lexicographically optimal placement (module docstring).
 

@@ -347,7 +347,8 @@ def _warm(instance: RcpspInstance, options: Options):
 @method("rcpsp", "cpsat", "exact",
         "CP-SAT (intervals + cumulative; windows, calendars, disjunctive pairs, lags), warm-started by the "
         "GA (--param warm=NAME); params: objective (makespan|feasibility), delays (1), explain (30 s), "
-        "portfolio (auto|proof|default), improve (2 s), refute (6 s), proof (minimize|descent)")
+        "portfolio (auto|proof|default), improve (2 s), refute (6 s), proof (minimize|descent)",
+        params=("objective", "delays", "explain", "portfolio", "improve", "refute", "proof", "sat.*"))
 def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
     """Minimise the makespan with CP-SAT (see module docstring), or with
     ``objective=feasibility`` find any schedule or prove there is none.
@@ -558,4 +559,5 @@ def _milp_starts(m, n):
     return starts
 
 
-register_pair("rcpsp", "milp", "time-indexed MILP (Pritsker 1969) in Pyomo; small instances", _solve_milp)
+register_pair("rcpsp", "milp", "time-indexed MILP (Pritsker 1969) in Pyomo; small instances", _solve_milp,
+              params=("objective",))

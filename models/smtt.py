@@ -70,7 +70,8 @@ def solve_bb(inst: SmttInstance, options: Options) -> Result:
 
 # ---------------------------------------------------------------- CP-SAT
 
-@method("smtt", "cpsat", "exact", "CP-SAT: interval per job, no-overlap, tardiness variables (baseline)")
+@method("smtt", "cpsat", "exact", "CP-SAT: interval per job, no-overlap, tardiness variables (baseline)",
+        params=("sat.*",))
 def solve_cpsat_smtt(inst: SmttInstance, options: Options) -> Result:
     """Minimise Σ w_j T_j with CP-SAT; hint = the warm start."""
     t0 = time.perf_counter()

@@ -250,7 +250,8 @@ def solve_fixed(inst: SmttInstance, domains, ub: int, lb: int, time_limit: float
 @method("smtt", "lrdp", "exact",
         "Lagrangian time-indexed DP bound (Tanaka et al. 2009, stage 1) + variable fixing + CP-SAT on the "
         "reduced domains, pruned further by state-space modifiers (stage 3); 1||ΣwjTj and 1||ΣTj; "
-        "params: ids_time, lr_time, mod_time (s), mod_states (log2 of the state cap, 24)")
+        "params: ids_time, lr_time, mod_time (s), mod_states (log2 of the state cap, 24)",
+        params=("ids_time", "lr_time", "mod_time", "mod_states"))
 def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     """Exact 1||ΣwjTj (module docstring): (1) the warm start, improved by
     iterated dynasearch for ``ids_time`` seconds (default min(1, 5 % of the

@@ -239,12 +239,13 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
     return MilpOutcome(status, objective, bound, {"name": name, "version": version, "params": params})
 
 
-def register_pair(problem: str, name: str, description: str, solve) -> None:
+def register_pair(problem: str, name: str, description: str, solve, params: tuple = ()) -> None:
     """Register a Pyomo formulation twice: ``name`` solved by HiGHS and
-    ``name-cbc`` by CBC, as ``solve(instance, options, solver) -> Result``."""
+    ``name-cbc`` by CBC, as ``solve(instance, options, solver) -> Result``
+    reading the ``--param`` keys `params`."""
     from schedcert.registry import method
 
     for suffix, solver, label in (("", "highs", "HiGHS"), ("-cbc", "cbc", "CBC")):
-        method(problem, name + suffix, "exact", f"{description}, {label}")(
+        method(problem, name + suffix, "exact", f"{description}, {label}", params=params)(
             lambda instance, options, _solver=solver: solve(instance, options, _solver))
 

@@ -56,6 +56,8 @@ class Method:
     `kind` is ``exact`` (may prove optimality) or ``heuristic``. An
     `improves` method is a local search: it starts from
     ``options.warm_start`` and can follow any other method as ``A+B``.
+    `params` names the ``--param`` keys the method reads (``sat.*``: any
+    CP-SAT parameter); :func:`check_params` refuses others.
     """
 
     name: str
@@ -63,6 +65,7 @@ class Method:
     kind: str
     description: str
     improves: bool = False
+    params: tuple = ()
 
 
 @dataclass
@@ -184,15 +187,16 @@ def register_problem(problem: Problem) -> Problem:
     return problem
 
 
-def method(problem: str, name: str, kind: str, description: str, improves: bool = False):
+def method(problem: str, name: str, kind: str, description: str, improves: bool = False, params: tuple = ()):
     """Decorator registering ``func(instance, options) -> Result``;
-    ``improves=True`` marks a local search (see :class:`Method`)."""
+    ``improves=True`` marks a local search, `params` the ``--param`` keys
+    it reads (see :class:`Method`)."""
 
     if kind not in ("exact", "heuristic"):
         raise ValueError(f"kind must be exact or heuristic, not {kind!r}")
 
     def deco(func):
-        m = Method(name, func, kind, description, improves)
+        m = Method(name, func, kind, description, improves, tuple(params))
         if problem in _PROBLEMS:
             _PROBLEMS[problem].methods[name] = m
         else:
@@ -251,6 +255,45 @@ def get_method(problem: Problem, name: str) -> Method:
             + ", ".join(sorted(problem.methods))
         )
     return problem.methods[name]
+
+
+def method_params(problem: Problem, name: str) -> set[str]:
+    """The ``--param`` keys method `name` reads; ``A+B`` reads both's."""
+    if name not in problem.methods and "+" in name:
+        head, tail = name.rsplit("+", 1)
+        return method_params(problem, head) | method_params(problem, tail)
+    return set(get_method(problem, name).params)
+
+
+def check_params(problem: Problem, names: list[str], params: dict) -> None:
+    """InputError for a ``--param`` key none of the methods `names` reads
+    (a misspelt key used to be ignored without a word). Always accepted:
+    ``warm`` and ``warm_share`` (the warm start of exact methods, see
+    :func:`warm_start_options`); ``warm_KEY`` must be a key of the warm
+    heuristic; ``sat.FIELD`` needs a CP-SAT method (the field is checked
+    when the solver is set up)."""
+    known = set().union(*(method_params(problem, n) for n in names))
+    exact = any(get_method(problem, n).kind == "exact" for n in names)
+    for key in params:
+        if key in ("warm", "warm_share") and exact:
+            continue
+        if key.startswith("warm_") and exact:
+            heuristic = _warm_heuristic(problem, Options(params=dict(params)))
+            if heuristic and key[5:] in method_params(problem, heuristic):
+                continue
+            raise InputError(f"--param {key}: the warm start {heuristic or '(off: warm=0)'} takes "
+                             + _listing(method_params(problem, heuristic) if heuristic else set()))
+        if key.startswith("sat.") and "sat.*" in known:
+            continue
+        if key in known:
+            continue
+        flag = "--objective" if key == "objective" else f"--param {key}"
+        raise InputError(f"{flag}: not read by {', '.join(names)} (takes: {_listing(known)}"
+                         + ("; warm, warm_share, warm_KEY for the warm start" if exact else "") + ")")
+
+
+def _listing(keys: set[str]) -> str:
+    return ", ".join(sorted(k.replace("sat.*", "sat.FIELD") for k in keys)) or "no parameters"
 
 
 def run_method(problem: Problem | str, method_name: str, instance, options: Options | None = None) -> Result:

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from schedcert.registry import example_path, get_problem
+
+EXAMPLE = str(example_path(get_problem("rcpsp")))
+
 
 def test_problems_lists_rcpsp_methods(run):
     res = run("problems")
@@ -84,6 +88,17 @@ def test_outputs_that_cannot_be_written_are_refused_before_solving(run, tmp_path
     (["bench", "rcpsp", "x.sm", "-m", "sgs-lft", "-o", "b", "--time-limit", "-1"], 2, "0 is not in the range x>0"),
     (["bench", "rcpsp", "x.sm", "-m", "sgs-lft", "-o", "b", "--jobs", "0"], 2, "'-j': 0 is not in the range x>=1"),
     (["generate", "rcpsp", "--count", "0", "-o", "g"], 2, "'--count': 0 is not in the range x>=1"),
+    (["solve", "rcpsp", "--example", "--param", "improv=4"], 2,
+     "--param improv: not read by cpsat (takes: delays, explain, improve, objective, portfolio, proof, refute"),
+    (["solve", "rcpsp", "--example", "--param", "samples=200"], 2, "--param samples: not read by cpsat"),
+    (["solve", "rcpsp", "--example", "--param", "warm_samplez=9"], 2,
+     "--param warm_samplez: the warm start ga takes alpha, generations"),
+    (["solve", "rcpsp", "--example", "-m", "sgs-lft", "--param", "warm=0"], 2,
+     "--param warm: not read by sgs-lft (takes: no parameters)"),
+    (["solve", "smtt", "--example", "--objective", "feasibility"], 2, "--objective: not read by bb"),
+    (["solve", "dag", "--example", "--param", "sat.nonsense=1"], 2, "CP-SAT has no parameter 'nonsense'"),
+    (["bench", "rcpsp", EXAMPLE, "-m", "sgs-lft,sampling", "-o", "b", "--param", "pop=9"], 2,
+     "--param pop: not read by sgs-lft, sampling (takes: alpha, objective, samples)"),
     (["certify", "rcpsp", "--example", "-H", "sgs-lft", "-e", "ga"], 2,
      "ga is a heuristic; --exact takes an exact method: cpsat, milp, milp-cbc"),
     (["solve", "rcpsp", "--example", "--param", "oops"], 2, "KEY=VALUE"),
