@@ -16,7 +16,8 @@ from pathlib import Path
 
 import click
 
-from schedcert.errors import InputError, make_folder, require_file, require_keywords, require_output_file
+from schedcert.errors import (InputError, make_folder, read_text, require_file, require_keywords,
+                              require_output_file)
 from schedcert.interrupt import interrupted
 from schedcert.registry import (check_params, default_method_for, example_path, get_method, get_problem,
                                 problem_keys, read_instance, run_method)
@@ -381,7 +382,7 @@ def validate(problem, file, solution, fmt, **reader):
         sol = prob.read_solution(inst, sp)
     else:
         try:
-            data = json.loads(sp.read_text())
+            data = json.loads(read_text(sp, "solution file"))
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON: {exc.msg}", sp, exc.lineno) from None
         if isinstance(data, dict) and isinstance(data.get("solution"), dict):  # a Result JSON from solve --out

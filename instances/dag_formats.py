@@ -34,10 +34,11 @@ Transfers take ``round(latency / time_unit) + ceil(bytes / (bandwidth * time_uni
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
-from schedcert.errors import InputError
+from schedcert.errors import InputError, read_text
 from schedcert.instances.dag import DagInstance, check
 
 _NONE = {"", "-", "x", "inf", "none", "null", "na"}
@@ -91,7 +92,7 @@ def _guess(p: Path) -> str:
 
 
 def _load(p: Path):
-    text = p.read_text()
+    text = read_text(p)
     if p.suffix.lower() in (".yaml", ".yml"):
         import yaml
 
@@ -161,8 +162,7 @@ def _read_csv(folder: Path) -> DagInstance:
     for f in (cpath, epath):
         if not f.is_file():
             raise InputError("expected costs.csv and edges.csv in this folder", f)
-    with cpath.open(newline="") as fh:
-        rows = list(csv.reader(fh))
+    rows = list(csv.reader(io.StringIO(read_text(cpath))))
     if not rows or len(rows[0]) < 2:
         raise InputError("expected a header 'task,P1,...,Pq'", cpath, 1)
     procs = tuple(h.strip() for h in rows[0][1:])
@@ -188,8 +188,7 @@ def _read_csv(folder: Path) -> DagInstance:
         costs.append(tuple(cr))
     idx = {t: i for i, t in enumerate(tasks)}
     edges = []
-    with epath.open(newline="") as fh:
-        er = list(csv.reader(fh))
+    er = list(csv.reader(io.StringIO(read_text(epath))))
     if not er or len(er[0]) < 2:
         raise InputError("expected a header 'source,target,cost'", epath, 1)
     for ln, row in enumerate(er[1:], start=2):
@@ -353,7 +352,7 @@ def _read_wfformat(p: Path, doc: dict, plat: Platform) -> DagInstance:
 
 def _read_stg(p: Path, plat: Platform) -> DagInstance:
     tokens = []  # (value, line)
-    for ln, line in enumerate(p.read_text().splitlines(), start=1):
+    for ln, line in enumerate(read_text(p).splitlines(), start=1):
         if line.lstrip().startswith("#"):
             break
         tokens += [(tok, ln) for tok in line.split()]

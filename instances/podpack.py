@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from schedcert.errors import InputError, require_file
+from schedcert.errors import InputError, read_text, require_file
 from schedcert.instances.podpack_formats import (GPU, read_alibaba, read_kubectl,
                                                  resource_map)
 from schedcert.registry import Problem, register_problem
@@ -428,7 +428,8 @@ def read_compact(path: Path) -> PodpackInstance:
     import yaml
 
     try:
-        data = json.loads(path.read_text()) if path.suffix.lower() == ".json" else yaml.safe_load(path.read_text())
+        text = read_text(path)
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         line = getattr(exc, "lineno", None) or (getattr(exc, "problem_mark", None) and exc.problem_mark.line + 1)
         raise InputError(f"not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}", path,
@@ -471,7 +472,7 @@ def read_compact(path: Path) -> PodpackInstance:
 def _is_kubectl(path: Path) -> bool:
     if path.suffix.lower() not in (".json", ".yaml", ".yml"):
         return False
-    head = path.read_text()[:4000]
+    head = read_text(path)[:4000]
     return '"kind"' in head or "kind:" in head
 
 

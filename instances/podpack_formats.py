@@ -22,12 +22,13 @@ everything after it; per resource::
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from fractions import Fraction
 from pathlib import Path
 
-from schedcert.errors import InputError
+from schedcert.errors import InputError, read_text
 
 _BINARY = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60}
 _DECIMAL = {"n": Fraction(1, 10 ** 9), "u": Fraction(1, 10 ** 6), "m": Fraction(1, 1000), "": Fraction(1),
@@ -144,7 +145,7 @@ def effective_requests(spec: dict, what: str) -> dict:
 def load_documents(path: Path) -> list:
     """Objects of a kubectl JSON/YAML file: a ``List`` (its items), a single
     object, or several YAML documents. InputError names the file and line."""
-    text = path.read_text()
+    text = read_text(path)
     if path.suffix.lower() == ".json":
         try:
             docs = [json.loads(text)]
@@ -287,12 +288,11 @@ GPU_MODEL_LABEL = "alibaba.com/gpu-model"
 
 
 def _csv_rows(path: Path, need: tuple) -> list:
-    with open(path, newline="") as fh:
-        rd = csv.DictReader(fh)
-        missing = [c for c in need if c not in (rd.fieldnames or [])]
-        if missing:
-            raise InputError(f"missing column(s) {', '.join(missing)}; expected {', '.join(need)}", path, 1)
-        return [(i + 2, row) for i, row in enumerate(rd)]
+    rd = csv.DictReader(io.StringIO(read_text(path)))
+    missing = [c for c in need if c not in (rd.fieldnames or [])]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}; expected {', '.join(need)}", path, 1)
+    return [(i + 2, row) for i, row in enumerate(rd)]
 
 
 def _csv_int(row, col, path, line) -> int:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from schedcert.errors import InfeasibleInstance, InputError, require_file, require_keywords
+from schedcert.errors import InfeasibleInstance, InputError, read_text, require_file, require_keywords
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -455,10 +455,7 @@ def read(path: str | Path, format: str | None = None) -> RcpspInstance:
         if format is None:
             raise InputError(f"cannot tell the format from the ending {path.suffix!r}; expected one of "
                              f"{', '.join(_SUFFIX)} (or pass --format)", path)
-    try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        raise InputError("not a text file", path) from None
+    text = read_text(path)
     if format == "psplib":
         lines = _check_sm(text, path)
         inst = _from_psplib(path, "psplib")

@@ -40,7 +40,7 @@ import io
 import json
 from pathlib import Path
 
-from schedcert.errors import InputError, require_file
+from schedcert.errors import InputError, read_text, require_file
 
 _EXT_KEYS = ("horizon", "precedences", "disjunctive")
 
@@ -84,7 +84,7 @@ def _yaml_loader():
 def load_document(path: Path) -> dict:
     """The JSON or YAML document at `path` (by its ending); InputError with
     the line of a syntax error or when it is not a mapping."""
-    text = path.read_text()
+    text = read_text(path)
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
@@ -384,7 +384,7 @@ def read_schedule(inst, path):
         entries = _csv_entries(path)
     else:
         try:
-            data = json.loads(path.read_text(), object_pairs_hook=lambda pairs: _Pairs(pairs))
+            data = json.loads(read_text(path, "solution file"), object_pairs_hook=lambda pairs: _Pairs(pairs))
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON: {exc.msg}", path, exc.lineno) from None
         if isinstance(data, _Pairs) and isinstance(data.get("solution"), _Pairs):
@@ -423,7 +423,7 @@ class _Pairs(dict):
 
 
 def _csv_entries(path: Path) -> list:
-    rows = list(csv.reader(io.StringIO(path.read_text())))
+    rows = list(csv.reader(io.StringIO(read_text(path, "solution file"))))
     out = []
     for ln, row in enumerate(rows, 1):
         cells = [c.strip() for c in row]

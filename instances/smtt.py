@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schedcert.errors import InputError, require_file
+from schedcert.errors import InputError, read_text, require_file
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -114,7 +114,7 @@ def read_lines(path: Path) -> SmttInstance:
     skipped); every job line must have the same number of columns."""
     p, d, w = [], [], []
     cols = None
-    for ln, raw in enumerate(path.read_text().splitlines(), start=1):
+    for ln, raw in enumerate(read_text(path).splitlines(), start=1):
         text = raw.split("#", 1)[0].strip()
         if not text:
             continue
@@ -151,7 +151,7 @@ def read_orlib_stream(path: Path, n: int | None = None) -> list[tuple[list, list
     instances of ``3 n``."""
     n = orlib_n(path, n)
     nums = []
-    for ln, raw in enumerate(path.read_text().splitlines(), start=1):
+    for ln, raw in enumerate(read_text(path).splitlines(), start=1):
         nums += [_int(tok, path, ln, "value") for tok in raw.split()]
     if not nums or len(nums) % (3 * n):
         raise InputError(f"expected a multiple of 3 x {n} integers (n = {n} jobs per instance), found {len(nums)}",
@@ -193,7 +193,7 @@ def read(path, format=None, n=None) -> SmttInstance:
         return make(f"{file.name}#{k}", p, d, w, {"source": str(file), "index": k}, file)
     if fmt == "json":
         try:
-            doc = json.loads(file.read_text())
+            doc = json.loads(read_text(file))
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON: {exc.msg}", file, exc.lineno) from None
         if not isinstance(doc, dict) or not all(k in doc for k in ("p", "d")):

@@ -8,10 +8,11 @@ message and exit code 2 — never a traceback. `InfeasibleInstance` is an
 solution: that is a bug in schedcert, not in the input, and it is allowed to
 surface loudly.
 
-`require_file` and `require_keywords` are the checks every reader and the
-generators share: a path that must be a regular file, ``--name value``
-options that must match a function's keyword parameters. `require_output_file`
-and `make_folder` check where results go before any work is done.
+`require_file`, `read_text` and `require_keywords` are the checks every
+reader and the generators share: a path that must be a regular file of UTF-8
+text, ``--name value`` options that must match a function's keyword
+parameters. `require_output_file` and `make_folder` check where results go
+before any work is done.
 """
 
 from __future__ import annotations
@@ -80,6 +81,22 @@ def require_file(path: str | Path, what: str = "file") -> Path:
     if p.exists():
         raise InputError(f"not a regular file; expected {a} {what}", p)
     raise InputError(f"no such {what}", p)
+
+
+def read_text(path: str | Path, what: str = "instance file") -> str:
+    """The text of the file `path` (:func:`require_file`): UTF-8, a leading
+    byte-order mark dropped (Excel's "CSV UTF-8" writes one). InputError
+    naming the line of the first byte that is not UTF-8 (a binary file, a
+    spreadsheet, a UTF-16 or Latin-1 export)."""
+    p = require_file(path, what)
+    data = p.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        a = "an" if what[:1] in "aeiou" else "a"
+        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x}); expected {a} {what} in UTF-8", p,
+                         line) from None
 
 
 def require_output_file(path: str | Path, what: str = "output file") -> Path:

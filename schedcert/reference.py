@@ -14,10 +14,11 @@ Accepted file formats
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from schedcert.errors import InputError, require_file
+from schedcert.errors import InputError, read_text, require_file
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,7 @@ def read_reference(path: str | Path) -> dict[str, Reference]:
     """Map instance name -> :class:`Reference`. Raises InputError naming the
     file and line of anything malformed."""
     path = require_file(path, "reference file")
-    with path.open(newline="") as fh:
-        rows = list(csv.reader(fh))
+    rows = list(csv.reader(io.StringIO(read_text(path, "reference file"))))
     first = next((r for r in rows if "".join(r).strip()), None)
     if first is not None and len(first) == 1 and first[0].strip().lstrip("-").isdigit():
         return _one_per_line(path, rows)

@@ -202,3 +202,26 @@ def test_certify_example(run):
     assert doc["bound"] == 59 and doc["exact_status"] == "optimal"
     assert doc["heuristic_objective"] >= 59
     assert doc["heuristic_optimal"] == (doc["heuristic_objective"] == 59)
+
+
+def test_files_that_are_not_utf8_text_are_named_and_a_bom_is_dropped(run, tmp_path):
+    """A binary or Latin-1 file was a UnicodeDecodeError traceback; Excel's
+    "CSV UTF-8" byte-order mark made the first column name unreadable."""
+    junk = bytes(range(128, 256))
+    for name, args in [("i.txt", ["solve", "smtt"]), ("i.json", ["solve", "dag"]), ("i.yaml", ["solve", "podpack"]),
+                       ("i.sm", ["solve", "rcpsp"])]:
+        (tmp_path / name).write_bytes(b"1 2\n" + junk)
+        res = run(*args, tmp_path / name)
+        assert res.exit_code == 2 and f"{name}:2: not UTF-8 text (byte 0x80); expected an instance file" in res.output
+    (tmp_path / "s.csv").write_bytes(junk)
+    res = run("validate", "rcpsp", EXAMPLE, tmp_path / "s.csv")
+    assert res.exit_code == 2 and "s.csv:1: not UTF-8 text (byte 0x80); expected a solution file" in res.output
+    res = run("bench", "rcpsp", EXAMPLE, "-m", "sgs-lft", "--reference", tmp_path / "s.csv", "-o", tmp_path / "b")
+    assert res.exit_code == 2 and "expected a reference file in UTF-8" in res.output
+    out = tmp_path / "r.json"
+    run("solve", "rcpsp", "--example", "-m", "sgs-lft", "-o", out)
+    starts = json.loads(out.read_text())["solution"]["starts"]
+    rows = "".join(f"{a},{s}\n" for a, s in starts.items())
+    (tmp_path / "bom.csv").write_bytes(("\ufeffactivity,start\n" + rows).encode("utf-8"))
+    res = run("validate", "rcpsp", EXAMPLE, tmp_path / "bom.csv")
+    assert res.exit_code == 0 and "feasible" in res.output
