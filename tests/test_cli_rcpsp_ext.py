@@ -62,3 +62,28 @@ def test_generate_ramp(run, tmp_path):
     assert res.exit_code == 0 and "ramp-all-L05-s0-x.json" in res.output
     doc = json.loads((tmp_path / "ramp-all-L05-s0-x.json").read_text())
     assert doc["metadata"]["params"]["allow_infeasible"] is True
+
+
+def test_chart_draws_the_capacity_calendar():
+    """The dashed capacity line follows each resource's calendar (it was a
+    constant line at the default capacity): forklift 1 of 2 on [10, 16),
+    network crew 0 in its downtime [20, 24), dock 0 on [30, 34)."""
+    import matplotlib.pyplot as plt
+
+    from schedcert.instances.rcpsp import read
+    from schedcert.plots.rcpsp import draw_schedule
+    from schedcert.registry import run_method
+    from schedcert.result import Options
+
+    inst = read(EXAMPLE)
+    sol = run_method("rcpsp", "sgs-lft", inst, Options()).solution
+    fig = draw_schedule(inst, sol)
+    try:
+        names = list(inst.resource_names)
+        for res, (t0, t1), cap, default in [("forklift", (10, 16), 1, 2), ("network-crew", (20, 24), 0, 2),
+                                             ("dock", (30, 34), 0, 1)]:
+            line = fig.axes[1 + names.index(res)].get_lines()[1]
+            profile = dict(zip(line.get_xdata(), line.get_ydata()))
+            assert profile[t0] == cap and profile[t1] == default and profile[0] == default, (res, profile)
+    finally:
+        plt.close(fig)

@@ -2,7 +2,8 @@
 
 Top panel: one row per activity (sorted by start time, zero-duration dummies
 left out), labelled with the activity name; bottom panels: one step plot of
-usage per resource with its capacity. The figure height grows with the
+usage per resource under its capacity profile (dashed; it steps with the
+resource's calendar, down to 0 in downtime). The figure height grows with the
 number of activities so that 120 activities stay readable.
 """
 
@@ -14,6 +15,16 @@ from pathlib import Path
 def plot_schedule(instance, solution, path: str | Path, title: str | None = None) -> None:
     """Write the chart for `solution` of `instance` to `path` (PNG/PDF/SVG by
     ending)."""
+    import matplotlib.pyplot as plt
+
+    fig = draw_schedule(instance, solution, title)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def draw_schedule(instance, solution, title: str | None = None):
+    """The chart as a matplotlib Figure: axes 0 the Gantt chart, axes 1 + k
+    resource k (usage, then the capacity profile as its second line)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -55,10 +66,12 @@ def plot_schedule(instance, solution, path: str | Path, title: str | None = None
                 usage[t] += instance.demands[j][k]
         axk.step(range(makespan + 1), usage, where="post", color=cmap(k % 20), lw=1.2)
         axk.fill_between(range(makespan + 1), usage, step="post", color=cmap(k % 20), alpha=0.3)
-        axk.axhline(instance.capacities[k], color="black", ls="--", lw=0.8)
-        axk.set_ylim(0, max(1, instance.capacities[k]) * 1.15)
+        segs = instance.capacity_segments(k, makespan)  # the calendar's steps (downtime: 0), else constant
+        cap_t = [a for a, _, _ in segs] + [makespan]
+        cap_v = [c for _, _, c in segs] + [segs[-1][2] if segs else instance.capacities[k]]
+        axk.step(cap_t, cap_v, where="post", color="black", ls="--", lw=0.8)
+        axk.set_ylim(0, max(1, instance.peak_capacity(k), max(usage)) * 1.15)
         axk.set_ylabel(instance.resource_names[k], rotation=0, ha="right", va="center")
         axk.grid(alpha=0.3)
     fig.axes[-1].set_xlabel("time (periods)")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    return fig
