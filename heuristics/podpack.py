@@ -51,6 +51,8 @@ import numpy as np
 
 from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, demand, filter_reasons, tolerates,
                                          lex_upper_bound, placed_counts, summary, tier_sizes, lex_value)
+from schedcert.errors import InputError
+from schedcert.params import FLAG, Kind, choice
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status
 
@@ -330,14 +332,21 @@ def _shape(text: str):
         assert pts and all(len(p) == 2 for p in pts)
         return tuple(pts)
     except (ValueError, AssertionError):
-        from schedcert.errors import InputError
-
         raise InputError(f"--param shape: expected 'utilisation:score,...' such as 0:0,100:10, got {text!r}") from None
+
+
+def _valid_shape(text) -> bool:
+    try:
+        _shape(str(text))
+        return True
+    except InputError:
+        return False
 
 
 @method("podpack", "default", "heuristic",
         "default kube-scheduler simulation (PrioritySort, Filter, LeastAllocated+BalancedAllocation, preemption)",
-        params=("strategy", "shape", "preemption"))
+        params={"strategy": choice("least", "most", "ratio"), "preemption": FLAG,
+                "shape": Kind("points 'utilisation:score,...' such as 0:0,100:10", _valid_shape)})
 def default_scheduler(inst: PodpackInstance, options: Options) -> Result:
     """The default kube-scheduler's placement of the snapshot.
 
@@ -347,8 +356,6 @@ def default_scheduler(inst: PodpackInstance, options: Options) -> Result:
 
     The bound is :func:`~schedcert.instances.podpack.lex_upper_bound`.
     """
-    from schedcert.errors import InputError
-
     key = str(options.params.get("strategy", "least"))
     if key not in STRATEGIES:
         raise InputError(f"--param strategy: expected one of {', '.join(STRATEGIES)}, got {key!r}")

@@ -33,6 +33,7 @@ from schedcert.instances.rcpsp import (
     lower_bound,
     tails,
 )
+from schedcert.params import choice, integer, number
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status
 
@@ -482,10 +483,14 @@ for _rule in RULES:
     _register_rule(_rule)
 
 
+#: ``--param`` kinds of ``sampling`` (and of ``ga``, which falls back to it)
+SAMPLING_PARAMS = {"samples": integer(1), "alpha": number(0), "objective": choice("makespan", "feasibility")}
+
+
 @method("rcpsp", "sampling", "heuristic",
         "best of all rules (serial+parallel SGS, justified) and regret-biased random sampling with "
         "justification; with windows/calendars/pairs/lags: serial SGS only (may fail); "
-        "params: samples (1000), alpha (1.0)", params=("samples", "alpha", "objective"))
+        "params: samples (1000), alpha (1.0)", params=SAMPLING_PARAMS)
 def sampling(instance: RcpspInstance, options: Options) -> Result:
     """Registered ``sampling`` method: :func:`sample` with
     ``options.params`` ``samples`` (default 1000) and ``alpha`` (1.0), within

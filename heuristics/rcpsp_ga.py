@@ -23,9 +23,10 @@ import time
 import numpy as np
 from numba import njit
 
-from schedcert.heuristics.rcpsp import (RULES, _activity_list, _net, _result, _seed, _serial_sgs, activity_list,
-                                        priority_values, sampling)
+from schedcert.heuristics.rcpsp import (RULES, SAMPLING_PARAMS, _activity_list, _net, _result, _seed, _serial_sgs,
+                                        activity_list, priority_values, sampling)
 from schedcert.instances.rcpsp import RcpspInstance, lower_bound
+from schedcert.params import integer, number
 from schedcert.registry import method
 from schedcert.result import Options, Result
 
@@ -200,7 +201,8 @@ def _survivors(people: list, pop: int) -> list:
 @method("rcpsp", "ga", "heuristic",
         "activity-list genetic algorithm (Hartmann 1998) with justification of every child (Valls et al. 2005); "
         "params: pop (40), p_mut (0.05), generations, stall (50); time limit (default 1 s)",
-        params=("pop", "p_mut", "generations", "stall", "samples", "alpha", "objective"))  # sampling's: its fallback
+        params={"pop": integer(2), "p_mut": number(0, 1), "generations": integer(1), "stall": integer(1),
+                **SAMPLING_PARAMS})  # sampling's too: its fallback on instances with extensions
 def ga(instance: RcpspInstance, options: Options) -> Result:
     """Registered ``ga`` method: :func:`genetic` within ``options.time_limit``
     (1 s without one), stopping at the lower bound. Instances with release

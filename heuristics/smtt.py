@@ -44,6 +44,7 @@ import numba
 import numpy as np
 
 from schedcert.instances.smtt import SmttInstance, SmttSolution
+from schedcert.params import SECONDS, choice, integer, number
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status
 
@@ -485,7 +486,8 @@ def result(inst: SmttInstance, seq, info=None) -> Result:
 def _rule_params(name: str) -> tuple:
     """The ``--param`` keys of rule `name` (:func:`run_rule`)."""
     base = name[4:] if name.startswith("aug-") else name
-    return {"atc": ("k",), "covert": ("k",), "eddc": ("order",), "mddc": ("order",)}.get(base, ())
+    return {"atc": {"k": number(above=0)}, "covert": {"k": number(above=0)}, "eddc": {"order": choice("spt", "edd")},
+            "mddc": {"order": choice("edd", "spt")}}.get(base, {})
 
 
 def _register_rule(name, desc):
@@ -525,7 +527,7 @@ def improve(inst: SmttInstance, seq, name: str, options: Options) -> np.ndarray:
 
 def _register_ls(name, desc):
     @method("smtt", name, "heuristic", desc + "; starts from the warm start, else EDD", improves=True,
-            params=("ls_time", "kick") if name == "ids" else ())
+            params={"ls_time": SECONDS, "kick": integer(1)} if name == "ids" else {})
     def _run(instance: SmttInstance, options: Options, _name=name):
         start = options.warm_start.sequence if options.warm_start is not None else edd(instance)
         t0 = time.perf_counter()

@@ -59,6 +59,7 @@ from schedcert.cpsat import solve_cpsat, solver_info
 from schedcert.errors import InputError
 from schedcert.instances.dag import DagInstance, DagSolution, evaluate, lower_bound
 from schedcert.milp import register_pair, solve_pyomo
+from schedcert.params import CPSAT, FLAG
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status, integral_min_result
 
@@ -187,7 +188,7 @@ def _conclude(inst, lb, sol, solver_bound, proven, solver, info) -> Result:
 
 @method("dag", "cpsat", "exact",
         "CP-SAT (optional intervals per processor), warm-started by the list schedulers; params: cumulative (1), "
-        "load (= cumulative), lbsearch (1)", params=("cumulative", "load", "lbsearch", "sat.*"))
+        "load (= cumulative), lbsearch (1)", params={"cumulative": FLAG, "load": FLAG, "lbsearch": FLAG, CPSAT: None})
 def solve_cpsat_dag(inst: DagInstance, options: Options) -> Result:
     """Minimise the makespan with CP-SAT (module docstring)."""
     t0 = time.perf_counter()

@@ -72,6 +72,7 @@ from schedcert.models.podpack_dive import dive
 from schedcert.models.podpack_greedy import greedy_packing
 from schedcert.models.podpack_rmh import restricted_master
 from schedcert.models.podpack_master import exact_tier
+from schedcert.params import CPSAT, FLAG, choice, integer
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status
 
@@ -337,8 +338,9 @@ def _param_int(options: Options, key: str, default: int) -> int:
 
 @method("podpack", "cpsat", "exact",
         "CP-SAT packer: lexicographic over priority tiers (classes of identical pods), then least disruption",
-        params=("tier_objective", "symmetry", "moves", "evictions", "evict_weight", "move_weight", "disruption",
-                "pattern_bound", "master", "probe", "dive", "restricted_master", "greedy", "sat.*"))
+        params={"tier_objective": choice("pods", "resources"), "evict_weight": integer(0), "move_weight": integer(0),
+                **{k: FLAG for k in ("symmetry", "moves", "evictions", "disruption", "pattern_bound", "master",
+                                     "probe", "dive", "restricted_master", "greedy")}, CPSAT: None})
 def cpsat(inst: PodpackInstance, options: Options) -> Result:
     """Lexicographically optimal placement (module docstring).
 

@@ -68,6 +68,7 @@ from schedcert.instances.rcpsp import (
 )
 from schedcert.milp import register_pair, solve_pyomo
 from schedcert.models.rcpsp_destructive import Refuter
+from schedcert.params import CPSAT, FLAG, SECONDS, choice
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status, integral_min_result
 
@@ -348,7 +349,9 @@ def _warm(instance: RcpspInstance, options: Options):
         "CP-SAT (intervals + cumulative; windows, calendars, disjunctive pairs, lags), warm-started by the "
         "GA (--param warm=NAME); params: objective (makespan|feasibility), delays (1), explain (30 s), "
         "portfolio (auto|proof|default), improve (2 s), refute (6 s), proof (minimize|descent)",
-        params=("objective", "delays", "explain", "portfolio", "improve", "refute", "proof", "sat.*"))
+        params={"objective": choice(*OBJECTIVES), "delays": FLAG, "explain": SECONDS,
+                "portfolio": choice("auto", "proof", "default"), "improve": SECONDS, "refute": SECONDS,
+                "proof": choice("minimize", "descent"), CPSAT: None})
 def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
     """Minimise the makespan with CP-SAT (see module docstring), or with
     ``objective=feasibility`` find any schedule or prove there is none.
@@ -560,4 +563,4 @@ def _milp_starts(m, n):
 
 
 register_pair("rcpsp", "milp", "time-indexed MILP (Pritsker 1969) in Pyomo; small instances", _solve_milp,
-              params=("objective",))
+              params={"objective": choice(*OBJECTIVES)})

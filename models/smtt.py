@@ -23,6 +23,7 @@ from schedcert.errors import InputError
 from schedcert.instances.smtt import SmttInstance, SmttSolution, evaluate
 from schedcert.milp import register_pair, solve_pyomo
 from schedcert.models.smtt_bb import Decomposition, SearchTimeout, pairing_bound
+from schedcert.params import CPSAT
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status, integral_min_result
 
@@ -71,7 +72,7 @@ def solve_bb(inst: SmttInstance, options: Options) -> Result:
 # ---------------------------------------------------------------- CP-SAT
 
 @method("smtt", "cpsat", "exact", "CP-SAT: interval per job, no-overlap, tardiness variables (baseline)",
-        params=("sat.*",))
+        params={CPSAT: None})
 def solve_cpsat_smtt(inst: SmttInstance, options: Options) -> Result:
     """Minimise Σ w_j T_j with CP-SAT; hint = the warm start."""
     t0 = time.perf_counter()

@@ -49,6 +49,7 @@ from ortools.sat.python import cp_model
 
 from schedcert.instances.smtt import SmttInstance, SmttSolution
 from schedcert.interrupt import run_cpsat
+from schedcert.params import SECONDS, integer
 from schedcert.registry import method
 from schedcert.result import Options, Result
 
@@ -251,7 +252,7 @@ def solve_fixed(inst: SmttInstance, domains, ub: int, lb: int, time_limit: float
         "Lagrangian time-indexed DP bound (Tanaka et al. 2009, stage 1) + variable fixing + CP-SAT on the "
         "reduced domains, pruned further by state-space modifiers (stage 3); 1||ΣwjTj and 1||ΣTj; "
         "params: ids_time, lr_time, mod_time (s), mod_states (log2 of the state cap, 24)",
-        params=("ids_time", "lr_time", "mod_time", "mod_states"))
+        params={"ids_time": SECONDS, "lr_time": SECONDS, "mod_time": SECONDS, "mod_states": integer(1, 40)})
 def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     """Exact 1||ΣwjTj (module docstring): (1) the warm start, improved by
     iterated dynasearch for ``ids_time`` seconds (default min(1, 5 % of the

@@ -49,7 +49,7 @@ def solver_info(params: dict) -> dict:
     return {"name": "cp-sat", "version": ortools.__version__, "params": params}
 
 
-def _sat_value(p, field: str, value):
+def sat_value(p, field: str, value):
     """Convert a command-line string to the type of SatParameters `field`;
     InputError for an unknown field or a bad value."""
     from schedcert.errors import InputError
@@ -61,13 +61,16 @@ def _sat_value(p, field: str, value):
         return value
     try:
         if isinstance(cur, bool):
+            if value.lower() not in ("1", "true", "yes", "0", "false", "no"):
+                raise ValueError(value)
             return value.lower() in ("1", "true", "yes")
         if isinstance(cur, int):
             return int(value)
         if isinstance(cur, float):
             return float(value)
     except ValueError:
-        raise InputError(f"--param sat.{field}: expected a {type(cur).__name__}, got {value!r}") from None
+        kind = {bool: "true or false", int: "an integer", float: "a number"}.get(type(cur), type(cur).__name__)
+        raise InputError(f"--param sat.{field}: expected {kind}, got {value!r}") from None
     return value
 
 
@@ -104,7 +107,7 @@ def solve_cpsat(model: cp_model.CpModel, options: Options, time_limit: float | N
     params.update(extra_params or {})
     for k, v in options.params.items():
         if k.startswith("sat."):
-            params[k[4:]] = _sat_value(p, k[4:], v)
+            params[k[4:]] = sat_value(p, k[4:], v)
     for k, v in params.items():
         if isinstance(v, (list, tuple)):  # repeated fields, e.g. subsolvers
             getattr(p, k).extend(v)

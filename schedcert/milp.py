@@ -239,7 +239,7 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
     return MilpOutcome(status, objective, bound, {"name": name, "version": version, "params": params})
 
 
-def register_pair(problem: str, name: str, description: str, solve, params: tuple = ()) -> None:
+def register_pair(problem: str, name: str, description: str, solve, params: dict | None = None) -> None:
     """Register a Pyomo formulation twice: ``name`` solved by HiGHS and
     ``name-cbc`` by CBC, as ``solve(instance, options, solver) -> Result``
     reading the ``--param`` keys `params`."""

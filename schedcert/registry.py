@@ -56,8 +56,9 @@ class Method:
     `kind` is ``exact`` (may prove optimality) or ``heuristic``. An
     `improves` method is a local search: it starts from
     ``options.warm_start`` and can follow any other method as ``A+B``.
-    `params` names the ``--param`` keys the method reads (``sat.*``: any
-    CP-SAT parameter); :func:`check_params` refuses others.
+    `params` maps the ``--param`` keys the method reads to what they accept
+    (:mod:`schedcert.params`; ``sat.*``: any CP-SAT parameter);
+    :func:`check_params` refuses other keys and values.
     """
 
     name: str
@@ -65,7 +66,7 @@ class Method:
     kind: str
     description: str
     improves: bool = False
-    params: tuple = ()
+    params: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -187,7 +188,8 @@ def register_problem(problem: Problem) -> Problem:
     return problem
 
 
-def method(problem: str, name: str, kind: str, description: str, improves: bool = False, params: tuple = ()):
+def method(problem: str, name: str, kind: str, description: str, improves: bool = False,
+           params: dict | None = None):
     """Decorator registering ``func(instance, options) -> Result``;
     ``improves=True`` marks a local search, `params` the ``--param`` keys
     it reads (see :class:`Method`)."""
@@ -196,7 +198,7 @@ def method(problem: str, name: str, kind: str, description: str, improves: bool 
         raise ValueError(f"kind must be exact or heuristic, not {kind!r}")
 
     def deco(func):
-        m = Method(name, func, kind, description, improves, tuple(params))
+        m = Method(name, func, kind, description, improves, dict(params or {}))
         if problem in _PROBLEMS:
             _PROBLEMS[problem].methods[name] = m
         else:
@@ -257,42 +259,58 @@ def get_method(problem: Problem, name: str) -> Method:
     return problem.methods[name]
 
 
-def method_params(problem: Problem, name: str) -> set[str]:
-    """The ``--param`` keys method `name` reads; ``A+B`` reads both's."""
+def method_params(problem: Problem, name: str) -> dict:
+    """``{key: Kind}`` of the ``--param`` keys method `name` reads
+    (:mod:`schedcert.params`); ``A+B`` reads both's."""
     if name not in problem.methods and "+" in name:
         head, tail = name.rsplit("+", 1)
-        return method_params(problem, head) | method_params(problem, tail)
-    return set(get_method(problem, name).params)
+        return {**method_params(problem, head), **method_params(problem, tail)}
+    return dict(get_method(problem, name).params)
 
 
 def check_params(problem: Problem, names: list[str], params: dict) -> None:
     """InputError for a ``--param`` key none of the methods `names` reads
-    (a misspelt key used to be ignored without a word). Always accepted:
-    ``warm`` and ``warm_share`` (the warm start of exact methods, see
-    :func:`warm_start_options`); ``warm_KEY`` must be a key of the warm
-    heuristic; ``sat.FIELD`` needs a CP-SAT method (the field is checked
-    when the solver is set up)."""
-    known = set().union(*(method_params(problem, n) for n in names))
+    (a misspelt key used to be ignored without a word) or a value of the
+    wrong kind (a ValueError traceback, or unnoticed). Always accepted:
+    ``warm`` (a heuristic, or 0) and ``warm_share`` (the warm start of exact
+    methods, see :func:`warm_start_options`); ``warm_KEY`` must be a key of
+    the warm heuristic; ``sat.FIELD`` needs a CP-SAT method and a field and
+    value CP-SAT knows."""
+    from schedcert.params import CPSAT, problem_of
+
+    known: dict = {}
+    for n in names:
+        known.update(method_params(problem, n))
     exact = any(get_method(problem, n).kind == "exact" for n in names)
-    for key in params:
-        if key in ("warm", "warm_share") and exact:
-            continue
-        if key.startswith("warm_") and exact:
-            heuristic = _warm_heuristic(problem, Options(params=dict(params)))
-            if heuristic and key[5:] in method_params(problem, heuristic):
-                continue
-            raise InputError(f"--param {key}: the warm start {heuristic or '(off: warm=0)'} takes "
-                             + _listing(method_params(problem, heuristic) if heuristic else set()))
-        if key.startswith("sat.") and "sat.*" in known:
-            continue
-        if key in known:
-            continue
+    heuristic = _warm_heuristic(problem, Options(params=dict(params))) if exact else ""
+    for key, value in params.items():
         flag = "--objective" if key == "objective" else f"--param {key}"
-        raise InputError(f"{flag}: not read by {', '.join(names)} (takes: {_listing(known)}"
-                         + ("; warm, warm_share, warm_KEY for the warm start" if exact else "") + ")")
+        if key in ("warm", "warm_share") and exact:
+            if key == "warm_share":
+                _warm_share(problem, Options(params=dict(params)))
+            continue
+        kinds = known
+        if key.startswith("warm_") and exact:
+            kinds = method_params(problem, heuristic) if heuristic else {}
+            if key[5:] not in kinds:
+                raise InputError(f"{flag}: the warm start {heuristic or '(off: warm=0)'} takes {_listing(kinds)}")
+            key = key[5:]
+        elif key.startswith("sat.") and CPSAT in known:
+            from ortools.sat.python import cp_model
+
+            from schedcert.cpsat import sat_value
+
+            sat_value(cp_model.CpSolver().parameters, key[4:], value)  # InputError naming field and value
+            continue
+        elif key not in known:
+            raise InputError(f"{flag}: not read by {', '.join(names)} (takes: {_listing(known)}"
+                             + ("; warm, warm_share, warm_KEY for the warm start" if exact else "") + ")")
+        wrong = problem_of(value, kinds[key])
+        if wrong:
+            raise InputError(f"{flag}: expected {wrong}, got {value!r}")
 
 
-def _listing(keys: set[str]) -> str:
+def _listing(keys) -> str:
     return ", ".join(sorted(k.replace("sat.*", "sat.FIELD") for k in keys)) or "no parameters"
 
 

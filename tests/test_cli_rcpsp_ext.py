@@ -50,7 +50,7 @@ def test_feasibility_objective_and_explained_infeasibility(run, tmp_path):
 
 def test_unknown_objective_is_an_input_error(run):
     res = run("solve", "rcpsp", EXAMPLE, "--objective", "cost")
-    assert res.exit_code == 2 and "unknown objective 'cost'" in res.output
+    assert res.exit_code == 2 and "--objective: expected one of makespan, feasibility, got 'cost'" in res.output
 
 
 def test_generate_ramp(run, tmp_path):
