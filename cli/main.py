@@ -21,7 +21,7 @@ from schedcert.errors import (InputError, make_folder, read_text, require_file, 
 from schedcert.interrupt import interrupted
 from schedcert.registry import (check_params, default_method_for, example_path, get_method, get_problem,
                                 problem_keys, read_instance, run_method)
-from schedcert.result import Options, Result, Status
+from schedcert.result import Options, Result, Status, solution_of
 
 
 INTERRUPTED = 130  # exit code after Ctrl-C, as shells report SIGINT
@@ -385,9 +385,7 @@ def validate(problem, file, solution, fmt, **reader):
             data = json.loads(read_text(sp, "solution file"))
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON: {exc.msg}", sp, exc.lineno) from None
-        if isinstance(data, dict) and isinstance(data.get("solution"), dict):  # a Result JSON from solve --out
-            data = data["solution"]
-        sol = prob.solution_from_dict(inst, data, sp)
+        sol = prob.solution_from_dict(inst, solution_of(data, sp), sp)  # a Result JSON from solve --out, or bare
     ev = prob.evaluate(inst, sol)
     if ev.feasible:
         click.echo(f"feasible: objective {_fmt(ev.objective)}")

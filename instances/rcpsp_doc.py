@@ -41,6 +41,7 @@ import json
 from pathlib import Path
 
 from schedcert.errors import InputError, read_text, require_file
+from schedcert.result import solution_of
 
 _EXT_KEYS = ("horizon", "precedences", "disjunctive")
 
@@ -387,8 +388,7 @@ def read_schedule(inst, path):
             data = json.loads(read_text(path, "solution file"), object_pairs_hook=lambda pairs: _Pairs(pairs))
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON: {exc.msg}", path, exc.lineno) from None
-        if isinstance(data, _Pairs) and isinstance(data.get("solution"), _Pairs):
-            data = data["solution"]
+        data = solution_of(data, path)  # a Result JSON from solve --out, or bare
         if not isinstance(data, _Pairs) or "starts" not in data:
             raise InputError("expected a JSON object with 'starts' (activity name -> start time)", path)
         st = data["starts"]

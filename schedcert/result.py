@@ -186,6 +186,22 @@ class Result:
         }
 
 
+def solution_of(document, path=None):
+    """The solution part of a Result document written by ``solve --out``
+    (``{"schema": ..., "status": ..., "solution": {...}}``), or `document`
+    itself when it is not one. InputError naming `path` for a Result without
+    a solution (infeasible, or none found): there is nothing to validate."""
+    if isinstance(document, dict) and "solution" in document \
+            and ("schema" in document or isinstance(document["solution"], dict)):
+        if not document["solution"]:
+            from schedcert.errors import InputError
+
+            raise InputError(f"a result without a solution (status {document.get('status')}, method "
+                             f"{document.get('method')}); nothing to validate", path)
+        return document["solution"]
+    return document
+
+
 def _num(x):
     if x is None:
         return None

@@ -150,6 +150,10 @@ def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
     assert res.exit_code == 1 and "without a solution" in res.output and "proven infeasible" in res.output
     res = run("certify", "rcpsp", f, "-H", "sgs-lft", "--time-limit", "10", "--json")
     assert res.exit_code == 1 and json.loads(res.output)["exact_status"] == "infeasible"
+    out = tmp_path / "infeasible-result.json"
+    assert run("solve", "rcpsp", f, "--time-limit", "10", "-o", out).exit_code == 1
+    res = run("validate", "rcpsp", f, out)
+    assert res.exit_code == 2 and "a result without a solution (status infeasible, method cpsat)" in res.output
 
 
 @pytest.mark.parametrize("args, message", [
