@@ -308,6 +308,21 @@ def write_csv(path: Path, rows: list[dict]) -> None:
         w.writerows(rows)
 
 
+def errors_markdown(records: list[dict], limit: int = 30) -> str:
+    """A section naming the runs that ended in an input error (instance,
+    method, message; the first `limit`), or "" when there are none."""
+    errs = [r for r in records if r.get("status") == "error"]
+    if not errs:
+        return ""
+    lines = ["", f"## Errors ({len(errs)} runs)", "", "| instance | method | error |", "|---|---|---|"]
+    for r in errs[:limit]:
+        msg = str(r.get("error", "")).replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {r['instance']} | {r['method']} | {msg} |")
+    if len(errs) > limit:
+        lines.append(f"\n{len(errs) - limit} more in runs.jsonl (status \"error\").")
+    return "\n".join(lines) + "\n"
+
+
 def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None = None) -> list[dict]:
     """Write ``summary.md``, ``summary.csv`` (and ``summary.png``) and the
     best bounds per instance (``bounds.csv``, see :func:`bounds_rows`) into
@@ -343,6 +358,7 @@ def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None 
             plot_gaps(records, out_dir / "gaps.png", title, sense)
     if prob is not None and prob.report is not None:
         text += prob.report(records, out_dir, group)
+    text += errors_markdown(records)
     (out_dir / "summary.md").write_text(text)
     write_csv(out_dir / "summary.csv", rows)
     write_csv(out_dir / "bounds.csv", bounds_rows(records, sense))

@@ -63,6 +63,8 @@ def test_bench_records_bad_instances_as_errors(tmp_path):
     assert res.exit_code == 0, res.output
     errs = [r for r in read_runs(out) if r["status"] == "error"]
     assert len(errs) == 2 and "invalid JSON" in errs[0]["error"]
+    summary = (out / "summary.md").read_text()  # which runs failed and why, not only a count
+    assert "## Errors (2 runs)" in summary and f"| {bad.name} |" in summary and "invalid JSON" in summary
 
 
 def test_summary_counts_a_reference_of_zero():
