@@ -55,7 +55,7 @@ def test_outputs_that_cannot_be_written_are_refused_before_solving(run, tmp_path
     def no_solve(*args, **kwargs):
         raise AssertionError("solved although the output cannot be written")
 
-    monkeypatch.setattr("cli.main.run_method", no_solve)
+    monkeypatch.setattr("schedcert.cli.main.run_method", no_solve)
     (tmp_path / "afile").write_text("mine")
     for args, message in [
         (["--out", tmp_path / "nodir" / "r.json"], f"folder {tmp_path / 'nodir'} does not exist (for the --out"),
