@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from schedcert.errors import InputError, read_text, require_file
+from schedcert.errors import InputError, entry_errors, read_text, require_file
 from schedcert.instances.podpack_formats import (GPU, read_alibaba, read_kubectl,
                                                  resource_map)
 from schedcert.registry import Problem, register_problem
@@ -436,15 +436,34 @@ def read_compact(path: Path) -> PodpackInstance:
                          line) from None
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
         raise InputError("expected a mapping with 'nodes' (and 'pods') lists", path)
+    nodes, pods = _compact_nodes(data, path), _compact_pods(data, path)
+    return _make(path.stem, nodes, pods, data.get("arrival", False), data.get("meta"), path)
+
+
+_NODE_SHAPE = "labels a mapping and taints a list of {key, value, effect}"
+_POD_SHAPE = ("requests and nodeSelector mappings, tolerations a list of {key, operator, value, effect} and "
+              "affinity a list of terms, each a list of {key, operator, values}")
+
+
+def _compact_nodes(data: dict, path: Path) -> list:
     nodes = []
     for i, n in enumerate(data["nodes"]):
         if not isinstance(n, dict) or "name" not in n or "allocatable" not in n:
             raise InputError(f"nodes[{i}]: expected name and allocatable", path)
-        nodes.append(dict(name=str(n["name"]), allocatable=resource_map(n["allocatable"], f"node {n['name']} allocatable"),
-                          labels={str(k): str(v) for k, v in (n.get("labels") or {}).items()},
-                          taints=tuple((t.get("key", ""), str(t.get("value", "") or ""), t.get("effect", "NoSchedule"))
-                                       for t in n.get("taints") or []),
-                          unschedulable=bool(n.get("unschedulable", False))))
+        with entry_errors(f"node {n['name']}", _NODE_SHAPE, path):
+            nodes.append(_compact_node(n))
+    return nodes
+
+
+def _compact_node(n: dict) -> dict:
+    return dict(name=str(n["name"]), allocatable=resource_map(n["allocatable"], f"node {n['name']} allocatable"),
+                labels={str(k): str(v) for k, v in (n.get("labels") or {}).items()},
+                taints=tuple((t.get("key", ""), str(t.get("value", "") or ""), t.get("effect", "NoSchedule"))
+                             for t in n.get("taints") or []),
+                unschedulable=bool(n.get("unschedulable", False)))
+
+
+def _compact_pods(data: dict, path: Path) -> list:
     pods = []
     for i, p in enumerate(data.get("pods") or []):
         if not isinstance(p, dict) or "name" not in p:
@@ -453,20 +472,29 @@ def read_compact(path: Path) -> PodpackInstance:
         reps = p.get("replicas")
         if reps is not None and (not isinstance(reps, int) or reps < 1):
             raise InputError(f"{what}: replicas must be a positive integer", path)
-        affinity = tuple(tuple(("label", e["key"], e["operator"], tuple(str(x) for x in e.get("values") or ()))
-                               for e in term) for term in p.get("affinity") or [])
-        base = dict(requests=resource_map(p.get("requests"), f"{what} requests"),
-                    priority=int(p.get("priority", 0)), node=p.get("node"),
-                    node_selector={str(k): str(v) for k, v in (p.get("nodeSelector") or {}).items()},
-                    affinity=affinity,
-                    tolerations=tuple((t.get("key", ""), t.get("operator", "Equal"), str(t.get("value", "") or ""),
-                                       t.get("effect", "")) for t in p.get("tolerations") or []),
-                    preemption_policy=p.get("preemptionPolicy", "PreemptLowerPriority"),
-                    created=f"{p.get('created', i)}".zfill(12), movable=not p.get("protected", False),
-                    owner=None if p.get("protected") else "ReplicaSet")
+        prio = p.get("priority", 0)
+        if isinstance(prio, bool) or not isinstance(prio, int):
+            raise InputError(f"{what}: priority must be an integer (a PriorityClass value), got {prio!r}", path)
+        with entry_errors(what, _POD_SHAPE, path):
+            base = _compact_pod(p, i, prio)
         names = [str(p["name"])] if reps is None else [f"{p['name']}-{k}" for k in range(reps)]
         pods += [dict(name=nm, **base) for nm in names]
-    return _make(path.stem, nodes, pods, data.get("arrival", False), data.get("meta"), path)
+    return pods
+
+
+def _compact_pod(p: dict, i: int, prio: int) -> dict:
+    """The fields of pod entry `p` (the `i`-th) but its name."""
+    what = f"pod {p['name']}"
+    affinity = tuple(tuple(("label", e["key"], e["operator"], tuple(str(x) for x in e.get("values") or ()))
+                           for e in term) for term in p.get("affinity") or [])
+    return dict(requests=resource_map(p.get("requests"), f"{what} requests"), priority=prio, node=p.get("node"),
+                node_selector={str(k): str(v) for k, v in (p.get("nodeSelector") or {}).items()},
+                affinity=affinity,
+                tolerations=tuple((t.get("key", ""), t.get("operator", "Equal"), str(t.get("value", "") or ""),
+                                   t.get("effect", "")) for t in p.get("tolerations") or []),
+                preemption_policy=p.get("preemptionPolicy", "PreemptLowerPriority"),
+                created=f"{p.get('created', i)}".zfill(12), movable=not p.get("protected", False),
+                owner=None if p.get("protected") else "ReplicaSet")
 
 
 def _is_kubectl(path: Path) -> bool:

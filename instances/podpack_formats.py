@@ -28,7 +28,7 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
-from schedcert.errors import InputError, read_text
+from schedcert.errors import InputError, entry_errors, read_text
 
 _BINARY = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60}
 _DECIMAL = {"n": Fraction(1, 10 ** 9), "u": Fraction(1, 10 ** 6), "m": Fraction(1, 1000), "": Fraction(1),
@@ -164,7 +164,9 @@ def load_documents(path: Path) -> list:
     for d in docs:
         if not isinstance(d, dict):
             raise InputError("expected Kubernetes objects (mappings with 'kind')", path)
-        if d.get("kind", "").endswith("List") or ("items" in d and "kind" not in d):
+        if str(d.get("kind", "")).endswith("List") or ("items" in d and "kind" not in d):
+            if not isinstance(d.get("items") or [], list):
+                raise InputError("expected 'items' to be a list of Kubernetes objects", path)
             items += list(d.get("items") or [])
         else:
             items.append(d)
@@ -203,7 +205,9 @@ def pod_from_object(obj: dict, classes: dict, default_class, src, index: int) ->
         return None
     pclass = spec.get("priorityClassName") or default_class
     if spec.get("priority") is not None:
-        priority = int(spec["priority"])
+        if isinstance(spec["priority"], bool) or not isinstance(spec["priority"], int):
+            raise InputError(f"{what}: spec.priority must be an integer, got {spec['priority']!r}", src)
+        priority = spec["priority"]
     elif pclass:
         if pclass not in classes:
             raise InputError(f"{what}: unknown priorityClassName {pclass!r} "
@@ -242,6 +246,9 @@ def _term(t: dict, what: str) -> tuple:
     return tuple(exprs)
 
 
+_KUBECTL_SHAPE = "the object as `kubectl get nodes,pods -o json` writes it (Kubernetes API fields)"
+
+
 def read_kubectl(nodes_path: Path, pods_path: Path | None) -> tuple[list, list, list]:
     """Node and pod field dicts from kubectl output: one file holding both, or
     ``nodes_path`` + ``pods_path``. PriorityClass objects in either file
@@ -251,21 +258,28 @@ def read_kubectl(nodes_path: Path, pods_path: Path | None) -> tuple[list, list, 
         items += [(o, pods_path) for o in load_documents(pods_path)]
     classes = dict((k, (v, "PreemptLowerPriority")) for k, v in BUILTIN_PRIORITY_CLASSES.items())
     default_class = None
-    for o, src in items:
+    for i, (o, src) in enumerate(items):
+        if not isinstance(o, dict):
+            raise InputError(f"object #{i + 1}: expected a Kubernetes object (a mapping with 'kind'), got {o!r}",
+                             src)
         if o.get("kind") == "PriorityClass":
             name = (o.get("metadata") or {}).get("name")
             if "value" not in o:
                 raise InputError(f"PriorityClass {name}: expected a value", src)
-            classes[name] = (int(o["value"]), o.get("preemptionPolicy") or "PreemptLowerPriority")
+            with entry_errors(f"PriorityClass {name}", "an integer value", src):
+                classes[name] = (int(o["value"]), o.get("preemptionPolicy") or "PreemptLowerPriority")
             if o.get("globalDefault"):
                 default_class = name
     nodes, pods, dropped = [], [], []
     for i, (o, src) in enumerate(items):
         kind = o.get("kind")
+        name = (o.get("metadata") or {}).get("name") if isinstance(o.get("metadata"), dict) else None
         if kind == "Node":
-            nodes.append(node_from_object(o, src))
+            with entry_errors(f"node {name}", _KUBECTL_SHAPE, src):
+                nodes.append(node_from_object(o, src))
         elif kind == "Pod":
-            p = pod_from_object(o, classes, default_class, src, i)
+            with entry_errors(f"pod {name}", _KUBECTL_SHAPE, src):
+                p = pod_from_object(o, classes, default_class, src, i)
             if p is None:
                 dropped.append((o.get("metadata") or {}).get("name"))
             else:

@@ -11,12 +11,14 @@ surface loudly.
 `require_file`, `read_text` and `require_keywords` are the checks every
 reader and the generators share: a path that must be a regular file of UTF-8
 text, ``--name value`` options that must match a function's keyword
-parameters. `require_output_file` and `make_folder` check where results go
-before any work is done.
+parameters; `entry_errors` turns a slip inside one entry of a nested
+document into such a message. `require_output_file` and `make_folder`
+check where results go before any work is done.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -97,6 +99,23 @@ def read_text(path: str | Path, what: str = "instance file") -> str:
         a = "an" if what[:1] in "aeiou" else "a"
         raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x}); expected {a} {what} in UTF-8", p,
                          line) from None
+
+
+@contextmanager
+def entry_errors(what: str, expected: str, path: str | Path | None = None):
+    """Context for reading one entry of a nested document (a node, a pod):
+    a structural slip — a string where a mapping belongs, a missing key, a
+    word where a number belongs — becomes an InputError naming the entry,
+    what was found and `expected`; an InputError without a file gets
+    `path`."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.file is None and path is not None:
+            raise InputError(exc.message, path) from None
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{what}: malformed ({type(exc).__name__}: {exc}); expected {expected}", path) from None
 
 
 def require_output_file(path: str | Path, what: str = "output file") -> Path:

@@ -113,6 +113,32 @@ def test_kubectl_errors_name_object_and_field(tmp_path):
         read(n, pods=p)
 
 
+def test_malformed_entries_name_file_and_entry(tmp_path):
+    """A word for a priority, a string where a mapping belongs, 'items' that
+    is not a list: one line naming the file and the node or pod (these were
+    ValueError/AttributeError tracebacks)."""
+    n, p = _kubectl(tmp_path, [{"kind": "Pod", "metadata": {"name": "hi"}, "spec": {"priority": "high"}}])
+    with pytest.raises(InputError, match=r"pods.json: pod default/hi: spec.priority must be an integer, got 'high'"):
+        read(n, pods=p)
+    n, p = _kubectl(tmp_path, [{"kind": "Pod", "metadata": {"name": "t"}, "spec": {"tolerations": ["gpu"]}}])
+    with pytest.raises(InputError, match=r"pods.json: pod t: malformed \(AttributeError: .*\); expected the object"):
+        read(n, pods=p)
+    (tmp_path / "items.json").write_text('{"kind": "List", "items": "x"}')
+    with pytest.raises(InputError, match=r"items.json: expected 'items' to be a list"):
+        read(tmp_path / "items.json")
+    compact = tmp_path / "c.yaml"
+    for text, message in [
+        ("nodes: [{name: a, allocatable: {cpu: 1}}]\npods: [{name: p, priority: high}]",
+         r"c.yaml: pod p: priority must be an integer \(a PriorityClass value\), got 'high'"),
+        ("nodes: [{name: a, allocatable: {cpu: 1}, taints: [dedicated]}]",
+         r"c.yaml: node a: malformed \(AttributeError: .*\); expected labels a mapping and taints a list"),
+        ("nodes: [{name: a, allocatable: {cpu: 1x}}]", r"c.yaml: node a allocatable.cpu: unknown quantity suffix"),
+    ]:
+        compact.write_text(text)
+        with pytest.raises(InputError, match=message):
+            read(compact)
+
+
 def test_lex_encoding_roundtrip_and_order():
     sizes = [3, 5, 2]
     vals = [lex_value(c, sizes) for c in [(0, 5, 2), (1, 0, 0), (1, 0, 1), (3, 5, 2)]]
