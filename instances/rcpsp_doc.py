@@ -110,6 +110,16 @@ def _line(obj):
     return getattr(obj, "line", None)
 
 
+def _list(value, what, path, obj) -> list:
+    """`value` (absent: empty) if it is a list; InputError otherwise (a
+    string would be read letter by letter)."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise InputError(f"{what}: expected a list, found {value!r}", path, _line(value) or _line(obj))
+    return value
+
+
 def _int(value, what, path, obj, lo=None):
     if isinstance(value, bool) or not isinstance(value, int):
         raise InputError(f"{what}: expected an integer, found {value!r}", path, _line(obj))
@@ -169,7 +179,7 @@ def from_dict(data: dict, path=None):
                              path, _line(a))
         demands.append(tuple(_int(dem.get(r, 0), f"activity {nm}: demand for {r}", path, a, 0) for r in rnames))
         succ = []
-        for s in a.get("successors") or []:
+        for s in _list(a.get("successors"), f"activity {nm}: successors", path, a):
             if str(s) not in index:
                 raise InputError(f"activity {nm}: unknown successor {s!r}", path, _line(a))
             succ.append(index[str(s)])
@@ -196,13 +206,13 @@ def _calendar(r: dict, path) -> tuple:
     ``calendar``; InputError on overlaps or bad numbers."""
     name = r["name"]
     segs = []
-    for w in r.get("downtime") or []:
+    for w in _list(r.get("downtime"), f"resource {name}: downtime", path, r):
         if not isinstance(w, (list, tuple)) or len(w) != 2:
             raise InputError(f"resource {name}: downtime: expected [start, end] pairs, found {w!r}", path,
                              _line(w) or _line(r))
         segs.append((_int(w[0], f"resource {name}: downtime start", path, r, 0),
                      _int(w[1], f"resource {name}: downtime end", path, r, 0), 0))
-    for w in r.get("calendar") or []:
+    for w in _list(r.get("calendar"), f"resource {name}: calendar", path, r):
         if not isinstance(w, dict) or not {"start", "end", "capacity"} <= set(w):
             raise InputError(f"resource {name}: calendar: expected {{start, end, capacity}}, found {w!r}", path,
                              _line(w) or _line(r))
@@ -225,7 +235,7 @@ def _extensions(data: dict, index: dict, successors: list, path):
     """(lags, disjunctive pairs, horizon) from a document; `successors` is
     extended in place by ``precedences`` entries that are new edges."""
     lags = []
-    for e in data.get("precedences") or []:
+    for e in _list(data.get("precedences"), "precedences", path, data):
         if not isinstance(e, dict) or "from" not in e or "to" not in e:
             raise InputError(f"precedences: expected {{from, to, min_lag, max_lag}}, found {e!r}", path,
                              _line(e) or _line(data))
@@ -243,7 +253,7 @@ def _extensions(data: dict, index: dict, successors: list, path):
         if lo or hi is not None:
             lags.append((i, j, lo, hi))
     pairs = []
-    for pr in data.get("disjunctive") or []:
+    for pr in _list(data.get("disjunctive"), "disjunctive", path, data):
         if not isinstance(pr, (list, tuple)) or len(pr) != 2:
             raise InputError(f"disjunctive: expected pairs [activity, activity], found {pr!r}", path,
                              _line(pr) or _line(data))

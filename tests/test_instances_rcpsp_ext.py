@@ -59,10 +59,12 @@ def test_document_round_trip_json_and_yaml(tmp_path):
     ("successors: [b]", 6, "unknown successor 'zz'"),
     ("deadline: 12", 7, "deadline: expected an integer"),
     ("downtime: [[4, 8]]", 3, "overlap"),
+    ("crew: 1}, successors: [b]", 6, "successors: expected a list, found 'b'"),  # was read letter by letter
 ])
 def test_yaml_errors_name_the_line(tmp_path, bad, line, what):
     repl = {"successors: [b]": "successors: [zz]", "deadline: 12": "deadline: soon",
-            "downtime: [[4, 8]]": "downtime: [[4, 8], [6, 9]]"}[bad]
+            "downtime: [[4, 8]]": "downtime: [[4, 8], [6, 9]]",
+            "crew: 1}, successors: [b]": "crew: 1}, successors: b"}[bad]
     with pytest.raises(InputError, match=what) as err:
         tiny(tmp_path, TINY.replace(bad, repl))
     assert err.value.line == line and "tiny.yaml" in str(err.value)
