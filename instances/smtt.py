@@ -21,6 +21,7 @@ Formats
 from __future__ import annotations
 
 import json
+import numbers
 import random
 import re
 from dataclasses import dataclass, field
@@ -83,11 +84,24 @@ class SmttSolution:
     sequence: tuple
 
 
+def _integers(values, what: str, source) -> tuple:
+    """`values` as a tuple of ints; InputError naming `what` for anything
+    else (a number for a list, a word or a fraction in it)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise InputError(f"{what}: expected a list of integers, found {values!r}", source)
+    out = []
+    for j, x in enumerate(values):
+        if isinstance(x, bool) or not isinstance(x, numbers.Integral):  # numpy integers pass
+            raise InputError(f"{what}: job {j + 1}: expected an integer, found {x!r}", source)
+        out.append(int(x))
+    return tuple(out)
+
+
 def make(name, p, d, w=None, meta=None, source=None) -> SmttInstance:
     """Build and check an instance; InputError (naming `source`) if p <= 0,
     w < 1, lengths differ or there are no jobs."""
-    p, d = tuple(int(x) for x in p), tuple(int(x) for x in d)
-    w = tuple(int(x) for x in w) if w is not None else (1,) * len(p)
+    p, d = _integers(p, "processing times", source), _integers(d, "due dates", source)
+    w = _integers(w, "weights", source) if w is not None else (1,) * len(p)
     if not p:
         raise InputError("expected at least one job", source)
     if not len(p) == len(d) == len(w):

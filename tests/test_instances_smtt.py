@@ -1,6 +1,8 @@
 """smtt instances: readers (lines, OR-Library streams, JSON), bad input,
 generator, validator, OR-Library reference files."""
 
+import json
+
 import pytest
 
 from schedcert.errors import InputError
@@ -107,3 +109,15 @@ def test_paper_class_of_every_instance_matches_the_shared_optima(instances_dir):
             pytest.skip(f"{path} not found")
         for row in csv.DictReader(open(path)):
             assert instance_class(row["instance"]) == (n, float(row["rdd"]), float(row["tf"])), row
+
+
+def test_json_values_that_are_not_integer_lists_are_named(tmp_path):
+    """These were ValueError/TypeError tracebacks."""
+    f = tmp_path / "j.json"
+    for doc, message in [({"p": [1, 2], "d": "x"}, "due dates: expected a list of integers, found 'x'"),
+                         ({"p": [1, "a"], "d": [1, 2]}, "processing times: job 2: expected an integer, found 'a'"),
+                         ({"p": 5, "d": 3}, "processing times: expected a list of integers, found 5"),
+                         ({"p": [1, 2], "d": [1, 2], "w": [1, 2.5]}, "weights: job 2: expected an integer, found 2.5")]:
+        f.write_text(json.dumps(doc))
+        with pytest.raises(InputError, match=message):
+            read(f)
