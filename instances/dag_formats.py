@@ -38,7 +38,7 @@ import io
 import json
 from pathlib import Path
 
-from schedcert.errors import InputError, read_text
+from schedcert.errors import InputError, entry_errors, read_text
 from schedcert.instances.dag import DagInstance, check
 
 _NONE = {"", "-", "x", "inf", "none", "null", "na"}
@@ -142,6 +142,8 @@ def from_dict(d, source=None) -> DagInstance:
         costs.append(tuple(_int(x, f"tasks[{k}].costs", source, allow_none=True) for x in c))
     idx = {t: i for i, t in enumerate(tasks)}
     edges = []
+    if not isinstance(d.get("edges", []), list):
+        raise InputError(f"edges: expected a list of {{source, target, data}}, found {d['edges']!r}", source)
     for k, e in enumerate(d.get("edges", [])):
         if not isinstance(e, dict) or e.get("source") not in idx or e.get("target") not in idx:
             raise InputError(f"edges[{k}]: expected {{source, target}} naming tasks", source)
@@ -291,7 +293,25 @@ def _ttype(task: dict, program: str | None = None) -> str:
     return str(program or task.get("category") or str(task.get("name", task.get("id", ""))).split("_ID")[0])
 
 
+_WF_SHAPE = ("a WfCommons WfFormat document (schema 1.5: workflow.specification.tasks with id, parents, children, "
+             "inputFiles, outputFiles lists; workflow.execution.tasks with id, runtimeInSeconds)")
+
+
 def _read_wfformat(p: Path, doc: dict, plat: Platform) -> DagInstance:
+    with entry_errors("WfFormat", _WF_SHAPE, p):
+        return _parse_wfformat(p, doc, plat)
+
+
+def _names(t: dict, key: str, p: Path) -> list:
+    """The list ``t[key]`` (task ids or file names); InputError for a string
+    or other non-list, which would be read letter by letter."""
+    v = t.get(key, [])
+    if not isinstance(v, list):
+        raise InputError(f"WfFormat: task {t.get('id', t.get('name'))}: {key}: expected a list, found {v!r}", p)
+    return v
+
+
+def _parse_wfformat(p: Path, doc: dict, plat: Platform) -> DagInstance:
     wf = doc.get("workflow")
     if not isinstance(wf, dict):
         raise InputError("WfFormat: expected a 'workflow' object", p)
@@ -305,8 +325,8 @@ def _read_wfformat(p: Path, doc: dict, plat: Platform) -> DagInstance:
             runtime[t.get("id")] = t.get("runtimeInSeconds", t.get("runtime"))
             program[t.get("id")] = (t.get("command") or {}).get("program")
         for t in tasks:
-            files_in[t["id"]] = set(t.get("inputFiles", []))
-            files_out[t["id"]] = set(t.get("outputFiles", []))
+            files_in[t["id"]] = set(_names(t, "inputFiles", p))
+            files_out[t["id"]] = set(_names(t, "outputFiles", p))
     else:  # schema 1.4
         tasks = wf.get("tasks", [])
         for t in tasks:
@@ -330,11 +350,11 @@ def _read_wfformat(p: Path, doc: dict, plat: Platform) -> DagInstance:
         costs.append(tuple(plat.cost(a, _ttype(t, program.get(tid)), rt) for a in range(len(plat.names))))
     edges = set()
     for t, tid in zip(tasks, ids):
-        for par in t.get("parents", []):
+        for par in _names(t, "parents", p):
             if par not in idx:
                 raise InputError(f"WfFormat: task {tid}: unknown parent {par}", p)
             edges.add((idx[par], idx[tid]))
-        for ch in t.get("children", []):
+        for ch in _names(t, "children", p):
             if ch not in idx:
                 raise InputError(f"WfFormat: task {tid}: unknown child {ch}", p)
             edges.add((idx[tid], idx[ch]))

@@ -91,6 +91,25 @@ def test_wfformat_with_platform(instances_dir, tmp_path):
     assert inst.bandwidth[0][1] == 1000 and inst.comm(2500, 0, 1) == 3 and inst.comm(2500, 1, 1) == 0
 
 
+def test_structural_slips_in_json_and_wfformat_are_named(tmp_path):
+    """A string for a list (read letter by letter before: 'unknown child m'),
+    a number for the edge list, a string for the task list (tracebacks)."""
+    f = tmp_path / "w.json"
+    spec = {"tasks": [{"id": "a", "children": "b", "parents": [], "inputFiles": [], "outputFiles": []},
+                      {"id": "b", "children": [], "parents": ["a"], "inputFiles": [], "outputFiles": []}],
+            "files": []}
+    run = {"tasks": [{"id": "a", "runtimeInSeconds": 1.0}, {"id": "b", "runtimeInSeconds": 2.0}]}
+    for doc, message in [
+        ({"workflow": {"specification": spec, "execution": run}}, "WfFormat: task a: children: expected a list, found 'b'"),
+        ({"workflow": {"specification": {"tasks": "x"}, "execution": run}}, r"WfFormat: malformed \(AttributeError"),
+        ({"processors": ["P1"], "tasks": [{"name": "a", "costs": [1]}], "edges": 5},
+         "edges: expected a list of {source, target, data}, found 5"),
+    ]:
+        f.write_text(json.dumps(doc))
+        with pytest.raises(InputError, match=message):
+            read(f, platform="2") if "workflow" in doc else read(f)
+
+
 def test_bad_csv_cell_names_file_and_line(tmp_path):
     (tmp_path / "costs.csv").write_text("task,P1,P2\na,1,2\nb,3,oops\n")
     (tmp_path / "edges.csv").write_text("source,target,cost\na,b,1\n")
