@@ -510,8 +510,15 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, obj
 def report(out_dir, no_plot, group):
     """Summarise a bench folder: summary.md, summary.csv and summary.png (with
     several methods also the gap to the proven optimum: gaps.csv, gaps.png)."""
+    import re
+
     from schedcert.report import write_report
 
+    if group is not None:
+        try:
+            re.compile(group)
+        except re.error as exc:
+            raise InputError(f"--group: not a regular expression ({exc}): {group!r}") from None
     write_report(out_dir, make_plot=not no_plot, group=group)
     click.echo((Path(out_dir) / "summary.md").read_text())
     click.echo(f"written: {Path(out_dir) / 'summary.md'}, summary.csv" + ("" if no_plot else ", summary.png"))

@@ -140,6 +140,8 @@ def test_report_names_what_is_wrong_with_its_folder(run, tmp_path):
     assert res.exit_code == 2 and "is a file; expected the --out folder" in res.output
     res = run("report", tmp_path)
     assert res.exit_code == 2 and "no runs recorded" in res.output
+    res = run("report", tmp_path, "--group", "([")
+    assert res.exit_code == 2 and "--group: not a regular expression" in res.output
 
 
 def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
