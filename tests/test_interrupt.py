@@ -41,8 +41,9 @@ def _wait_for(predicate, seconds: float) -> None:
 def test_ctrl_c_stops_solve_with_its_best_schedule(hard_instance, tmp_path):
     err = tmp_path / "stderr.txt"
     with err.open("w") as fh:
-        proc = subprocess.Popen([*CLI, "solve", "rcpsp", hard_instance, "--time-limit", "300", "--json", "--log"],
-                                stdout=subprocess.PIPE, stderr=fh, text=True, cwd=tmp_path)
+        # improve=0: a single CP-SAT search (no short phase before it), so the signal lands inside one
+        proc = subprocess.Popen([*CLI, "solve", "rcpsp", hard_instance, "--time-limit", "300", "--json", "--log",
+                                 "--param", "improve=0"], stdout=subprocess.PIPE, stderr=fh, text=True, cwd=tmp_path)
         _wait_for(lambda: "Starting CP-SAT" in err.read_text(), 120)  # the search is running
         time.sleep(1.0)
         sent = time.monotonic()
