@@ -301,7 +301,8 @@ def solution_from_dict(inst: DagInstance, data, source=None) -> DagSolution:
     procs, starts = [], []
     for t in inst.tasks:
         e = sched[t]
-        if not isinstance(e, dict) or e.get("processor") not in pidx or "start" not in e:
+        if not isinstance(e, dict) or not isinstance(e.get("processor"), str) or e["processor"] not in pidx \
+                or "start" not in e:
             raise InputError(f"task {t}: expected {{'processor': one of {list(inst.processors)}, 'start': int}}",
                              source)
         procs.append(pidx[e["processor"]])

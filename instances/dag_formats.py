@@ -77,7 +77,8 @@ def read(path, format: str | None = None, platform=None) -> DagInstance:
             return _read_wfformat(p, doc, _platform(platform, "WfFormat"))
         if platform is not None:
             raise InputError("--platform applies to WfFormat and STG inputs only", p)
-        return from_dict(doc, p)
+        with entry_errors("document", "the schedcert DAG document (schedcert/examples/dag-example.json)", p):
+            return from_dict(doc, p)
     raise InputError(f"unknown format {fmt!r}; expected json, csv, wfformat or stg", p)
 
 
@@ -145,10 +146,11 @@ def from_dict(d, source=None) -> DagInstance:
     if not isinstance(d.get("edges", []), list):
         raise InputError(f"edges: expected a list of {{source, target, data}}, found {d['edges']!r}", source)
     for k, e in enumerate(d.get("edges", [])):
-        if not isinstance(e, dict) or e.get("source") not in idx or e.get("target") not in idx:
+        if not isinstance(e, dict) or not {"source", "target"} <= set(e) or str(e["source"]) not in idx \
+                or str(e["target"]) not in idx:
             raise InputError(f"edges[{k}]: expected {{source, target}} naming tasks", source)
         data = e.get("data", e.get("cost", 0))
-        edges.append((idx[e["source"]], idx[e["target"]], _int(data, f"edges[{k}].data", source)))
+        edges.append((idx[str(e["source"])], idx[str(e["target"])], _int(data, f"edges[{k}].data", source)))
     bw = d.get("bandwidth")
     if bw is not None:
         bw = tuple(tuple(_int(x, "bandwidth", source) for x in row) for row in bw)

@@ -301,7 +301,7 @@ def evaluate(inst: PodpackInstance, sol: PodpackSolution) -> Evaluation:
     for pod, where in zip(inst.pods, sol.assignment):
         if where is None:  # pending, or evicted (any pod may be deleted, as preemption does)
             continue
-        if where not in nodes:
+        if not isinstance(where, str) or where not in nodes:
             v.append(f"pod {pod.name} on unknown node {where!r}")
             continue
         if pod.node is not None and not pod.movable and where != pod.node:
@@ -387,6 +387,9 @@ def summary(inst: PodpackInstance, sol: PodpackSolution) -> dict:
 def _make(name, nodes, pods, arrival=False, meta=None, source=None) -> PodpackInstance:
     nodes = tuple(Node(**n) for n in nodes)
     pods = tuple(Pod(**p) for p in pods)
+    for x in nodes + pods:
+        if not isinstance(x.name, str):
+            raise InputError(f"a {type(x).__name__.lower()} name must be a string, got {x.name!r}", source)
     names = {}
     for n in nodes:
         if n.name in names:
@@ -397,6 +400,8 @@ def _make(name, nodes, pods, arrival=False, meta=None, source=None) -> PodpackIn
         if p.name in seen:
             raise InputError(f"two pods named {p.name}", source)
         seen.add(p.name)
+        if p.node is not None and not isinstance(p.node, str):
+            raise InputError(f"pod {p.name}: its node must be a node's name, got {p.node!r}", source)
         if p.node is not None and p.node not in names:
             raise InputError(f"pod {p.name} is bound to unknown node {p.node!r}", source)
     inst = PodpackInstance(name, nodes, pods, bool(arrival), dict(meta or {}))
@@ -465,6 +470,8 @@ def _compact_node(n: dict) -> dict:
 
 def _compact_pods(data: dict, path: Path) -> list:
     pods = []
+    if not isinstance(data.get("pods") or [], list):
+        raise InputError(f"pods: expected a list of pods, found {data['pods']!r}", path)
     for i, p in enumerate(data.get("pods") or []):
         if not isinstance(p, dict) or "name" not in p:
             raise InputError(f"pods[{i}]: expected a mapping with a name", path)

@@ -263,17 +263,15 @@ def read_kubectl(nodes_path: Path, pods_path: Path | None) -> tuple[list, list, 
             raise InputError(f"object #{i + 1}: expected a Kubernetes object (a mapping with 'kind'), got {o!r}",
                              src)
         if o.get("kind") == "PriorityClass":
-            name = (o.get("metadata") or {}).get("name")
-            if "value" not in o:
-                raise InputError(f"PriorityClass {name}: expected a value", src)
-            with entry_errors(f"PriorityClass {name}", "an integer value", src):
+            with entry_errors(f"PriorityClass object #{i + 1}", "metadata.name and an integer value", src):
+                name = o["metadata"]["name"]
                 classes[name] = (int(o["value"]), o.get("preemptionPolicy") or "PreemptLowerPriority")
             if o.get("globalDefault"):
                 default_class = name
     nodes, pods, dropped = [], [], []
     for i, (o, src) in enumerate(items):
         kind = o.get("kind")
-        name = (o.get("metadata") or {}).get("name") if isinstance(o.get("metadata"), dict) else None
+        name = o["metadata"].get("name") if isinstance(o.get("metadata"), dict) else None
         if kind == "Node":
             with entry_errors(f"node {name}", _KUBECTL_SHAPE, src):
                 nodes.append(node_from_object(o, src))

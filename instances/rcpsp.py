@@ -29,7 +29,8 @@ from pathlib import Path
 
 import networkx as nx
 
-from schedcert.errors import InfeasibleInstance, InputError, read_text, require_file, require_keywords
+from schedcert.errors import (InfeasibleInstance, InputError, entry_errors, read_text, require_file,
+                              require_keywords)
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -465,7 +466,9 @@ def read(path: str | Path, format: str | None = None) -> RcpspInstance:
     elif format in ("json", "yaml"):
         from schedcert.instances.rcpsp_doc import load_document
 
-        return from_dict(load_document(path), path)
+        with entry_errors("document", "the schedcert RCPSP document (schedcert/examples/rcpsp-dc-migration.yaml "
+                          "shows every field)", path):
+            return from_dict(load_document(path), path)
     else:
         raise InputError(f"unknown RCPSP format {format!r}; expected one of {', '.join(FORMATS)}", path)
     check_semantics(inst, path, lines)

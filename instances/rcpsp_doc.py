@@ -100,6 +100,9 @@ def load_document(path: Path) -> dict:
             mark = getattr(exc, "problem_mark", None)
             raise InputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path,
                              mark.line + 1 if mark else None) from None
+        except TypeError:  # a mapping or list used as a key, e.g. '{a: 1}: 2'
+            raise InputError("invalid YAML: a mapping or list used as a key (expected 'name: value' entries)",
+                             path) from None
     if not isinstance(data, dict):
         raise InputError("expected a mapping with 'resources' and 'activities' (or an overlay with 'base')",
                          path, 1)
@@ -189,6 +192,8 @@ def from_dict(data: dict, path=None):
         deadline.append(None if d is None else _int(d, f"activity {nm}: deadline", path, a, 0))
     calendars = [_calendar(r, path) for r in res]
     lags, disjunctive, horizon = _extensions(data, index, successors, path)
+    if not isinstance(data.get("metadata") or {}, dict):
+        raise InputError(f"metadata: expected a mapping, found {data['metadata']!r}", path, _line(data))
     inst = RcpspInstance(
         name=str(data.get("name", Path(path).stem if path else "rcpsp")),
         durations=tuple(durations), demands=tuple(demands), capacities=tuple(caps),
