@@ -36,6 +36,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 from schedcert.errors import InputError, entry_errors, read_text
@@ -112,7 +113,7 @@ def _load(p: Path):
 def _int(v, what, source, line=None, allow_none=False):
     if v is None and allow_none:
         return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v != int(v):
         raise InputError(f"{what}: expected an integer, got {v!r}", source, line)
     return int(v)
 
@@ -248,6 +249,11 @@ def _platform(spec, what: str) -> Platform:
     return read_platform(p)
 
 
+def _real(v) -> bool:
+    """A finite number (YAML's .inf and .nan are not)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
 def read_platform(p: Path) -> Platform:
     """Read a platform file (JSON/YAML, module docstring); InputError on bad fields."""
     d = _load(Path(p))
@@ -258,31 +264,30 @@ def read_platform(p: Path) -> Platform:
         if not isinstance(e, dict) or "name" not in e:
             raise InputError(f"processors[{k}]: expected {{name, speed, task_speed}}", p)
         sp = e.get("speed", 1.0)
-        if not isinstance(sp, (int, float)) or sp <= 0:
+        if not _real(sp) or sp <= 0:
             raise InputError(f"processors[{k}].speed: expected a number > 0, got {sp!r}", p)
         tsp = e.get("task_speed") or {}
-        if not isinstance(tsp, dict) or any(v is not None and (not isinstance(v, (int, float)) or v <= 0)
+        if not isinstance(tsp, dict) or any(v is not None and (not _real(v) or v <= 0)
                                             for v in tsp.values()):
             raise InputError(f"processors[{k}].task_speed: expected type -> speed > 0 (or null)", p)
         names.append(str(e["name"]))
         speeds.append(float(sp))
         ts.append(dict(tsp))
     tu = d.get("time_unit", 1.0)
-    if not isinstance(tu, (int, float)) or tu <= 0:
+    if not _real(tu) or tu <= 0:
         raise InputError(f"time_unit: expected seconds > 0, got {tu!r}", p)
     q = len(names)
     bw = d.get("bandwidth")
     if bw is not None:
-        if isinstance(bw, (int, float)):
+        if isinstance(bw, (int, float)) and not isinstance(bw, bool):
             bw = [[bw] * q for _ in range(q)]
         if not isinstance(bw, list) or len(bw) != q or any(not isinstance(r, list) or len(r) != q for r in bw):
             raise InputError(f"bandwidth: expected bytes/s (a number or a {q}x{q} matrix)", p)
-        try:
-            bw = tuple(tuple(max(1, round(float(x) * tu)) for x in r) for r in bw)
-        except (TypeError, ValueError):
-            raise InputError("bandwidth: expected numbers", p) from None
+        if not all(_real(x) and x >= 0 for r in bw for x in r):
+            raise InputError("bandwidth: expected finite numbers >= 0 (bytes/s; the diagonal is not used)", p)
+        bw = tuple(tuple(max(1, round(float(x) * tu)) for x in r) for r in bw)
     lat = d.get("latency", 0)
-    if not isinstance(lat, (int, float)) or lat < 0:
+    if not _real(lat) or lat < 0:
         raise InputError(f"latency: expected seconds >= 0, got {lat!r}", p)
     return Platform(names, speeds, ts, float(tu), round(lat / tu), bw, source=str(p))
 

@@ -149,3 +149,22 @@ def test_non_uniform_links_and_latency():
 def test_lower_bound_is_valid_on_canonical(topcuoglu):
     assert lower_bound(read(topcuoglu)) <= 73
     assert to_dict(read(topcuoglu))["tasks"][0]["costs"] == [14, 16, 9]
+
+
+def test_infinite_and_nan_numbers_are_refused(tmp_path):
+    """YAML's .inf/.nan and a CSV 'nan' were OverflowError/ValueError
+    tracebacks (round(inf), int(nan))."""
+    stg = tmp_path / "g.stg"
+    stg.write_text("2\n0 0 0\n1 4 1 0\n2 3 1 1\n3 0 1 2\n")
+    for text, message in [("processors: [{name: a, speed: .nan}]", r"speed: expected a number > 0, got nan"),
+                          ("processors: [{name: a, speed: 1}]\nbandwidth: .inf", "bandwidth: expected finite numbers"),
+                          ("processors: [{name: a, speed: 1}]\nlatency: .nan", "latency: expected seconds >= 0")]:
+        plat = tmp_path / "p.yaml"
+        plat.write_text(text + "\n")
+        with pytest.raises(InputError, match=message):
+            read(stg, platform=str(plat))
+    (tmp_path / "costs.csv").write_text("task,P1,P2\na,1,2\nb,3,nan\n")
+    (tmp_path / "edges.csv").write_text("source,target,cost\na,b,1\n")
+    with pytest.raises(InputError, match="expected an integer, got nan") as e:
+        read(tmp_path)
+    assert e.value.line == 3
