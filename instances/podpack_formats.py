@@ -86,13 +86,21 @@ def _ceil(x: Fraction) -> int:
     return -((-x.numerator) // x.denominator)
 
 
+#: the largest request or capacity in schedcert's units (Kubernetes keeps
+#: quantities in int64; the packers use 64-bit integer arrays)
+MAX_QUANTITY = 2 ** 63 - 1
+
+
 def quantity_int(resource: str, text, what: str) -> int:
     """A non-negative request/capacity in schedcert's integer units:
     millicores for ``cpu``, base units (bytes, counts) otherwise, rounded up."""
     v = parse_quantity(text, what)
     if v < 0:
         raise InputError(f"{what}: a resource quantity must be >= 0, got {text!r}")
-    return _ceil(v * 1000) if resource == "cpu" else _ceil(v)
+    out = _ceil(v * 1000) if resource == "cpu" else _ceil(v)
+    if out > MAX_QUANTITY:
+        raise InputError(f"{what}: {text!r} is too large (Kubernetes quantities fit in 63 bits)")
+    return out
 
 
 def resource_map(data, what: str) -> dict:

@@ -22,7 +22,7 @@ VALID = [
     ("memory", "1.5Gi", 3 * 2 ** 29), ("memory", ".5Ki", 512), ("memory", "+1Ki", 1024),
     ("nvidia.com/gpu", "2", 2), ("pods", "110", 110),
 ]
-INVALID = ["1K", "1gi", "1GI", "abc", "", "1.2.3", "1 Gi", "Mi", "1Gib", "1e", "--1"]
+INVALID = ["1K", "1gi", "1GI", "abc", "", "1.2.3", "1 Gi", "Mi", "1Gib", "1e", "--1", "1e400", "9223372036854775808"]
 
 
 @pytest.mark.parametrize("resource,text,want", VALID)
