@@ -150,6 +150,10 @@ class DagSolution:
         return max((self.finish(inst, i) for i in range(inst.n)), default=0)
 
 
+#: longest serial schedule (time units) an instance may have
+MAX_TIME = 2 ** 50
+
+
 def check(inst: DagInstance, source=None) -> DagInstance:
     """Structural checks shared by every reader; returns `inst`.
 
@@ -178,6 +182,12 @@ def check(inst: DagInstance, source=None) -> DagInstance:
                              source)
     if inst.latency < 0:
         raise InputError("latency must be >= 0", source)
+    serial = sum(max(c for c in row if c is not None) for row in inst.costs) + \
+        sum(inst.latency + d for _, _, d in inst.edges)  # no schedule needs longer than all in a row
+    if serial > MAX_TIME:
+        raise InputError(f"costs and data add up to {serial:.2e} time units, beyond the {MAX_TIME:.2e} the "
+                         "CP-SAT and MILP models take (64-bit domains with room for sums); scale the time unit",
+                         source)
     if inst.bandwidth is not None:
         if len(inst.bandwidth) != inst.q or any(len(r) != inst.q for r in inst.bandwidth):
             raise InputError(f"bandwidth must be a {inst.q}x{inst.q} matrix", source)

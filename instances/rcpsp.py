@@ -615,6 +615,11 @@ def _check_rcp(text: str, path: Path) -> dict:
     return {"prec": prec, "req": req}
 
 
+#: largest planning horizon (time units) an instance may have: the SGS keeps a
+#: resource profile over it (K x horizon 64-bit integers)
+MAX_HORIZON = 1_000_000
+
+
 def check_semantics(inst: RcpspInstance, path, lines: dict | None) -> None:
     """Range, cycle and capacity checks common to every format."""
 
@@ -650,6 +655,11 @@ def check_semantics(inst: RcpspInstance, path, lines: dict | None) -> None:
             raise InputError(f"lag on {names[i]}->{names[j]}, which is not a precedence", path)
         if hi is not None and hi < lo:
             raise InputError(f"precedence {names[i]}->{names[j]}: max lag {hi} < min lag {lo}", path)
+    horizon = planning_horizon(inst)[0]
+    if horizon > MAX_HORIZON:
+        raise InputError(f"the planning horizon is {horizon:,} time units; schedcert's schedule generation and "
+                         f"time-indexed models keep arrays over it and support up to {MAX_HORIZON:,}: scale the "
+                         "time unit (e.g. minutes instead of seconds)", path)
     g = nx.DiGraph(list(inst.edges()))
     try:
         cycle = nx.find_cycle(g)

@@ -111,6 +111,10 @@ def make(name, p, d, w=None, meta=None, source=None) -> SmttInstance:
             raise InputError(f"job {j + 1}: processing time must be a positive integer, found {p[j]}", source)
         if w[j] < 1:
             raise InputError(f"job {j + 1}: weight must be an integer >= 1, found {w[j]}", source)
+    worst = sum(w) * (sum(p) + max(0, -min(d)))  # Σ w_j T_j of any sequence is at most this
+    if worst >= 2 ** 62:
+        raise InputError(f"processing times, due dates and weights this large (Σw·Σp ≈ {worst:.2e}) overflow "
+                         "the 64-bit integers of the methods; scale the time unit", source)
     return SmttInstance(name, p, d, w, meta or {})
 
 
@@ -321,6 +325,15 @@ def _report(records, out_dir, group=None):
     return report(records, out_dir, group)
 
 
+def _default_method(inst: SmttInstance) -> str:
+    """``bb`` for 1||ΣTj; ``lrdp`` for 1||ΣwjTj up to its horizon, else ``cpsat``."""
+    from schedcert.models.smtt_lagrange import MAX_TOTAL_TIME
+
+    if not inst.weighted:
+        return "bb"
+    return "lrdp" if sum(inst.p) <= MAX_TOTAL_TIME else "cpsat"
+
+
 PROBLEM = register_problem(Problem(
     key="smtt",
     title="Single-machine total (weighted) tardiness, 1||ΣTj and 1||ΣwjTj",
@@ -341,8 +354,8 @@ PROBLEM = register_problem(Problem(
     example="smtt-example.txt",
     default_method="bb",
     default_heuristic="mddc+dynasearch",
-    default_for=lambda inst: "lrdp" if inst.weighted else "bb",
-    default_note="lrdp on weighted instances",
+    default_for=_default_method,
+    default_note="lrdp on weighted instances (cpsat when Σp > 10^6, beyond lrdp's time-indexed bound)",
     reader_options=("n",),
     expand=expand,
     report=_report,

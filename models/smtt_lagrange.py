@@ -248,6 +248,11 @@ def solve_fixed(inst: SmttInstance, domains, ub: int, lb: int, time_limit: float
     return s.status_name(st), None, None
 
 
+#: largest Σ p_j lrdp takes: its DP runs over every time unit (Σp = 10^8 took
+#: 29 s for one bound on 3 jobs)
+MAX_TOTAL_TIME = 1_000_000
+
+
 @method("smtt", "lrdp", "exact",
         "Lagrangian time-indexed DP bound (Tanaka et al. 2009, stage 1) + variable fixing + CP-SAT on the "
         "reduced domains, pruned further by state-space modifiers (stage 3); 1||ΣwjTj and 1||ΣTj; "
@@ -268,8 +273,13 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     nothing more is eliminated) prove UB optimal or prune the domains, and
     CP-SAT goes on over what is left; ``mod_states`` (default 24) caps
     the (arc, subset) states at 2^mod_states (8 bytes each, twice)."""
+    from schedcert.errors import InputError
     from schedcert.models.smtt import _conclude, _incumbent
     from schedcert.models.smtt_modifiers import modifier_rounds
+
+    if sum(inst.p) > MAX_TOTAL_TIME:
+        raise InputError(f"{inst.name}: lrdp's time-indexed bound needs Σp <= {MAX_TOTAL_TIME:,} time units, "
+                         f"here {sum(inst.p):,}; use --method cpsat or mip, or scale the time unit")
 
     from schedcert.registry import run_method
 

@@ -168,3 +168,11 @@ def test_infinite_and_nan_numbers_are_refused(tmp_path):
     with pytest.raises(InputError, match="expected an integer, got nan") as e:
         read(tmp_path)
     assert e.value.line == 3
+
+
+def test_costs_beyond_the_models_domains_are_refused(tmp_path):
+    """A cost of 10^19 was a CP-SAT domain error deep in the model."""
+    f = tmp_path / "d.json"
+    f.write_text(json.dumps({"processors": ["P1"], "tasks": [{"name": "a", "costs": [10 ** 19]}], "edges": []}))
+    with pytest.raises(InputError, match="beyond the 1.13e\\+15 the CP-SAT and MILP models take"):
+        read(f)

@@ -226,3 +226,9 @@ def test_overlay_on_psplib_file(psplib, tmp_path):
     assert inst.n == 32 and inst.capacities == (12, 13, 4, 12) and inst.name == "ov"
     assert inst.release[1] == 3 and inst.deadline[31] == 60 and inst.calendars[2] == ((10, 20, 0),)
     assert inst.disjunctive == ((4, 5),) and R.earliest_starts(inst)[1] == 3
+
+
+def test_horizon_beyond_the_supported_range_is_refused(tmp_path):
+    """A duration of 10^12 made the SGS allocate a 73 TiB resource profile."""
+    with pytest.raises(InputError, match=r"planning horizon is 1,000,000,000,\d{3} time units.*up to 1,000,000"):
+        tiny(tmp_path, TINY.replace("{name: a, duration: 3", "{name: a, duration: 1000000000000"))

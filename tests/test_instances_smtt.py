@@ -121,3 +121,20 @@ def test_json_values_that_are_not_integer_lists_are_named(tmp_path):
         f.write_text(json.dumps(doc))
         with pytest.raises(InputError, match=message):
             read(f)
+
+
+def test_numbers_beyond_64_bits_and_lrdp_horizon(tmp_path):
+    """p = 10^19 was an OverflowError; Σp = 10^12 weighted made lrdp's
+    time-indexed DP a MemoryError (Σp = 10^8: 29 s past a 5 s limit), so
+    lrdp refuses it and the default goes to cpsat."""
+    from schedcert.registry import default_method_for, get_problem, run_method
+
+    f = tmp_path / "big.json"
+    f.write_text(json.dumps({"p": [10 ** 19, 2], "d": [1, 2]}))
+    with pytest.raises(InputError, match="overflow the 64-bit integers"):
+        read(f)
+    f.write_text(json.dumps({"p": [10 ** 8, 2, 5], "d": [1, 2, 3], "w": [1, 2, 3]}))
+    inst = read(f)
+    assert default_method_for(get_problem("smtt"), inst) == "cpsat"
+    with pytest.raises(InputError, match="lrdp's time-indexed bound needs"):
+        run_method("smtt", "lrdp", inst)
