@@ -420,16 +420,19 @@ def generate(ctx, problem, seed, count, out_dir, force):
     params = _generator_params(ctx.args)
     require_keywords(prob.generate, params, f"{problem} generator")
     out = make_folder(out_dir, "--out folder")
+    batch = []
     for s in range(seed, seed + count):
         try:
             made = prob.generate(seed=s, **params)
         except TypeError as exc:
             raise InputError(f"generator parameters: {exc}") from None
-        for inst in made if isinstance(made, list) else [made]:
-            path = out / f"{inst.name}.json"
-            _guard_overwrite(str(path), force)
-            prob.write(inst, path)
-            click.echo(str(path))
+        batch += made if isinstance(made, list) else [made]
+    for inst in batch:  # every name checked before the first file is written: all or nothing
+        _guard_overwrite(str(out / f"{inst.name}.json"), force)
+    for inst in batch:
+        path = out / f"{inst.name}.json"
+        prob.write(inst, path)
+        click.echo(str(path))
 
 
 def _generator_params(args) -> dict:

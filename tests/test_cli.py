@@ -206,6 +206,9 @@ def test_generate_then_solve(run, tmp_path):
     assert len(files) == 2
     again = run("generate", "rcpsp", "--jobs", "8", "--resources", "2", "--seed", "3", "-o", tmp_path)
     assert again.exit_code == 2 and "not overwritten" in again.output
+    # seeds 2..4: seed 3's file exists, so none is written (seed 2's was, before the check moved up front)
+    part = run("generate", "rcpsp", "--jobs", "8", "--resources", "2", "--seed", "2", "--count", "3", "-o", tmp_path)
+    assert part.exit_code == 2 and sorted(tmp_path.glob("*.json")) == files
     bad = run("generate", "rcpsp", "--jobz", "8", "-o", tmp_path / "x")
     assert bad.exit_code == 2 and "jobz" in bad.output
     solved = run("solve", "rcpsp", files[0], "--time-limit", "10")
