@@ -49,7 +49,10 @@ class _Group(click.Group):
             ctx.exit(INTERRUPTED)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Exit codes: 0 solved / feasible; 1 no solution, proven infeasible or an invalid schedule; "
+                    "2 bad input or usage (one line naming file, line and what was expected); 130 interrupted "
+                    "(Ctrl-C: solve and certify still print the best answer found).")
 @click.version_option(package_name="schedcert")
 def cli():
     """Certified scheduling: schedules with a proven bound, the optimality gap
@@ -207,7 +210,8 @@ common = [
     click.option("--time-limit", type=_SECONDS, default=60.0, show_default=True, help="Seconds for the whole method."),
     click.option("--workers", type=_POSITIVE, default=None, help="Solver threads [default: all cores]."),
     click.option("--seed", type=int, default=0, show_default=True),
-    click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Method parameter (repeatable)."),
+    click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+                 help="Method parameter (repeatable); 'schedcert problems' lists each method's."),
     click.option("--objective", default=None,
                  help="Objective, the same as --param objective=... (rcpsp: makespan | feasibility)."),
     click.option("--log", is_flag=True, help="Stream the solver log to stderr."),
@@ -465,7 +469,8 @@ def _generator_params(args) -> dict:
 @click.option("--workers", type=_POSITIVE, default=1, show_default=True, help="Solver threads per run.")
 @click.option("--jobs", "-j", type=_POSITIVE, default=1, show_default=True, help="Runs in parallel (processes).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Method parameter (repeatable); 'schedcert problems' lists each method's.")
 @click.option("--objective", default=None, help="Objective, as --param objective=... (rcpsp: makespan | feasibility).")
 @click.option("--reference", default=None, help="CSV of known bounds/optima per instance.")
 @click.option("--out", "-o", "out_dir", required=True, help="Output folder (resumable).")
