@@ -56,10 +56,17 @@ def test_ctrl_c_stops_solve_with_its_best_schedule(hard_instance, tmp_path):
     assert doc["status"] == "feasible" and doc["bound"] < doc["objective"]
 
 
-def test_ctrl_c_stops_bench_without_recording_the_run_cut_short(hard_instance, tmp_path):
-    out = tmp_path / "b"
-    proc = subprocess.Popen([*CLI, "bench", "rcpsp", hard_instance, "--methods", "cpsat", "--time-limit", "300",
-                             "-o", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ctrl_c_stops_bench_without_recording_the_run_cut_short(hard_instance, tmp_path, jobs):
+    """The signal goes to the main process only (as `kill -INT`); with
+    --jobs 2 it must stop the workers' runs too (they ran to their limit)."""
+    out, folder = tmp_path / "b", tmp_path / "in"
+    folder.mkdir()
+    for k in range(2):
+        (folder / f"hard{k}.json").write_text(hard_instance.read_text())
+    proc = subprocess.Popen([*CLI, "bench", "rcpsp", folder, "--methods", "cpsat", "--time-limit", "300",
+                             "--jobs", str(jobs), "-o", out],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     _wait_for(lambda: (out / "bench.json").exists(), 120)
     time.sleep(4.0)  # into the run: GA warm start or CP-SAT
     sent = time.monotonic()
