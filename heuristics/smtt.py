@@ -43,7 +43,7 @@ from fractions import Fraction
 import numba
 import numpy as np
 
-from schedcert.instances.smtt import SmttInstance, SmttSolution
+from schedcert.instances.smtt import SmttInstance, SmttSolution, lower_bound
 from schedcert.params import SECONDS, choice, integer, number
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status
@@ -474,12 +474,13 @@ def run_rule(inst: SmttInstance, name: str, params: dict) -> list[int]:
 
 
 def result(inst: SmttInstance, seq, info=None) -> Result:
-    """Heuristic Result; bound 0 (tardiness is never negative), so a
-    sequence of cost 0 is proven optimal."""
+    """Heuristic Result with the cheap bound :func:`~schedcert.instances.smtt.lower_bound`
+    (the pairing bound), so a sequence reaching it is proven optimal."""
     sol = SmttSolution(tuple(int(j) for j in seq))
     obj = inst.tardiness(sol.sequence)
+    lb = min(lower_bound(inst), obj)
     return Result(problem="smtt", instance=inst.name, method="",
-                  status=Status.OPTIMAL if obj == 0 else Status.FEASIBLE, objective=obj, bound=0,
+                  status=Status.OPTIMAL if obj <= lb else Status.FEASIBLE, objective=obj, bound=lb,
                   runtime=0.0, solution=sol, info=info or {})
 
 

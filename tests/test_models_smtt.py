@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from schedcert.errors import InputError
-from schedcert.instances.smtt import make, read
+from schedcert.instances.smtt import lower_bound, make, read
 from schedcert.models.smtt_bb import Decomposition, pairing_bound, ranked_positions
 from schedcert.registry import get_problem, run_method
 from schedcert.result import Options
@@ -37,9 +37,20 @@ def test_decomposition_equals_brute_force(inst):
     opt = brute(inst)
     value, seq = Decomposition(inst).solve()
     assert value == opt == inst.tardiness(seq) and sorted(seq) == list(range(inst.n))
-    assert pairing_bound(list(inst.p), list(inst.d)) <= opt
+    assert lower_bound(inst) == pairing_bound(list(inst.p), list(inst.d)) <= opt  # two implementations agree
     res = run_method(PROB, "bb", inst, Options())
     assert res.status.value == "optimal" and res.objective == res.bound == opt
+
+
+@settings(max_examples=100, deadline=None)
+@given(tiny(weighted=True, max_n=6))
+def test_heuristic_bound_is_below_the_weighted_optimum(inst):
+    """The heuristics' cheap bound (min w times the pairing bound) never
+    exceeds the optimum; a rule that reaches it is reported optimal."""
+    opt = brute(inst)
+    res = run_method(PROB, "wspt", inst, Options())
+    assert res.bound == min(lower_bound(inst), res.objective) <= opt
+    assert (res.status.value == "optimal") == (res.objective <= res.bound)
 
 
 @settings(max_examples=200, deadline=None)
