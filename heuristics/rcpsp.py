@@ -455,25 +455,35 @@ def _plain_only(instance: RcpspInstance, name: str) -> None:
                          f" use sampling or sgs-RULE (serial SGS) on {instance.name}")
 
 
+#: every rcpsp method takes the objective (a schedule generation scheme builds
+#: a feasible schedule either way and reports its makespan)
+OBJECTIVE_PARAM = {"objective": choice("makespan", "feasibility")}
+#: ``--param`` kinds of ``sampling`` (and of ``ga``, which falls back to it)
+SAMPLING_PARAMS = {"samples": integer(1), "alpha": number(0), **OBJECTIVE_PARAM}
+
+
 def _register_rule(rule: str):
-    @method("rcpsp", f"sgs-{rule}", "heuristic", f"serial SGS, {rule.upper()} priority rule")
+    @method("rcpsp", f"sgs-{rule}", "heuristic", f"serial SGS, {rule.upper()} priority rule", params=OBJECTIVE_PARAM)
     def _sgs(instance, options: Options, _rule=rule):
         if instance.extended:
             return _extended_sgs(instance, _rule)
         return _result(instance, serial_sgs(instance, activity_list(instance, priority_values(instance, _rule))))
 
-    @method("rcpsp", f"psgs-{rule}", "heuristic", f"parallel SGS, {rule.upper()} priority rule")
+    @method("rcpsp", f"psgs-{rule}", "heuristic", f"parallel SGS, {rule.upper()} priority rule",
+            params=OBJECTIVE_PARAM)
     def _psgs(instance, options: Options, _rule=rule):
         _plain_only(instance, f"psgs-{_rule}")
         return _result(instance, parallel_sgs(instance, priority_values(instance, _rule)))
 
-    @method("rcpsp", f"sgs-{rule}+fbi", "heuristic", f"serial SGS, {rule.upper()}, forward-backward improvement")
+    @method("rcpsp", f"sgs-{rule}+fbi", "heuristic", f"serial SGS, {rule.upper()}, forward-backward improvement",
+            params=OBJECTIVE_PARAM)
     def _sgs_fbi(instance, options: Options, _rule=rule):
         _plain_only(instance, f"sgs-{_rule}+fbi")
         st = serial_sgs(instance, activity_list(instance, priority_values(instance, _rule)))
         return _result(instance, justify(instance, st))
 
-    @method("rcpsp", f"psgs-{rule}+fbi", "heuristic", f"parallel SGS, {rule.upper()}, forward-backward improvement")
+    @method("rcpsp", f"psgs-{rule}+fbi", "heuristic", f"parallel SGS, {rule.upper()}, forward-backward improvement",
+            params=OBJECTIVE_PARAM)
     def _psgs_fbi(instance, options: Options, _rule=rule):
         _plain_only(instance, f"psgs-{_rule}+fbi")
         return _result(instance, justify(instance, parallel_sgs(instance, priority_values(instance, _rule))))
@@ -481,10 +491,6 @@ def _register_rule(rule: str):
 
 for _rule in RULES:
     _register_rule(_rule)
-
-
-#: ``--param`` kinds of ``sampling`` (and of ``ga``, which falls back to it)
-SAMPLING_PARAMS = {"samples": integer(1), "alpha": number(0), "objective": choice("makespan", "feasibility")}
 
 
 @method("rcpsp", "sampling", "heuristic",
