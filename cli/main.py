@@ -20,7 +20,7 @@ from schedcert.errors import (InputError, make_folder, read_text, require_file, 
                               require_output_file)
 from schedcert.interrupt import interrupted
 from schedcert.registry import (check_params, default_method_for, example_path, get_method, get_problem,
-                                problem_keys, read_instance, run_method)
+                                param_listing, problem_keys, read_instance, run_method)
 from schedcert.result import Options, Result, Status, solution_of
 
 
@@ -246,7 +246,7 @@ def problems():
             for m in ms:
                 listed = "params:" in m.description or "; param " in m.description
                 keys = "" if listed or not m.params else \
-                    "; params: " + ", ".join(k.replace("sat.*", "sat.FIELD") for k in m.params)
+                    "; params: " + param_listing(m.params)
                 con.print(f"    {m.name:<16} {m.description}{keys}")
 
 

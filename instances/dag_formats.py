@@ -39,7 +39,7 @@ import json
 import math
 from pathlib import Path
 
-from schedcert.errors import InputError, entry_errors, read_text
+from schedcert.errors import InputError, entry_errors, read_text, require_list
 from schedcert.instances.dag import DagInstance, check
 
 _NONE = {"", "-", "x", "inf", "none", "null", "na"}
@@ -144,9 +144,7 @@ def from_dict(d, source=None) -> DagInstance:
         costs.append(tuple(_int(x, f"tasks[{k}].costs", source, allow_none=True) for x in c))
     idx = {t: i for i, t in enumerate(tasks)}
     edges = []
-    if not isinstance(d.get("edges", []), list):
-        raise InputError(f"edges: expected a list of {{source, target, data}}, found {d['edges']!r}", source)
-    for k, e in enumerate(d.get("edges", [])):
+    for k, e in enumerate(require_list(d.get("edges"), "edges", source)):
         if not isinstance(e, dict) or not {"source", "target"} <= set(e) or str(e["source"]) not in idx \
                 or str(e["target"]) not in idx:
             raise InputError(f"edges[{k}]: expected {{source, target}} naming tasks", source)
@@ -310,12 +308,8 @@ def _read_wfformat(p: Path, doc: dict, plat: Platform) -> DagInstance:
 
 
 def _names(t: dict, key: str, p: Path) -> list:
-    """The list ``t[key]`` (task ids or file names); InputError for a string
-    or other non-list, which would be read letter by letter."""
-    v = t.get(key, [])
-    if not isinstance(v, list):
-        raise InputError(f"WfFormat: task {t.get('id', t.get('name'))}: {key}: expected a list, found {v!r}", p)
-    return v
+    """The list ``t[key]`` of task `t` (task ids or file names), :func:`~schedcert.errors.require_list`."""
+    return require_list(t.get(key), f"WfFormat: task {t.get('id', t.get('name'))}: {key}", p)
 
 
 def _parse_wfformat(p: Path, doc: dict, plat: Platform) -> DagInstance:

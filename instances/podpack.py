@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from schedcert.errors import InputError, entry_errors, read_text, require_file
+from schedcert.errors import InputError, entry_errors, read_text, require_file, require_list
 from schedcert.instances.podpack_formats import (GPU, read_alibaba, read_kubectl,
                                                  resource_map)
 from schedcert.registry import Problem, register_problem
@@ -470,9 +470,7 @@ def _compact_node(n: dict) -> dict:
 
 def _compact_pods(data: dict, path: Path) -> list:
     pods = []
-    if not isinstance(data.get("pods") or [], list):
-        raise InputError(f"pods: expected a list of pods, found {data['pods']!r}", path)
-    for i, p in enumerate(data.get("pods") or []):
+    for i, p in enumerate(require_list(data.get("pods"), "pods", path)):
         if not isinstance(p, dict) or "name" not in p:
             raise InputError(f"pods[{i}]: expected a mapping with a name", path)
         what = f"pod {p['name']}"

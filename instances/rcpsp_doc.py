@@ -40,7 +40,7 @@ import io
 import json
 from pathlib import Path
 
-from schedcert.errors import InputError, read_text, require_file
+from schedcert.errors import InputError, read_text, require_file, require_list
 from schedcert.result import solution_of
 
 _EXT_KEYS = ("horizon", "precedences", "disjunctive")
@@ -114,13 +114,8 @@ def _line(obj):
 
 
 def _list(value, what, path, obj) -> list:
-    """`value` (absent: empty) if it is a list; InputError otherwise (a
-    string would be read letter by letter)."""
-    if value is None:
-        return []
-    if not isinstance(value, (list, tuple)):
-        raise InputError(f"{what}: expected a list, found {value!r}", path, _line(value) or _line(obj))
-    return value
+    """:func:`~schedcert.errors.require_list` with the line of `value` (or of the entry `obj` holding it)."""
+    return require_list(value, what, path, _line(value) or _line(obj))
 
 
 def _int(value, what, path, obj, lo=None):

@@ -11,7 +11,7 @@ surface loudly.
 `require_file`, `read_text` and `require_keywords` are the checks every
 reader and the generators share: a path that must be a regular file of UTF-8
 text, ``--name value`` options that must match a function's keyword
-parameters; `entry_errors` turns a slip inside one entry of a nested
+parameters; `require_list` and `entry_errors` turn a slip inside a nested
 document into such a message. `require_output_file` and `make_folder`
 check where results go before any work is done.
 """
@@ -116,6 +116,17 @@ def entry_errors(what: str, expected: str, path: str | Path | None = None):
         raise
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{what}: malformed ({type(exc).__name__}: {exc}); expected {expected}", path) from None
+
+
+def require_list(value, what: str, path: str | Path | None = None, line: int | None = None) -> list:
+    """`value` if it is a list (absent, None: an empty one); InputError
+    "<what>: expected a list, found ..." otherwise — a string would be read
+    letter by letter, a number not at all."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise InputError(f"{what}: expected a list, found {value!r}", path, line)
+    return list(value)
 
 
 def require_output_file(path: str | Path, what: str = "output file") -> Path:

@@ -293,7 +293,7 @@ def check_params(problem: Problem, names: list[str], params: dict) -> None:
         if key.startswith("warm_") and exact:
             kinds = method_params(problem, heuristic) if heuristic else {}
             if key[5:] not in kinds:
-                raise InputError(f"{flag}: the warm start {heuristic or '(off: warm=0)'} takes {_listing(kinds)}")
+                raise InputError(f"{flag}: the warm start {heuristic or '(off: warm=0)'} takes {param_listing(kinds)}")
             key = key[5:]
         elif key.startswith("sat.") and CPSAT in known:
             from ortools.sat.python import cp_model
@@ -303,15 +303,18 @@ def check_params(problem: Problem, names: list[str], params: dict) -> None:
             sat_value(cp_model.CpSolver().parameters, key[4:], value)  # InputError naming field and value
             continue
         elif key not in known:
-            raise InputError(f"{flag}: not read by {', '.join(names)} (takes: {_listing(known)}"
+            raise InputError(f"{flag}: not read by {', '.join(names)} (takes: {param_listing(known)}"
                              + ("; warm, warm_share, warm_KEY for the warm start" if exact else "") + ")")
         wrong = problem_of(value, kinds[key])
         if wrong:
             raise InputError(f"{flag}: expected {wrong}, got {value!r}")
 
 
-def _listing(keys) -> str:
-    return ", ".join(sorted(k.replace("sat.*", "sat.FIELD") for k in keys)) or "no parameters"
+def param_listing(keys) -> str:
+    """Parameter names for messages, sorted; ``sat.*`` as ``sat.FIELD``."""
+    from schedcert.params import CPSAT
+
+    return ", ".join(sorted(k.replace(CPSAT, "sat.FIELD") for k in keys)) or "no parameters"
 
 
 def run_method(problem: Problem | str, method_name: str, instance, options: Options | None = None) -> Result:
