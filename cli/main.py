@@ -27,6 +27,7 @@ from schedcert.result import Options, Result, Status, solution_of
 INTERRUPTED = 130  # exit code after Ctrl-C, as shells report SIGINT
 _POSITIVE = click.IntRange(min=1)  # counts: workers, jobs, instances
 _SECONDS = click.FloatRange(min=0, min_open=True)  # time limits
+_PARAM_HELP = "Method parameter (repeatable); 'schedcert problems' lists each method's."
 
 
 class _Group(click.Group):
@@ -39,11 +40,9 @@ class _Group(click.Group):
         except InputError as exc:
             click.echo(f"schedcert: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("schedcert: interrupted", err=True)
-            ctx.exit(INTERRUPTED)
-        except SystemError:  # Ctrl-C inside numba-compiled code surfaces as "returned a result with an exception set"
-            if not interrupted():
+        except (KeyboardInterrupt, SystemError) as exc:
+            # Ctrl-C inside numba-compiled code surfaces as SystemError "returned a result with an exception set"
+            if isinstance(exc, SystemError) and not interrupted():
                 raise
             click.echo("schedcert: interrupted", err=True)
             ctx.exit(INTERRUPTED)
@@ -211,7 +210,7 @@ common = [
     click.option("--workers", type=_POSITIVE, default=None, help="Solver threads [default: all cores]."),
     click.option("--seed", type=int, default=0, show_default=True),
     click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-                 help="Method parameter (repeatable); 'schedcert problems' lists each method's."),
+                 help=_PARAM_HELP),
     click.option("--objective", default=None,
                  help="Objective, the same as --param objective=... (rcpsp: makespan | feasibility)."),
     click.option("--log", is_flag=True, help="Stream the solver log to stderr."),
@@ -254,8 +253,9 @@ def problems():
 @click.argument("problem")
 @click.argument("file", required=False)
 @click.option("--example", is_flag=True, help="Solve the bundled example instance of PROBLEM.")
-@click.option("--method", "-m", default=None, help="Method name (default: the problem's strongest exact method for the instance; "
-              "see 'schedcert problems').")
+@click.option("--method", "-m", default=None,
+              help="Method name (default: the problem's strongest exact method for the instance; "
+                   "see 'schedcert problems').")
 @with_common
 @click.option("--out", "-o", default=None, help="Write the Result JSON (with the solution) here.")
 @click.option("--plot", default=None, help="Write a chart of the solution here (PNG/PDF/SVG).")
@@ -470,7 +470,7 @@ def _generator_params(args) -> dict:
 @click.option("--jobs", "-j", type=_POSITIVE, default=1, show_default=True, help="Runs in parallel (processes).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="Method parameter (repeatable); 'schedcert problems' lists each method's.")
+              help=_PARAM_HELP)
 @click.option("--objective", default=None, help="Objective, as --param objective=... (rcpsp: makespan | feasibility).")
 @click.option("--reference", default=None, help="CSV of known bounds/optima per instance.")
 @click.option("--out", "-o", "out_dir", required=True, help="Output folder (resumable).")

@@ -484,7 +484,7 @@ def result(inst: SmttInstance, seq, info=None) -> Result:
                   runtime=0.0, solution=sol, info=info or {})
 
 
-def _rule_params(name: str) -> tuple:
+def _rule_params(name: str) -> dict:
     """The ``--param`` keys of rule `name` (:func:`run_rule`)."""
     base = name[4:] if name.startswith("aug-") else name
     return {"atc": {"k": number(above=0)}, "covert": {"k": number(above=0)}, "eddc": {"order": choice("spt", "edd")},
