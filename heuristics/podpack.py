@@ -46,6 +46,7 @@ reservations against higher-priority pods, per-container non-zero requests
 from __future__ import annotations
 
 import heapq
+import time
 
 import numpy as np
 
@@ -133,8 +134,11 @@ class ClusterState:
         self.start: list = [None] * len(inst.pods)
         self.name_rank = np.argsort(np.argsort([nd.name for nd in inst.nodes], kind="stable"))
         self.by_prio = {prio: np.zeros_like(self.alloc) for prio in inst.tiers}  # used[n, r] per priority
+        self.req_list = self.req.tolist()  # the same as Python ints, for per-pod arithmetic
+        self.version = 0  # counts binds and unbinds: equal versions, equal cluster state
 
     def bind(self, i: int, n: int, start) -> None:
+        self.version += 1
         self.where[i], self.start[i] = n, start
         self.on[n].add(i)
         self.used[n] += self.req[i]
@@ -142,6 +146,7 @@ class ClusterState:
         self.by_prio[self.inst.pods[i].priority][n] += self.req[i]
 
     def unbind(self, i: int) -> None:
+        self.version += 1
         n = self.where[i]
         self.on[n].discard(i)
         self.used[n] -= self.req[i]
@@ -155,12 +160,6 @@ class ClusterState:
         q = self.req[i]
         need = q > 0
         return np.all(self.used[:, need] + q[need] <= self.alloc[:, need], axis=1)
-
-    def fits(self, i: int, n: int, without=()) -> bool:
-        """NodeResourcesFit on node n with the pods `without` removed."""
-        used = self.used[n] - (self.req[list(without)].sum(axis=0) if without else 0)
-        q = self.req[i]
-        return bool(np.all((q == 0) | (used + q <= self.alloc[n])))
 
 
 def node_scores(state: ClusterState, i: int, strategy: str, shape) -> np.ndarray:
@@ -220,6 +219,8 @@ def preempt(state: ClusterState, i: int, passing):
     that pass the non-resource filters): (node, victims) or None."""
     pods = state.inst.pods
     prio = pods[i].priority
+    if all(p >= prio for p in state.by_prio):  # no lower tier: no victims
+        return None
     lower_used = sum((u for p, u in state.by_prio.items() if p < prio), np.zeros_like(state.alloc))
     q = state.req[i]
     need = q > 0
@@ -228,13 +229,17 @@ def preempt(state: ClusterState, i: int, passing):
     mask = np.zeros(len(state.alloc), dtype=bool)
     mask[passing] = True
     best = None
+    reqs, qi = state.req_list, [r for r, x in enumerate(state.req_list[i]) if x]
+    free = (state.alloc - state.used + lower_used).tolist()  # free capacity once every lower pod is removed
     for n in np.flatnonzero(mask & room & some):  # nodes where removing every lower pod makes room
         lower = [v for v in state.on[n] if pods[v].priority < prio]
-        victims = set(lower)
-        for v in sorted(lower, key=lambda v: _more_important_key(state, v)):  # reprieve
-            victims.discard(v)
-            if not state.fits(i, n, without=victims):
-                victims.add(v)
+        victims, left = [], [free[n][r] - reqs[i][r] for r in qi]  # room beside the preemptor, what it requests
+        for v in sorted(lower, key=lambda v: _more_important_key(state, v)):  # reprieve while it still fits
+            rv = reqs[v]
+            if all(rv[r] <= x for r, x in zip(qi, left)):
+                left = [x - rv[r] for r, x in zip(qi, left)]
+            else:
+                victims.append(v)
         top = max(pods[v].priority for v in victims)
         earliest = min(state.start[v] for v in victims if pods[v].priority == top)
         key = (top, sum(pods[v].priority + PRIORITY_OFFSET for v in victims), len(victims),
@@ -258,12 +263,16 @@ class _Desc:
 
 
 def simulate(inst: PodpackInstance, strategy: str = "LeastAllocated", shape=((0, 0), (100, 10)),
-             preemption: bool = True) -> tuple[PodpackSolution, dict]:
+             preemption: bool = True, time_limit: float | None = None) -> tuple[PodpackSolution, dict]:
     """Run the default scheduler on the snapshot; see the module docstring.
 
     Returns the final placement and counters (``scheduled``, ``preemptions``,
-    ``victims``, ``attempts``).
+    ``victims``, ``attempts``). With `time_limit` (seconds) the simulation
+    stops when it runs out: the placement so far (a feasible one; pods not
+    yet tried stay pending) and ``stopped_at_time_limit`` with the number of
+    pods still in the queue (``pods_queued``).
     """
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
     state = ClusterState(inst)
     idx = inst.node_index()
     for i, p in enumerate(inst.pods):
@@ -271,13 +280,27 @@ def simulate(inst: PodpackInstance, strategy: str = "LeastAllocated", shape=((0,
             state.bind(i, idx[p.node], (0, p.created))
     masks: dict = {}  # filter signature -> (nodes passing the non-resource filters, intolerable taints)
 
-    def filters(i):
+    def filter_key(i):
         p = inst.pods[i]
-        key = (tuple(sorted(p.node_selector.items())), p.affinity, p.tolerations)
+        return tuple(sorted(p.node_selector.items())), p.affinity, p.tolerations
+
+    def filters(i):
+        key = filter_key(i)
         if key not in masks:
+            p = inst.pods[i]
             masks[key] = (np.array([not filter_reasons(nd, p) for nd in inst.nodes], dtype=bool),
                           intolerable_counts(inst, p))
         return masks[key]
+
+    # Whether a pod is placed (by Filter or by preemption) depends only on the
+    # cluster state and on its requests, filters, priority and preemption
+    # policy; a pod like one that failed at the current state version fails
+    # too, so it goes to the unschedulable pool without the search.
+    failed: dict = {}
+
+    def failure_key(i):
+        p = inst.pods[i]
+        return filter_key(i), state.req[i].tobytes(), p.priority, preemption and p.preemption_policy != "Never"
 
     pending = [i for i, p in enumerate(inst.pods) if p.node is None]
     if inst.arrival:
@@ -291,12 +314,19 @@ def simulate(inst: PodpackInstance, strategy: str = "LeastAllocated", shape=((0,
     step, stats = 0, {"scheduled": 0, "preemptions": 0, "victims": 0, "attempts": 0}
     arrivals.reverse()
     while queue or arrivals:
+        if deadline is not None and stats["attempts"] % 64 == 0 and time.perf_counter() > deadline:
+            stats["stopped_at_time_limit"], stats["pods_queued"] = True, len(queue) + len(arrivals)
+            break
         if not queue:
             i = arrivals.pop()
             heapq.heappush(queue, (-inst.pods[i].priority, (1, step), i))
         _, _, i = heapq.heappop(queue)
         step += 1
         stats["attempts"] += 1
+        fkey = failure_key(i)
+        if failed.get(fkey) == state.version:
+            unschedulable.append(i)
+            continue
         passing, taints = filters(i)
         n = select_node(state, i, strategy, shape, passing, taints)
         if n is not None:
@@ -318,6 +348,7 @@ def simulate(inst: PodpackInstance, strategy: str = "LeastAllocated", shape=((0,
                     heapq.heappush(queue, (-inst.pods[u].priority, (1, step), u))
                 unschedulable = []
                 continue
+        failed[fkey] = state.version
         unschedulable.append(i)
     assignment = tuple(None if w is None else inst.nodes[w].name for w in state.where)
     return PodpackSolution(assignment), stats
@@ -352,7 +383,9 @@ def default_scheduler(inst: PodpackInstance, options: Options) -> Result:
 
     Parameters (``--param``): ``strategy`` = least (default) | most | ratio;
     ``shape`` = RequestedToCapacityRatio points ``u:s,...`` (default
-    ``0:0,100:10``); ``preemption`` = 1 (default) | 0.
+    ``0:0,100:10``); ``preemption`` = 1 (default) | 0. The simulation stops
+    at ``options.time_limit`` (info ``stopped_at_time_limit``; the placement
+    so far is returned: a warm start gets at most 2 s).
 
     The bound is :func:`~schedcert.instances.podpack.lex_upper_bound`.
     """
@@ -361,12 +394,16 @@ def default_scheduler(inst: PodpackInstance, options: Options) -> Result:
         raise InputError(f"--param strategy: expected one of {', '.join(STRATEGIES)}, got {key!r}")
     shape = _shape(str(options.params.get("shape", "0:0,100:10")))
     pre = str(options.params.get("preemption", "1")) not in ("0", "false", "no")
-    sol, stats = simulate(inst, STRATEGIES[key], shape, pre)
+    sol, stats = simulate(inst, STRATEGIES[key], shape, pre, options.time_limit)
     counts = placed_counts(inst, sol)
     obj = lex_value(counts, tier_sizes(inst))
     bound = lex_upper_bound(inst, counts)
     status = Status.OPTIMAL if obj >= bound else Status.FEASIBLE
+    info = {**summary(inst, sol), **stats}
+    if stats.get("stopped_at_time_limit"):
+        info["note"] = (f"the simulation stopped at the time limit with {stats['pods_queued']} pod(s) still queued "
+                        "(left pending); a longer --time-limit gives the default scheduler's whole placement")
     return Result(problem="podpack", instance=inst.name, method="default", status=status, objective=obj,
                   bound=bound, runtime=0.0, solver={"name": "schedcert-kube-scheduler-sim", "version": "1",
                                                     "params": {"strategy": STRATEGIES[key], "preemption": pre}},
-                  solution=sol, info={**summary(inst, sol), **stats})
+                  solution=sol, info=info)

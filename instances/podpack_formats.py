@@ -339,6 +339,19 @@ def read_alibaba(nodes_path: Path, pods_path: Path | None, max_pods: int | None 
     :data:`ALIBABA_PRIORITY`. Every pod is pending (an arrival sequence in
     ``creation_time`` order); ``max_pods`` keeps the first ones. Without
     ``pods_path`` only the nodes are read.
+
+    ``gpu_spec``, ``qos`` and ``creation_time`` may be absent, as in the
+    trace's sampled lists (``openb_pod_list_multigpu50.csv`` has only
+    ``name, cpu_milli, memory_mib, num_gpu, gpu_milli``; the trace's own
+    ``pod_csv_to_yaml.py`` reads them so): no GPU-model constraint,
+    priority 0 (Kubernetes' default without a PriorityClass), arrival in
+    file order.
+
+    Raises
+    ------
+    InputError
+        A required column missing (file, line 1), a value that is not a
+        non-negative integer or an unknown QoS (file and line).
     """
     nodes = []
     for line, row in _csv_rows(nodes_path, ("sn", "cpu_milli", "memory_mib", "gpu", "model")):
@@ -351,23 +364,25 @@ def read_alibaba(nodes_path: Path, pods_path: Path | None, max_pods: int | None 
         nodes.append(dict(name=row["sn"], allocatable=alloc, labels=labels, taints=(), unschedulable=False))
     pods = []
     if pods_path is not None:
-        need = ("name", "cpu_milli", "memory_mib", "num_gpu", "gpu_spec", "qos", "creation_time")
-        rows = _csv_rows(pods_path, need)
-        rows.sort(key=lambda lr: (_csv_int(lr[1], "creation_time", pods_path, lr[0]), lr[0]))
+        rows = _csv_rows(pods_path, ("name", "cpu_milli", "memory_mib", "num_gpu"))
+        if rows and "creation_time" in rows[0][1]:
+            rows.sort(key=lambda lr: (_csv_int(lr[1], "creation_time", pods_path, lr[0]), lr[0]))
         for line, row in rows[:max_pods]:
             req = {"cpu": _csv_int(row, "cpu_milli", pods_path, line),
                    "memory": _csv_int(row, "memory_mib", pods_path, line) * 2 ** 20}
             g = _csv_int(row, "num_gpu", pods_path, line)
             if g:
                 req[GPU] = g
-            if row["qos"] not in ALIBABA_PRIORITY:
-                raise InputError(f"column qos: expected one of {', '.join(ALIBABA_PRIORITY)}, got {row['qos']!r}",
+            qos = row.get("qos", "BE")
+            if qos not in ALIBABA_PRIORITY:
+                raise InputError(f"column qos: expected one of {', '.join(ALIBABA_PRIORITY)}, got {qos!r}",
                                  pods_path, line)
-            spec = tuple(s for s in (row["gpu_spec"] or "").split("|") if s)
+            spec = tuple(s for s in (row.get("gpu_spec") or "").split("|") if s)
+            created = _csv_int(row, "creation_time", pods_path, line) if "creation_time" in row else line
             terms = ((("label", GPU_MODEL_LABEL, "In", spec),),) if spec else ()
             pods.append(dict(name=row["name"], requests={k: v for k, v in req.items() if v},
-                             priority=ALIBABA_PRIORITY[row["qos"]], node=None, node_selector={}, affinity=terms,
+                             priority=ALIBABA_PRIORITY[qos], node=None, node_selector={}, affinity=terms,
                              tolerations=(), preemption_policy="PreemptLowerPriority",
-                             created=f"{_csv_int(row, 'creation_time', pods_path, line):012d}",
+                             created=f"{created:012d}",
                              owner="ReplicaSet", movable=True))
     return nodes, pods, {"source": "alibaba-openb", "gpu_sharing": "fractional gpu_milli counted as a whole GPU"}

@@ -68,3 +68,26 @@ def test_default_method_reports_bound_and_validates():
     res = run_method("podpack", "default", fragmentation(), Options())
     assert res.objective == 2 and res.bound == 3 and res.evaluation.feasible  # c stays pending
     assert res.info["tiers"] == {"5": "2/3"}
+
+
+def test_pods_like_a_failed_one_are_retried_after_the_cluster_changes():
+    # w1 and w2 (priority 0) cannot be placed and cannot preempt: w2, like
+    # w1, goes to the unschedulable pool without a search. u preempts x; the
+    # pool is retried in the changed cluster: w1 now fits, w2 does not, and
+    # the recreated x (2000m) finds no room and no lower-priority victim.
+    inst = snapshot([node("a", 2000)],
+                    [pod("x", 2000, 1, "a", created="0"), pod("w1", 1000, 0, created="1"),
+                     pod("w2", 1000, 0, created="2"), pod("u", 1000, 5, created="3")], arrival=True)
+    sol, st = simulate(inst)
+    assert sol.assignment == (None, "a", None, "a")
+    assert st["preemptions"] == 1 and st["attempts"] == 6
+
+
+def test_simulation_stops_at_the_time_limit_with_a_feasible_placement():
+    inst = snapshot([node("a", 4000)], [pod("r", 1000, 1, "a"), pod("p1", 1000), pod("p2", 1000)])
+    res = run_method("podpack", "default", inst, Options(time_limit=0.0))
+    assert res.info["stopped_at_time_limit"] and res.info["pods_queued"] == 2
+    assert res.info["tiers"] == {"1": "1/1", "0": "0/2"} and res.evaluation.feasible  # the running pod stays
+    assert "stopped at the time limit" in res.info["note"]
+    full = run_method("podpack", "default", inst, Options(time_limit=60.0))
+    assert "stopped_at_time_limit" not in full.info and full.info["tiers"]["0"] == "2/2"

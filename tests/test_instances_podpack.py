@@ -202,6 +202,20 @@ def test_compact_roundtrip(tmp_path):
         assert back.nodes == inst.nodes and back.pods == inst.pods and back.arrival
 
 
+def test_alibaba_pod_list_without_qos_spec_or_times(tmp_path):
+    # the trace's sampled lists (multigpu*) have only these five columns
+    (tmp_path / "nodes.csv").write_text("sn,cpu_milli,memory_mib,gpu,model\nn0,32000,262144,8,V100M32\n")
+    (tmp_path / "pods.csv").write_text("name,cpu_milli,memory_mib,num_gpu,gpu_milli\n"
+                                       "p-b,8000,1024,2,1000\np-a,4000,2048,0,0\n")
+    inst = read(tmp_path / "nodes.csv", pods=tmp_path / "pods.csv")
+    assert [p.name for p in inst.pods] == ["p-b", "p-a"]  # file order
+    assert [p.priority for p in inst.pods] == [0, 0] and all(not p.affinity for p in inst.pods)
+    assert inst.pods[0].requests == {"cpu": 8000, "memory": 1024 * 2 ** 20, "nvidia.com/gpu": 2}
+    (tmp_path / "bad.csv").write_text("name,cpu_milli,num_gpu\np,1,0\n")
+    with pytest.raises(InputError, match="bad.csv:1: missing column.*memory_mib"):
+        read(tmp_path / "nodes.csv", pods=tmp_path / "bad.csv")
+
+
 def test_alibaba_reader(instances_dir):
     d = instances_dir / "k8s" / "alibaba-openb"
     if not (d / "openb_node_list_all_node.csv").is_file():
@@ -214,3 +228,5 @@ def test_alibaba_reader(instances_dir):
                                                                  "nvidia.com/gpu": 1}
     assert first.priority == 2000 and inst.arrival
     assert sum(n.allocatable.get("nvidia.com/gpu", 0) for n in inst.nodes) == 6212
+    multi = read(d / "openb_node_list_all_node.csv", pods=d / "openb_pod_list_multigpu50.csv")
+    assert len(multi.pods) == 9061 and {p.priority for p in multi.pods} == {0}
