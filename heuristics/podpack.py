@@ -50,8 +50,9 @@ import time
 
 import numpy as np
 
-from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, demand, filter_reasons, tolerates,
-                                         lex_upper_bound, placed_counts, summary, tier_sizes, lex_value)
+from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, demand, filter_signature, tolerates,
+                                         lex_upper_bound, passing_nodes, placed_counts, summary, tier_sizes,
+                                         lex_value)
 from schedcert.errors import InputError
 from schedcert.params import FLAG, Kind, choice
 from schedcert.registry import method
@@ -280,16 +281,11 @@ def simulate(inst: PodpackInstance, strategy: str = "LeastAllocated", shape=((0,
             state.bind(i, idx[p.node], (0, p.created))
     masks: dict = {}  # filter signature -> (nodes passing the non-resource filters, intolerable taints)
 
-    def filter_key(i):
-        p = inst.pods[i]
-        return tuple(sorted(p.node_selector.items())), p.affinity, p.tolerations
-
     def filters(i):
-        key = filter_key(i)
+        p = inst.pods[i]
+        key = filter_signature(p)
         if key not in masks:
-            p = inst.pods[i]
-            masks[key] = (np.array([not filter_reasons(nd, p) for nd in inst.nodes], dtype=bool),
-                          intolerable_counts(inst, p))
+            masks[key] = (np.array(passing_nodes(inst, p), dtype=bool), intolerable_counts(inst, p))
         return masks[key]
 
     # Whether a pod is placed (by Filter or by preemption) depends only on the
@@ -300,7 +296,7 @@ def simulate(inst: PodpackInstance, strategy: str = "LeastAllocated", shape=((0,
 
     def failure_key(i):
         p = inst.pods[i]
-        return filter_key(i), state.req[i].tobytes(), p.priority, preemption and p.preemption_policy != "Never"
+        return filter_signature(p), state.req[i].tobytes(), p.priority, preemption and p.preemption_policy != "Never"
 
     pending = [i for i, p in enumerate(inst.pods) if p.node is None]
     if inst.arrival:

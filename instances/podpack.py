@@ -219,28 +219,47 @@ def lex_counts(value: int, sizes) -> list:
     return out[::-1]
 
 
-def placeable(inst: PodpackInstance, pod: Pod) -> list:
+def placeable(inst: PodpackInstance, pod: Pod, passes=None) -> list:
     """Indices of the nodes `pod` may go to (filters, and its requests alone
-    within allocatable; a protected pod only on its own node)."""
+    within allocatable; a protected pod only on its own node). `passes`:
+    :func:`passing_nodes` of the pod, when already known."""
+    passes = passing_nodes(inst, pod) if passes is None else passes
     out = []
     for i, node in enumerate(inst.nodes):
         if pod.node is not None and not pod.movable and node.name != pod.node:
             continue
-        if allowed(node, pod) and all(demand(pod, r) <= node.allocatable.get(r, 0) for r in inst.resources):
+        if (passes[i] or pod.node == node.name) and all(demand(pod, r) <= node.allocatable.get(r, 0)
+                                                         for r in inst.resources):
             out.append(i)
     return out
 
 
+def filter_signature(pod: Pod) -> tuple:
+    """What :func:`filter_reasons` reads of a pod: equal signatures, equal
+    verdicts on every node."""
+    return tuple(sorted(pod.node_selector.items())), pod.affinity, pod.tolerations
+
+
+def passing_nodes(inst: PodpackInstance, pod: Pod) -> list:
+    """Per node: does `pod` pass :func:`filter_reasons` there (resources and
+    its own node aside)?"""
+    return [not filter_reasons(node, pod) for node in inst.nodes]
+
+
 def placeable_all(inst: PodpackInstance) -> list:
     """:func:`placeable` of every pod, computed once per distinct (requests,
-    filters, current node) signature."""
+    filters, current node) signature, the filters once per
+    :func:`filter_signature`."""
     cache: dict = {}
+    passes: dict = {}
     out = []
     for p in inst.pods:
-        key = (tuple(sorted(p.requests.items())), tuple(sorted(p.node_selector.items())), p.affinity,
-               p.tolerations, p.node, p.movable)
+        sig = filter_signature(p)
+        key = (tuple(sorted(p.requests.items())), sig, p.node, p.movable)
         if key not in cache:
-            cache[key] = tuple(placeable(inst, p))
+            if sig not in passes:
+                passes[sig] = passing_nodes(inst, p)
+            cache[key] = tuple(placeable(inst, p, passes[sig]))
         out.append(cache[key])
     return out
 
@@ -357,7 +376,11 @@ def gpu_fragmentation(inst: PodpackInstance, sol: PodpackSolution) -> dict:
         if where is not None:
             for r in inst.resources:
                 used[where][r] = used[where].get(r, 0) + demand(pod, r)
-    waiting = [p for p, w in zip(inst.pods, sol.assignment) if w is None and p.requests.get(GPU, 0)]
+    waiting = {}  # one pending GPU pod per (requests, filters, own node): equal pods fit the same nodes
+    for p, w in zip(inst.pods, sol.assignment):
+        if w is None and p.requests.get(GPU, 0):
+            waiting.setdefault((tuple(sorted(p.requests.items())), filter_signature(p), p.node), p)
+    waiting = list(waiting.values())
     free = stranded = 0
     for name, node in nodes.items():
         f = node.allocatable.get(GPU, 0) - used[name].get(GPU, 0)
