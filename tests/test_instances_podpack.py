@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from schedcert.errors import InputError
-from schedcert.instances.podpack import (PodpackSolution, evaluate, generate, lex_counts, lex_upper_bound,
-                                         lex_value, read, tier_sizes)
+from schedcert.instances.podpack import (PodpackSolution, evaluate, generate, gpu_fragmentation, lex_counts,
+                                         lex_upper_bound, lex_value, placeable_all, read, tier_sizes)
 from schedcert.instances.podpack_formats import effective_requests, parse_quantity, quantity_int
 from podpack_helpers import fragmentation, node, pod, snapshot
 
@@ -180,6 +180,20 @@ def test_objective_counts_tiers():
     # at most 2 of the three 3-core pods fit in 8 cores; tier 1 is then bounded by 8000 - 6000 >= 100: 1
     assert lex_upper_bound(tight, [2, 0]) == lex_value([2, 1], [3, 1])
     assert lex_upper_bound(tight, [1, 0]) == lex_value([2, 1], [3, 1])
+
+
+def test_gpu_fragmentation_and_placeable_nodes_follow_each_pods_filters():
+    gpu = "nvidia.com/gpu"
+    nodes = [dict(name=f"g{m}", allocatable={"cpu": 4000, "memory": 2 ** 30, "pods": 110, gpu: 1},
+                  labels={"model": m}) for m in "AB"]
+    def gpu_pod(name, model, n=1):
+        return dict(name=name, requests={"cpu": 1000, gpu: n}, node_selector={"model": model}, created=name)
+    # pa and pb have the same requests but different selectors: pa fits g1 only, pb g2 only
+    inst = snapshot(nodes, [gpu_pod("pa", "A"), gpu_pod("pb2", "B", 2)])
+    assert gpu_fragmentation(inst, PodpackSolution((None, None))) == {"gpu_free": 2, "gpu_stranded": 1}
+    inst = snapshot(nodes, [gpu_pod("pa", "A"), gpu_pod("pb2", "B", 2), gpu_pod("pb", "B")])
+    assert gpu_fragmentation(inst, PodpackSolution((None, None, None))) == {"gpu_free": 2, "gpu_stranded": 0}
+    assert placeable_all(inst) == [(0,), (), (1,)]
 
 
 def test_generator_deterministic_and_sized():
