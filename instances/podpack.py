@@ -113,6 +113,12 @@ class PodpackInstance:
         """Distinct pod priorities, highest first."""
         return tuple(sorted({p.priority for p in self.pods}, reverse=True))
 
+    @cached_property
+    def placeable_nodes(self) -> tuple:
+        """:func:`placeable_all`, computed once per instance (the bound and
+        the model both need it; about 0.3 s on an 8152-pod Alibaba list)."""
+        return tuple(placeable_all(self))
+
     def node_index(self) -> dict:
         return {n.name: i for i, n in enumerate(self.nodes)}
 
@@ -278,7 +284,7 @@ def lex_upper_bound(inst: PodpackInstance, counts) -> int:
     """
     total = {r: sum(n.allocatable.get(r, 0) for n in inst.nodes) for r in inst.resources}
     sizes = tier_sizes(inst)
-    ok = [p for p, nodes in zip(inst.pods, placeable_all(inst)) if nodes]
+    ok = [p for p, nodes in zip(inst.pods, inst.placeable_nodes) if nodes]
     ub, tight, placed_above = [], True, 0
     for t, prio in enumerate(inst.tiers):
         n_t = sum(p.priority == prio for p in ok)

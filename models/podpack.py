@@ -65,7 +65,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from schedcert.cpsat import solve_cpsat, solver_info
-from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, demand, lex_upper_bound, lex_value, placeable_all,
+from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, demand, lex_upper_bound, lex_value,
                                          placed_counts, summary, tier_sizes)
 from schedcert.models.podpack_bound import PatternLP, add_capacity, node_types, relaxed_keys, tier_bound
 from schedcert.models.podpack_dive import dive
@@ -82,7 +82,7 @@ def pod_classes(inst: PodpackInstance) -> list:
     indices); key = (requests, priority, current node, movable)."""
     groups: dict = defaultdict(list)
     allowed_of: dict = {}
-    for i, (p, nodes) in enumerate(zip(inst.pods, placeable_all(inst))):
+    for i, (p, nodes) in enumerate(zip(inst.pods, inst.placeable_nodes)):
         key = (tuple(sorted(p.requests.items())), p.priority, p.node, p.movable, nodes)
         groups[key].append(i)
         allowed_of[key] = nodes
@@ -101,31 +101,35 @@ class PackingModel:
         self.cap: dict = {}
         res = inst.resources
         per_node = defaultdict(list)
+        node_of = inst.node_index()
+        # demand vector of each class, allocatable vector of each node (resources in `res` order)
+        dem = [[demand(inst.pods[idx[0]], r) for r in res] for _, idx, _ in self.classes]
+        alloc = [[nd.allocatable.get(r, 0) for r in res] for nd in inst.nodes]
         for c, (key, idx, nodes) in enumerate(self.classes):
             pod = inst.pods[idx[0]]
-            home = inst.node_index().get(pod.node) if pod.node else None
+            home = node_of.get(pod.node) if pod.node else None
+            need = [(k, q) for k, q in enumerate(dem[c]) if q]
             for n in nodes:
                 if home is not None and n != home and not allow_moves:
                     continue
-                alloc = inst.nodes[n].allocatable
-                cap = min([len(idx)] + [alloc.get(r, 0) // demand(pod, r) for r in res if demand(pod, r)])
+                cap = min([len(idx)] + [alloc[n][k] // q for k, q in need])
                 if cap > 0:
                     self.x[c, n] = m.new_int_var(0, cap, f"x{c}_{n}")
                     self.cap[c, n] = cap
                     per_node[n].append(c)
-            total = sum(self.x[c, n] for n in nodes if (c, n) in self.x)
+            total = cp_model.LinearExpr.sum([self.x[c, n] for n in nodes if (c, n) in self.x])
             if home is not None and not allow_evictions:
                 m.add(total == len(idx))
             else:
                 m.add(total <= len(idx))
         for n, cs in per_node.items():
-            alloc = inst.nodes[n].allocatable
-            for r in res:
-                add_capacity(m, [(demand(inst.pods[self.classes[c][1][0]], r), self.x[c, n], self.cap[c, n])
-                                 for c in cs], alloc.get(r, 0))
-        self.tier_expr = {}
-        for prio in inst.tiers:
-            self.tier_expr[prio] = sum(v for (c, n), v in self.x.items() if self.classes[c][0][1] == prio)
+            for k in range(len(res)):
+                add_capacity(m, [(dem[c][k], self.x[c, n], self.cap[c, n]) for c in cs], alloc[n][k])
+        per_tier = defaultdict(list)
+        for (c, n), v in self.x.items():
+            per_tier[self.classes[c][0][1]].append(v)
+        self.tier_expr = {prio: cp_model.LinearExpr.sum(per_tier[prio]) if per_tier[prio] else 0
+                          for prio in inst.tiers}
         self.groups: list = []
         self.symmetry_groups = self._break_symmetry(per_node) if symmetry else 0
 
@@ -199,10 +203,14 @@ class PackingModel:
         return sum(terms) if terms else None
 
     def hint(self, counts: dict) -> None:
+        """Hint every count variable with `counts` (0 where absent); set in
+        bulk on the model's proto (``add_hint`` per variable took 0.6 s for
+        the 245 k variables of an Alibaba pod list)."""
         self.model.clear_hints()
         counts = self.canonical(counts)
-        for key, v in self.x.items():
-            self.model.add_hint(v, counts.get(key, 0))
+        hint = self.model.proto.solution_hint
+        hint.vars.extend([v.index for v in self.x.values()])
+        hint.values.extend([counts.get(key, 0) for key in self.x])
 
     def counts_of(self, sol: PodpackSolution) -> dict:
         """(class, node) -> pods of `sol` there (for hints)."""

@@ -63,7 +63,7 @@ def add_capacity(model: cp_model.CpModel, terms, capacity: int) -> None:
     added only when it can bind (Σ q · upper bound > capacity)."""
     terms = [(q, v, ub) for q, v, ub in terms if q]
     if sum(q * ub for q, _, ub in terms) > capacity:
-        model.add(sum(q * v for q, v, _ in terms) <= capacity)
+        model.add(cp_model.LinearExpr.weighted_sum([v for _, v, _ in terms], [q for q, _, _ in terms]) <= capacity)
 
 
 def node_types(inst: PodpackInstance) -> list:
