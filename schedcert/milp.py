@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
 import threading
 import warnings
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from importlib.metadata import version as package_version
 
 import pyomo.environ as pyo
+from pyomo.common.tempfiles import TempfileManager
 from pyomo.opt import SolverFactory, TerminationCondition
 
 from schedcert.errors import InputError
@@ -100,6 +102,21 @@ class MilpOutcome:
     @property
     def has_solution(self) -> bool:
         return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+
+#: seconds (at least; 20 % of the limit beyond 25 s) that CBC may run past
+#: its time limit before its process is killed (no incumbent is read then)
+CBC_GRACE = 5.0
+
+
+def _integral(model) -> bool:
+    """Do all integer and binary variables hold integer values (1e-6)?"""
+    for v in model.component_data_objects(pyo.Var, active=True):
+        if v.is_integer() or v.is_binary():
+            x = v.value
+            if x is None or abs(x - round(x)) > 1e-6:
+                return False
+    return True
 
 
 def _solve_highs(model, options: Options, tl):
@@ -195,9 +212,15 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
     opt = SolverFactory(solver, **kwargs)
     if not opt.available(exception_flag=False):
         raise InputError(f"MILP solver {solver!r} is not available on this machine")
+    hard = None
     if solver == "cbc":
         if tl is not None:
+            # wall-clock seconds (CBC counts CPU seconds by default); CBC may
+            # still run far past them (coin-or/Cbc#487: 49 s for a 10 s limit
+            # on a dag MILP here), so the process is killed CBC_GRACE later
             opt.options["sec"] = tl
+            opt.options["timeMode"] = "elapsed"
+            hard = tl + max(CBC_GRACE, 0.2 * tl)
         # No "threads": CBC's parallel branch-and-cut (any threads >= 1) now
         # and then idles until the time limit after the search is over
         # (coin-or/Cbc#640; 7 and 18 in 3000 solves of a 3-variable MIP at
@@ -206,15 +229,25 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
         opt.options["ratio"] = 0.0
     elif tl is not None:
         opt.options["time_limit"] = tl
-    res = opt.solve(model, load_solutions=False, tee=bool(options.log))
-    tc = res.solver.termination_condition
     name = solver
     try:
         version = label or ".".join(map(str, opt.version() or ()))
     except Exception:
         version = ""
+    depth = len(getattr(TempfileManager, "_context_stack", ()))
+    try:  # `timelimit` makes Pyomo kill the solver process (CBC also gets '-sec hard' before our '-sec tl')
+        res = opt.solve(model, load_solutions=False, tee=bool(options.log),
+                        **({"timelimit": hard} if hard is not None else {}))
+    except subprocess.TimeoutExpired:
+        while len(getattr(TempfileManager, "_context_stack", ())) > depth:  # files of the killed run
+            TempfileManager.pop(remove=True)
+        params["killed_after"] = round(hard, 1)
+        return MilpOutcome(Status.UNKNOWN, None, None, {"name": name, "version": version, "params": params})
+    tc = res.solver.termination_condition
     lower, upper = res.problem.lower_bound, res.problem.upper_bound
-    has_sol = len(res.solution) > 0
+    # CBC stopped without an integer solution reports its LP point as a
+    # solution (termination intermediateNonInteger): not a solution
+    has_sol = len(res.solution) > 0 and tc != TerminationCondition.intermediateNonInteger
     if has_sol:
         pyomo_log = logging.getLogger("pyomo.core")
         level = pyomo_log.level
@@ -223,6 +256,7 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
             model.solutions.load_from(res)
         finally:
             pyomo_log.setLevel(level)
+        has_sol = _integral(model)
     if tc == TerminationCondition.infeasible:
         return MilpOutcome(Status.INFEASIBLE, None, None, {"name": name, "version": version, "params": params})
     objective = pyo.value(obj) if has_sol else None
@@ -245,7 +279,15 @@ def register_pair(problem: str, name: str, description: str, solve, params: dict
     reading the ``--param`` keys `params`."""
     from schedcert.registry import method
 
+    def run(instance, options, solver):
+        result = solve(instance, options, solver)
+        killed = (result.solver or {}).get("params", {}).get("killed_after")
+        if killed is not None:
+            result.info.setdefault("note", f"{solver} ran past its time limit and was stopped after {killed} s; "
+                                           "its incumbent is lost (the result is the warm start's, if any)")
+        return result
+
     for suffix, solver, label in (("", "highs", "HiGHS"), ("-cbc", "cbc", "CBC")):
         method(problem, name + suffix, "exact", f"{description}, {label}", params=params)(
-            lambda instance, options, _solver=solver: solve(instance, options, _solver))
+            lambda instance, options, _solver=solver: run(instance, options, _solver))
 

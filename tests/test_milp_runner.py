@@ -1,0 +1,86 @@
+"""The Pyomo runner when CBC misbehaves: a fractional point reported as a
+solution, and a run far past its time limit (coin-or/Cbc#487)."""
+
+import subprocess
+from types import SimpleNamespace
+
+import pyomo.environ as pyo
+from pyomo.common.tempfiles import TempfileManager
+from pyomo.opt import TerminationCondition
+
+import schedcert.milp as milp
+from schedcert.instances.dag import generate
+from schedcert.registry import run_method
+from schedcert.result import Options, Status
+
+
+class FakeCbc:
+    """Stands in for Pyomo's CBC interface: returns `tc` with one 'solution',
+    or is killed at its `timelimit` (Pyomo raises TimeoutExpired)."""
+
+    def __init__(self, tc=None):
+        self.tc, self.options, self.kw = tc, {}, None
+
+    def available(self, exception_flag=False):
+        return True
+
+    def version(self):
+        return (2, 10)
+
+    def solve(self, model, **kw):
+        self.kw = kw
+        if self.tc is None:
+            TempfileManager.push()  # as Pyomo does before writing the model file
+            raise subprocess.TimeoutExpired("cbc", kw["timelimit"])
+        return SimpleNamespace(solver=SimpleNamespace(termination_condition=self.tc),
+                               problem=SimpleNamespace(lower_bound=3.0, upper_bound=float("inf")),
+                               solution=[object()])
+
+
+def _model():
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(3), domain=pyo.Binary)
+    m.c = pyo.Constraint(expr=sum(m.x[i] for i in range(3)) >= 2)
+    m.obj = pyo.Objective(expr=sum((i + 1) * m.x[i] for i in range(3)))
+    return m
+
+
+def _use(monkeypatch, fake):
+    monkeypatch.setattr(milp, "SolverFactory", lambda name, **kw: fake)
+    monkeypatch.setattr(milp, "_cbc_binary", lambda: ("cbc", "fake"))
+
+
+def test_cbc_stopped_without_an_integer_solution_has_none(monkeypatch):
+    _use(monkeypatch, FakeCbc(TerminationCondition.intermediateNonInteger))
+    out = milp.solve_pyomo(_model(), Options(workers=1), 10, "cbc")
+    assert out.status == Status.UNKNOWN and out.objective is None and out.bound == 3.0
+
+
+def test_cbc_is_killed_after_its_grace_and_leaves_no_files(monkeypatch):
+    fake = FakeCbc()
+    _use(monkeypatch, fake)
+    depth = len(TempfileManager._context_stack)
+    out = milp.solve_pyomo(_model(), Options(workers=1), 10, "cbc")
+    assert fake.options["sec"] == 10 and fake.options["timeMode"] == "elapsed"
+    assert fake.kw["timelimit"] == 10 + milp.CBC_GRACE
+    assert out.status == Status.UNKNOWN and out.solver["params"]["killed_after"] == 15.0
+    assert len(TempfileManager._context_stack) == depth
+    assert milp.solve_pyomo(_model(), Options(workers=1), 100, "cbc").solver["params"]["killed_after"] == 120.0
+
+
+def test_killed_cbc_reports_the_warm_start_with_a_note(monkeypatch):
+    _use(monkeypatch, FakeCbc())
+    inst = generate(seed=3, tasks=8, processors=2)
+    warm = run_method("dag", "list-best", inst, Options())
+    res = run_method("dag", "milp-cbc", inst, Options(time_limit=10, workers=1))
+    assert res.objective == warm.objective and res.evaluation.feasible
+    assert "stopped after 15.0 s" in res.info["note"]
+
+
+def test_integrality_check():
+    m = _model()
+    for i, v in enumerate((1, 1, 0)):
+        m.x[i].value = v
+    assert milp._integral(m)
+    m.x[2].value = 0.5
+    assert not milp._integral(m)
