@@ -13,6 +13,9 @@ pods. Per group (e.g. node count) and over all scenarios:
 * improved / not ruled out: improved (lex) over the scenarios whose default
   was not certified optimal (where improvement may be possible);
 * median / max ``cpsat`` time (includes the default-scheduler warm start).
+
+An instance whose ``default`` run stopped at its time limit (info
+``stopped_at_time_limit``) is no scenario: its placement is partial.
 """
 
 from __future__ import annotations
@@ -40,8 +43,8 @@ def scenario_rows(records: list, group: str | None = None) -> list:
             by[r["instance"]][r["method"]] = r
     rows = []
     for inst, d in sorted(by.items()):
-        if "default" not in d or "cpsat" not in d:
-            continue
+        if "default" not in d or "cpsat" not in d or (d["default"].get("info") or {}).get("stopped_at_time_limit"):
+            continue  # a simulation stopped at its time limit is not the default scheduler's placement
         dt, ct = _tiers(d["default"]), dict((p, c) for p, c, _ in _tiers(d["cpsat"]))
         affected = [(p, c) for p, c, n in dt if c < n]
         if not affected:
@@ -82,9 +85,16 @@ def table(rows: list) -> str:
 
 
 def report(records: list, out_dir: Path, group: str | None = None) -> str:
-    """Markdown section for ``summary.md``; writes ``scenarios.csv``."""
+    """Markdown section for ``summary.md``; writes ``scenarios.csv``.
+    Instances whose ``default`` run stopped at its time limit are left out
+    and counted below the table."""
     rows = scenario_rows(records, group)
+    stopped = sorted({r["instance"] for r in records if r.get("method") == "default"
+                      and (r.get("info") or {}).get("stopped_at_time_limit")})
+    note = (f"\nLeft out: {len(stopped)} instance(s) whose default simulation stopped at the time limit "
+            f"(a partial placement, not the default scheduler's): {', '.join(stopped[:5])}"
+            f"{' ...' if len(stopped) > 5 else ''}\n") if stopped else ""
     if not rows:
-        return ""
+        return note
     write_csv(Path(out_dir) / "scenarios.csv", rows)
-    return "\n" + table(rows)
+    return "\n" + table(rows) + note
