@@ -364,6 +364,9 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
         rows.append(("gap", f"{100 * hg:.2f} % (|heuristic - bound| / heuristic)"))
     con = _console()
     con.print(_summary_table(rows, "certificate"))
+    for role, r in (("heuristic", h), ("exact", e)):
+        if r.info.get("note"):
+            con.print(f"[bold]note ({role}):[/bold] {r.info['note']}")
     if stopped:
         con.print(f"[bold]interrupted:[/bold] {_INTERRUPTED_NOTE}")
     sys.exit(code)

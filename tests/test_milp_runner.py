@@ -84,3 +84,10 @@ def test_integrality_check():
     assert milp._integral(m)
     m.x[2].value = 0.5
     assert not milp._integral(m)
+
+
+def test_certify_prints_the_notes_of_both_runs(monkeypatch, run):
+    _use(monkeypatch, FakeCbc())
+    res = run("certify", "dag", "--example", "-H", "heft", "--exact", "milp-cbc", "--time-limit", "10")
+    assert res.exit_code == 0
+    assert "note (exact): cbc ran past its time limit and was stopped after 15.0 s" in " ".join(res.output.split())
