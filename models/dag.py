@@ -58,7 +58,7 @@ from ortools.sat.python import cp_model
 from schedcert.cpsat import solve_cpsat, solver_info
 from schedcert.errors import InputError
 from schedcert.instances.dag import DagInstance, DagSolution, evaluate, lower_bound
-from schedcert.milp import register_pair, solve_pyomo
+from schedcert.milp import register_pair, solve_pyomo, too_large
 from schedcert.params import CPSAT, FLAG
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status, integral_min_result
@@ -215,13 +215,30 @@ def solve_cpsat_dag(inst: DagInstance, options: Options) -> Result:
                      solver_info(out.info["solver_params"]), info)
 
 
-def build_milp(inst: DagInstance, ub: int, lb: int) -> pyo.ConcreteModel:
-    """The Pyomo MILP of the module docstring (variables ``x[i, a]``,
-    ``S[i]``, ``y[i, j]``, ``C``)."""
-    head, tail = heads_tails(inst)
+def unordered_pairs(inst: DagInstance) -> list:
+    """Task pairs (i < j) that no path orders: the pairs the MILP sequences."""
     g = nx.DiGraph([(i, j) for i, j, _ in inst.edges])
     g.add_nodes_from(range(inst.n))
     closure = nx.transitive_closure_dag(g)
+    return [(i, j) for i in range(inst.n) for j in range(i + 1, inst.n)
+            if not closure.has_edge(i, j) and not closure.has_edge(j, i)]
+
+
+def milp_terms(inst: DagInstance, pairs: list) -> int:
+    """About how many nonzeros :func:`build_milp` writes: 5 per sequencing
+    row (two per pair and shared processor), 6 per communication row (one
+    per edge and processor pair), the assignment and makespan rows."""
+    alloc = [set(inst.allowed(i)) for i in range(inst.n)]
+    seq = sum(2 * len(alloc[i] & alloc[j]) for i, j in pairs)
+    comm = sum(len(alloc[i]) * len(alloc[j]) for i, j, _ in inst.edges)
+    return 5 * seq + 6 * comm + 3 * sum(len(a) for a in alloc)
+
+
+def build_milp(inst: DagInstance, ub: int, lb: int, pairs: list | None = None) -> pyo.ConcreteModel:
+    """The Pyomo MILP of the module docstring (variables ``x[i, a]``,
+    ``S[i]``, ``y[i, j]``, ``C``); `pairs`: :func:`unordered_pairs`, when
+    already known."""
+    head, tail = heads_tails(inst)
     m = pyo.ConcreteModel(name=f"dag-{inst.name}")
     m.A = pyo.Set(initialize=[(i, a) for i in range(inst.n) for a in inst.allowed(i)], dimen=2)
     m.x = pyo.Var(m.A, domain=pyo.Binary)
@@ -241,8 +258,7 @@ def build_milp(inst: DagInstance, ub: int, lb: int) -> pyo.ConcreteModel:
                 c = inst.comm(d, a, b)
                 if a != b and c > 0:
                     m.prec.add(m.S[j] >= m.S[i] + dur(i) + c * (m.x[i, a] + m.x[j, b] - 1))
-    pairs = [(i, j) for i in range(inst.n) for j in range(i + 1, inst.n)
-             if not closure.has_edge(i, j) and not closure.has_edge(j, i)]
+    pairs = unordered_pairs(inst) if pairs is None else pairs
     m.y = pyo.Var(pairs, domain=pyo.Binary)
     m.seq = pyo.ConstraintList()
     big = ub
@@ -259,7 +275,12 @@ def _solve_milp(inst: DagInstance, options: Options, solver: str) -> Result:
     lb, hint, ub, info = _incumbent(inst, options)
     if ub <= lb:
         return _conclude(inst, lb, hint, None, True, {"name": solver, "version": "", "params": {}}, info)
-    m = build_milp(inst, ub, lb)
+    pairs = unordered_pairs(inst)
+    why = too_large(milp_terms(inst, pairs), options.time_limit)
+    if why is not None:
+        return _conclude(inst, lb, hint, None, False, {"name": solver, "version": "", "params": {}},
+                         {**info, "note": why})
+    m = build_milp(inst, ub, lb, pairs)
     remaining = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
     out = solve_pyomo(m, options, remaining, solver)
     sol = hint

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 
 import networkx as nx
 import pyomo.environ as pyo
@@ -66,7 +67,7 @@ from schedcert.instances.rcpsp import (
     tails,
     topological_order,
 )
-from schedcert.milp import register_pair, solve_pyomo
+from schedcert.milp import register_pair, solve_pyomo, too_large
 from schedcert.models.rcpsp_destructive import Refuter
 from schedcert.params import CPSAT, FLAG, SECONDS, choice
 from schedcert.registry import method
@@ -518,6 +519,18 @@ def build_milp(instance: RcpspInstance, ub: int, lb: int) -> pyo.ConcreteModel |
     return m
 
 
+def milp_terms(instance: RcpspInstance, ub: int) -> int:
+    """About how many nonzeros :func:`build_milp` writes for horizon `ub`:
+    each ``x[j, t]`` appears in its assignment and start rows and in the
+    ``p_j`` periods' rows of every resource j uses and of its disjunctive
+    pairs."""
+    es, ls = earliest_starts(instance), latest_starts(instance, ub)
+    pairs = Counter(j for pair in instance.disjunctive for j in pair)
+    return sum(max(0, ls[j] - es[j] + 1) * (2 + max(1, instance.durations[j])
+                                            * (sum(1 for r in instance.demands[j] if r) + pairs[j]))
+               for j in range(instance.n))
+
+
 def _solve_milp(instance: RcpspInstance, options: Options, solver: str) -> Result:
     t0 = time.perf_counter()
     objective_of(options)
@@ -529,6 +542,12 @@ def _solve_milp(instance: RcpspInstance, options: Options, solver: str) -> Resul
     ub = horizon if hint is None else max(int(hint[j]) + instance.durations[j] for j in range(instance.n))
     if hint is not None and ub <= lb:
         return _conclude(instance, lb, hint, None, True, nosolver, info)
+    why = too_large(milp_terms(instance, ub), options.time_limit)
+    if why is not None:
+        info["note"] = why
+        if hint is None:
+            return Result("rcpsp", instance.name, "", Status.UNKNOWN, None, None, 0.0, nosolver, info=info)
+        return _conclude(instance, lb, hint, None, False, nosolver, info)
     m = build_milp(instance, ub, lb)
     if m is None:
         return Result("rcpsp", instance.name, "", Status.INFEASIBLE if safe else Status.UNKNOWN, None, None, 0.0,

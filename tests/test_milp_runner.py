@@ -1,6 +1,7 @@
 """The Pyomo runner when CBC misbehaves: a fractional point reported as a
 solution, and a run far past its time limit (coin-or/Cbc#487)."""
 
+import json
 import subprocess
 from types import SimpleNamespace
 
@@ -91,3 +92,29 @@ def test_certify_prints_the_notes_of_both_runs(monkeypatch, run):
     res = run("certify", "dag", "--example", "-H", "heft", "--exact", "milp-cbc", "--time-limit", "10")
     assert res.exit_code == 0
     assert "note (exact): cbc ran past its time limit and was stopped after 15.0 s" in " ".join(res.output.split())
+
+
+def test_size_cap_follows_the_time_limit():
+    assert milp.too_large(4e5, 10) is None and milp.too_large(6e5, 10) is not None  # 10 s: 500 k nonzeros
+    assert milp.too_large(6e5, 60) is None and milp.too_large(2e5, 0.1) is None  # at least 200 k
+    assert milp.too_large(2e7, None) is not None and milp.too_large(2e7, 1e6) is not None  # at most 10 M
+
+
+def test_oversized_models_are_not_built_and_the_warm_start_is_reported(tmp_path):
+    from importlib.resources import files
+
+    from schedcert.instances.rcpsp import read as read_rcpsp
+    from schedcert.instances.smtt import generate as generate_smtt
+
+    doc = json.loads((files("schedcert") / "examples" / "rcpsp-example.json").read_text())
+    for a in doc["activities"]:
+        a["duration"] *= 200  # 32 activities, durations up to 2000: about 340 M nonzeros
+    (tmp_path / "long.json").write_text(json.dumps(doc))
+    cases = [("rcpsp", "milp", read_rcpsp(tmp_path / "long.json")),
+             ("smtt", "mip-cbc", generate_smtt(seed=1, jobs=500)),  # about 1 M nonzeros
+             ("dag", "milp", generate(seed=1, tasks=300, processors=4))]  # about 505 k
+    for problem, name, instance in cases:
+        res = run_method(problem, name, instance, Options(time_limit=10, workers=1))
+        assert "not built, the warm start is reported" in res.info["note"], problem
+        assert res.objective == res.info["warm_objective"] and res.evaluation.feasible
+        assert res.runtime < 8, (problem, res.runtime)
