@@ -572,8 +572,11 @@ def read(path, format=None, pods=None, max_pods=None) -> PodpackInstance:
         return _make(path.stem if pods_path is None else f"{path.stem}+{pods_path.stem}", nodes, plist, False,
                      {"source": "kubectl", "dropped_finished_pods": len(dropped)}, path)
     if fmt == "alibaba":
+        if pods_path is None:  # the node list alone is an instance with nothing to place
+            raise InputError("an Alibaba node list holds no pods: give the pod list with --pods FILE "
+                             "(e.g. openb_pod_list_default.csv)", path)
         nodes, plist, meta = read_alibaba(path, pods_path, int(max_pods) if max_pods else None)
-        name = path.stem if pods_path is None else pods_path.stem + (f"-{max_pods}" if max_pods else "")
+        name = pods_path.stem + (f"-{max_pods}" if max_pods else "")
         return _make(name, nodes, plist, True, meta, path)
     raise InputError(f"unknown format {fmt!r}; expected compact, kubectl or alibaba", path)
 

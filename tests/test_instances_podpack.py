@@ -225,6 +225,8 @@ def test_alibaba_pod_list_without_qos_spec_or_times(tmp_path):
     assert [p.name for p in inst.pods] == ["p-b", "p-a"]  # file order
     assert [p.priority for p in inst.pods] == [0, 0] and all(not p.affinity for p in inst.pods)
     assert inst.pods[0].requests == {"cpu": 8000, "memory": 1024 * 2 ** 20, "nvidia.com/gpu": 2}
+    with pytest.raises(InputError, match="nodes.csv: an Alibaba node list holds no pods: give the pod list"):
+        read(tmp_path / "nodes.csv")
     (tmp_path / "bad.csv").write_text("name,cpu_milli,num_gpu\np,1,0\n")
     with pytest.raises(InputError, match="bad.csv:1: missing column.*memory_mib"):
         read(tmp_path / "nodes.csv", pods=tmp_path / "bad.csv")
