@@ -342,7 +342,8 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
             if mod_time is not None:
                 left = min(left, mod_time)
             mod = modifier_rounds(inst, lr["mu"], domains, ub, left,
-                                  max_states=1 << int(options.params.get("mod_states", 24)))
+                                  max_states=1 << int(options.params.get("mod_states", 24)),
+                                  hard_limit=None if limit is None else limit - (time.perf_counter() - t0))
             info.update(modifiers=mod["modifiers"], modifier_rounds=mod["rounds"], modifier_bound=mod["bound"],
                         modifier_nodes=mod["nodes"])
             if mod["proven"]:

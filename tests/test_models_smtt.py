@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from schedcert.errors import InputError
-from schedcert.instances.smtt import lower_bound, make, read
+from schedcert.instances.smtt import generate, lower_bound, make, read
 from schedcert.models.smtt_bb import Decomposition, pairing_bound, ranked_positions
 from schedcert.registry import get_problem, run_method
 from schedcert.result import Options
@@ -215,3 +215,29 @@ def test_state_space_modifiers_are_exact(inst):
         out = modifier_rounds(inst, lr["mu"], completion_domains(inst, lr["mu"], opt), opt, 5.0,
                               max_modifiers=inst.n)
         assert out["proven"] and out["sequence"] is None
+
+
+def test_modifier_rounds_start_no_pass_that_would_end_after_the_run(monkeypatch):
+    """A DP pass cannot be interrupted: with the last forward pass timed at
+    100 s and 50 s left in the run, the round keeps its bound but skips the
+    backward pass (node elimination) and starts no other round."""
+    from schedcert.models import smtt_modifiers
+    from schedcert.models.smtt_lagrange import completion_domains, lagrangian_bound
+    from schedcert.models.smtt_modifiers import modifier_rounds
+
+    inst = generate(seed=3, jobs=20, weighted=True, tf=0.6, rdd=0.4)
+    ub = int(run_method("smtt", "lrdp", inst, Options(time_limit=30)).objective) + 1  # the optimum + 1
+    lr = lagrangian_bound(inst, ub, time_limit=1)
+    domains = completion_domains(inst, lr["mu"], ub)
+    free = modifier_rounds(inst, lr["mu"], domains, ub, 30.0, max_modifiers=inst.n)
+    assert free["rounds"] >= 1 and free["nodes"] < sum(len(x) for x in domains)  # nodes eliminated
+    forward = smtt_modifiers._ArcDP.forward
+
+    def slow(self, mu):
+        out = forward(self, mu)
+        self.last_forward = 100.0
+        return out
+
+    monkeypatch.setattr(smtt_modifiers._ArcDP, "forward", slow)
+    cut = modifier_rounds(inst, lr["mu"], domains, ub, 30.0, max_modifiers=inst.n, hard_limit=50.0)
+    assert cut["rounds"] == 1 and cut["nodes"] == sum(len(x) for x in domains) and 0 < cut["bound"] <= ub
