@@ -496,6 +496,10 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, obj
     if limit:
         paths = paths[:limit]
     refs = read_reference(reference) if reference else None
+    if refs is not None and paths and not any(p.name in refs for p in paths):  # most likely the wrong file
+        click.echo(f"schedcert: warning: {reference} names none of the {len(paths)} instance(s) (first: "
+                   f"{paths[0].name}; the file has e.g. {next(iter(refs), 'no rows')}); no deviation from "
+                   "it will be reported", err=True)
     reader = {k: v for k, v in reader.items() if v is not None}
     if reader:
         read_instance(prob, paths[0], None, **reader)  # bad option or platform: fail before the bench starts

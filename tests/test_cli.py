@@ -247,3 +247,15 @@ def test_files_that_are_not_utf8_text_are_named_and_a_bom_is_dropped(run, tmp_pa
     (tmp_path / "bom.csv").write_bytes(("\ufeffactivity,start\n" + rows).encode("utf-8"))
     res = run("validate", "rcpsp", EXAMPLE, tmp_path / "bom.csv")
     assert res.exit_code == 0 and "feasible" in res.output
+
+
+def test_bench_warns_when_the_reference_names_none_of_the_instances(run, tmp_path):
+    head = "instance,lower_bound,upper_bound,optimal,critical_path\n"
+    (tmp_path / "other.csv").write_text(head + "j601_1.sm,77,77,yes,60\n")
+    res = run("bench", "rcpsp", EXAMPLE, "-m", "sgs-lft", "--reference", tmp_path / "other.csv", "-o", tmp_path / "a")
+    assert res.exit_code == 0
+    assert "names none of the 1 instance(s) (first: rcpsp-example.json; the file has e.g. j601_1.sm)" in res.output
+    (tmp_path / "own.csv").write_text(head + "rcpsp-example.json,59,59,yes,40\n")
+    res = run("bench", "rcpsp", EXAMPLE, "-m", "sgs-lft", "--reference", tmp_path / "own.csv", "-o", tmp_path / "b")
+    assert res.exit_code == 0 and "warning" not in res.output
+    assert json.loads((tmp_path / "b" / "runs.jsonl").read_text())["reference"]["upper_bound"] == 59
