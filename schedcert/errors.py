@@ -156,7 +156,8 @@ def make_folder(path: str | Path, what: str = "output folder") -> Path:
 def require_keywords(fn, params: dict, what: str) -> None:
     """InputError unless every key of `params` is a keyword parameter of `fn`
     (``seed`` aside) and every value has the parameter's type (an integer or
-    a number where the default, or the annotation, is ``int`` or ``float``).
+    a number where the default, or the annotation, is ``int`` or ``float``;
+    0, 1 or the bare flag where it is ``bool``).
     Names them as ``--name`` options and lists the accepted ones. Unknown
     keys pass when `fn` takes ``**kwargs`` (it passes them on and checks
     them itself)."""
@@ -180,3 +181,5 @@ def require_keywords(fn, params: dict, what: str) -> None:
         if numeric and (isinstance(v, bool) or not isinstance(v, (int, float)) or (integral and isinstance(v, float))):
             raise InputError(f"{what} parameter {opt(k)}: expected {'an integer' if integral else 'a number'}, "
                              f"found {v!r}")
+        if (type(p.default) is bool or hint == "bool") and v not in (True, False, 0, 1):  # 'no' was True
+            raise InputError(f"{what} parameter {opt(k)}: expected 0 or 1 (or {opt(k)} alone for 1), found {v!r}")

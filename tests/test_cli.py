@@ -169,6 +169,7 @@ def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
     (["dag", "--tasks", "2.5"], "dag generator parameter --tasks: expected an integer, found 2.5"),
     (["podpack", "--utilisation", "high"], "podpack generator parameter --utilisation: expected a number"),
     (["rcpsp", "--level", "x"], "rcpsp generator parameter --level: expected an integer, found 'x'"),
+    (["smtt", "--weighted", "no"], "smtt generator parameter --weighted: expected 0 or 1 (or --weighted alone"),
 ])
 def test_generate_names_a_bad_parameter_and_what_it_expects(run, tmp_path, args, message):
     res = run("generate", *args, "-o", tmp_path)
@@ -200,6 +201,13 @@ def test_infeasible_instance_exit_1(run, tmp_path):
                              "activities": [{"name": "a", "duration": 3, "demands": {"crew": 5}}]}))
     res = run("solve", "rcpsp", f)
     assert res.exit_code == 1 and "activity a demands 5 of resource crew" in res.output
+
+
+def test_generate_flag_parameters(run, tmp_path):
+    """--weighted no made a weighted instance (any word was true)."""
+    for args, name in ((["--weighted", "0"], "smtt-n20"), (["--weighted"], "smttw-n20"), (["--weighted", "1"], "smttw")):
+        res = run("generate", "smtt", *args, "-o", tmp_path / name)
+        assert res.exit_code == 0 and Path(res.output.strip()).name.startswith(name)
 
 
 def test_generate_then_solve(run, tmp_path):
