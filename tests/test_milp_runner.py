@@ -2,6 +2,7 @@
 solution, and a run far past its time limit (coin-or/Cbc#487)."""
 
 import json
+import re
 import subprocess
 from types import SimpleNamespace
 
@@ -75,7 +76,9 @@ def test_killed_cbc_reports_the_warm_start_with_a_note(monkeypatch):
     warm = run_method("dag", "list-best", inst, Options())
     res = run_method("dag", "milp-cbc", inst, Options(time_limit=10, workers=1))
     assert res.objective == warm.objective and res.evaluation.feasible
-    assert "stopped after 15.0 s" in res.info["note"]
+    # killed 5 s after what the limit left CBC once the warm start had run: 10 s minus its run time
+    m = re.search(r"stopped after (\d+\.\d) s", res.info["note"])
+    assert m and 14.0 <= float(m.group(1)) <= 15.0
 
 
 def test_integrality_check():
@@ -91,7 +94,8 @@ def test_certify_prints_the_notes_of_both_runs(monkeypatch, run):
     _use(monkeypatch, FakeCbc())
     res = run("certify", "dag", "--example", "-H", "heft", "--exact", "milp-cbc", "--time-limit", "10")
     assert res.exit_code == 0
-    assert "note (exact): cbc ran past its time limit and was stopped after 15.0 s" in " ".join(res.output.split())
+    assert re.search(r"note \(exact\): cbc ran past its time limit and was stopped after 1[45]\.\d s",
+                     " ".join(res.output.split()))
 
 
 def test_size_cap_follows_the_time_limit():
@@ -117,4 +121,4 @@ def test_oversized_models_are_not_built_and_the_warm_start_is_reported(tmp_path)
         res = run_method(problem, name, instance, Options(time_limit=10, workers=1))
         assert "not built, the warm start is reported" in res.info["note"], problem
         assert res.objective == res.info["warm_objective"] and res.evaluation.feasible
-        assert res.runtime < 8, (problem, res.runtime)
+        assert res.runtime < 10, (problem, res.runtime)  # not built: well inside the limit
