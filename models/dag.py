@@ -58,7 +58,7 @@ from ortools.sat.python import cp_model
 from schedcert.cpsat import solve_cpsat, solver_info
 from schedcert.errors import InputError
 from schedcert.instances.dag import DagInstance, DagSolution, evaluate, lower_bound
-from schedcert.milp import register_pair, solve_pyomo, too_large
+from schedcert.milp import not_run, register_pair, solve_pyomo, too_large
 from schedcert.params import CPSAT, FLAG
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status, integral_min_result
@@ -274,12 +274,11 @@ def _solve_milp(inst: DagInstance, options: Options, solver: str) -> Result:
     t0 = time.perf_counter()
     lb, hint, ub, info = _incumbent(inst, options)
     if ub <= lb:
-        return _conclude(inst, lb, hint, None, True, {"name": solver, "version": "", "params": {}}, info)
+        return _conclude(inst, lb, hint, None, True, not_run(solver), info)
     pairs = unordered_pairs(inst)
     why = too_large(milp_terms(inst, pairs), options.time_limit)
     if why is not None:
-        return _conclude(inst, lb, hint, None, False, {"name": solver, "version": "", "params": {}},
-                         {**info, "note": why})
+        return _conclude(inst, lb, hint, None, False, not_run(solver), {**info, "note": why})
     m = build_milp(inst, ub, lb, pairs)
     remaining = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
     out = solve_pyomo(m, options, remaining, solver)

@@ -67,7 +67,7 @@ from schedcert.instances.rcpsp import (
     tails,
     topological_order,
 )
-from schedcert.milp import register_pair, solve_pyomo, too_large
+from schedcert.milp import not_run, register_pair, solve_pyomo, too_large
 from schedcert.models.rcpsp_destructive import Refuter
 from schedcert.params import CPSAT, FLAG, SECONDS, choice
 from schedcert.registry import method
@@ -538,7 +538,7 @@ def _solve_milp(instance: RcpspInstance, options: Options, solver: str) -> Resul
     hint, origin = _warm(instance, options)
     horizon, safe = planning_horizon(instance)
     info = {"warm_start": origin, "lb0": lb}
-    nosolver = {"name": solver, "version": "", "params": {}}
+    nosolver = not_run(solver)
     ub = horizon if hint is None else max(int(hint[j]) + instance.durations[j] for j in range(instance.n))
     if hint is not None and ub <= lb:
         return _conclude(instance, lb, hint, None, True, nosolver, info)

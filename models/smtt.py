@@ -21,7 +21,7 @@ from ortools.sat.python import cp_model
 from schedcert.cpsat import solve_cpsat, solver_info
 from schedcert.errors import InputError
 from schedcert.instances.smtt import SmttInstance, SmttSolution, evaluate
-from schedcert.milp import register_pair, solve_pyomo, too_large
+from schedcert.milp import not_run, register_pair, solve_pyomo, too_large
 from schedcert.models.smtt_bb import Decomposition, SearchTimeout, pairing_bound
 from schedcert.params import CPSAT
 from schedcert.registry import method
@@ -138,8 +138,7 @@ def _solve_mip(inst: SmttInstance, options: Options, solver: str) -> Result:
     # n^2 assignment variables, each in its job, slot, completion and tardiness rows
     why = too_large(4 * inst.n ** 2 + 3 * inst.n, options.time_limit)
     if why is not None:
-        return _conclude(inst, inc, 0, None, False, {"name": solver, "version": "", "params": {}},
-                         {**info, "note": why})
+        return _conclude(inst, inc, 0, None, False, not_run(solver), {**info, "note": why})
     m = build_mip(inst)
     remaining = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
     out = solve_pyomo(m, options, remaining, solver)

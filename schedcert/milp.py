@@ -112,6 +112,12 @@ BUILD_RATE = 1e5
 MAX_TERMS = 1e7
 
 
+def not_run(solver: str) -> dict:
+    """The Result ``solver`` entry of a MILP method that did not call its
+    solver (the warm start was already optimal, or the model too large)."""
+    return {"name": solver, "version": "", "params": {}}
+
+
 def too_large(terms: float, time_limit: float | None) -> str | None:
     """Why a model of about `terms` nonzeros is not built, or None.
 
