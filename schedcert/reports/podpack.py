@@ -35,6 +35,11 @@ def _tiers(rec) -> list:
     return sorted(out, reverse=True)
 
 
+def _stopped(rec) -> bool:
+    """Did this run's simulation stop at its time limit (a partial placement)?"""
+    return bool((rec.get("info") or {}).get("stopped_at_time_limit"))
+
+
 def scenario_rows(records: list, group: str | None = None) -> list:
     """One row per scenario (see module docstring)."""
     by = defaultdict(dict)
@@ -43,7 +48,7 @@ def scenario_rows(records: list, group: str | None = None) -> list:
             by[r["instance"]][r["method"]] = r
     rows = []
     for inst, d in sorted(by.items()):
-        if "default" not in d or "cpsat" not in d or (d["default"].get("info") or {}).get("stopped_at_time_limit"):
+        if "default" not in d or "cpsat" not in d or _stopped(d["default"]):
             continue  # a simulation stopped at its time limit is not the default scheduler's placement
         dt, ct = _tiers(d["default"]), dict((p, c) for p, c, _ in _tiers(d["cpsat"]))
         affected = [(p, c) for p, c, n in dt if c < n]
@@ -89,8 +94,7 @@ def report(records: list, out_dir: Path, group: str | None = None) -> str:
     Instances whose ``default`` run stopped at its time limit are left out
     and counted below the table."""
     rows = scenario_rows(records, group)
-    stopped = sorted({r["instance"] for r in records if r.get("method") == "default"
-                      and (r.get("info") or {}).get("stopped_at_time_limit")})
+    stopped = sorted({r["instance"] for r in records if r.get("method") == "default" and _stopped(r)})
     note = (f"\nLeft out: {len(stopped)} instance(s) whose default simulation stopped at the time limit "
             f"(a partial placement, not the default scheduler's): {', '.join(stopped[:5])}"
             f"{' ...' if len(stopped) > 5 else ''}\n") if stopped else ""
