@@ -357,7 +357,8 @@ def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
     """Minimise the makespan with CP-SAT (see module docstring), or with
     ``objective=feasibility`` find any schedule or prove there is none.
 
-    Returns the heuristic schedule if CP-SAT does not improve on it; the bound
+    Returns the heuristic schedule if CP-SAT does not improve on it or finds
+    no schedule in its time (the warm start may have used it); the bound
     is the best of LB and CP-SAT's proven objective bound. With no schedule
     the status is ``infeasible`` (proven; ``info['explanation']`` names a
     conflicting set of constraints, see
@@ -426,9 +427,10 @@ def solve_cpsat_rcpsp(instance: RcpspInstance, options: Options) -> Result:
         if hint is not None:  # C <= UB is satisfied by the hint: cannot happen
             raise RuntimeError("CP-SAT claims no schedule of makespan <= the heuristic's: model defect")
         return _no_schedule(instance, options, horizon, safe, info, solver, t0)
-    if not out.has_solution:
+    if not out.has_solution and hint is None:
         return Result("rcpsp", instance.name, "", Status.UNKNOWN, None, None, 0.0, solver, info=info)
-    better = hint is None or objective == "makespan" and out.objective < ub
+    # no schedule from CP-SAT (e.g. the warm start used the time limit): the hint stands
+    better = out.has_solution and (hint is None or objective == "makespan" and out.objective < ub)
     sched = [out.solver.value(s) for s in starts] if better else hint
     if objective == "feasibility":
         return _conclude(instance, lb, sched, None, False, solver, info)

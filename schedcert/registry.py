@@ -339,11 +339,17 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
     options = options or Options()
     t0 = time.perf_counter()
     warm, heuristic = None, _warm_heuristic(prob, options)
+    overrun = None
     if meth.kind == "exact" and options.warm_start is None and heuristic:
-        warm = run_method(prob, heuristic, instance, warm_start_options(options, _warm_share(prob, options)))
+        warm_options = warm_start_options(options, _warm_share(prob, options))
+        warm = run_method(prob, heuristic, instance, warm_options)
         options = replace(options, warm_start=warm.solution,
                           time_limit=None if options.time_limit is None
                           else max(0.0, options.time_limit - (time.perf_counter() - t0)))
+        if warm.runtime > warm_options.time_limit + WARM_SLACK:
+            overrun = (f"the warm start ({heuristic}) took {warm.runtime:.1f} s, {warm_options.time_limit:g} s planned "
+                       f"(numba compiles the heuristics' kernels on first use after an install); {method_name} had "
+                       + ("no time limit" if options.time_limit is None else f"{options.time_limit:.1f} s"))
     result = meth.func(instance, options)
     if interrupted():  # Ctrl-C stopped a solve: best answer so far, still validated below
         result.info["interrupted"] = True
@@ -354,6 +360,8 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
         result.info["warm_start"] = heuristic
         result.info["warm_objective"] = warm.objective
         result.info["warm_runtime"] = round(warm.runtime, 4)
+        if overrun:
+            result.info.setdefault("note", overrun)
         if result.bound is not None and warm.bound is not None:  # keep the better proven bound
             better = max if prob.sense == "min" else min
             result.bound = better(result.bound, warm.bound)
@@ -385,6 +393,9 @@ def _warm_share(prob: Problem, options: Options) -> float:
     if not 0 < share < 1:
         raise InputError(f"--param warm_share: expected a number between 0 and 1, got {value!r}")
     return share
+
+
+WARM_SLACK = 1.0  # seconds a warm start may run past its budget before the result notes it
 
 
 def warm_start_options(options: Options, share: float = 0.1) -> Options:

@@ -1,10 +1,12 @@
 """RCPSP exact models: known PSPLIB optima, and CP-SAT vs MILP (HiGHS, CBC)."""
 
+import re
+
 import pytest
 
 from schedcert.instances import rcpsp as R
 from schedcert.models.rcpsp import pairwise_delays
-from schedcert.registry import run_method
+from schedcert.registry import get_method, run_method
 from schedcert.result import Options, Status
 
 from conftest import read_bounds
@@ -53,6 +55,53 @@ def test_pairwise_delays_are_valid(psplib):
     assert delays, "expected some non-trivial delays on j3013_1"
     for (i, j), d in delays.items():
         assert s[j] - s[i] >= d
+
+
+def test_warm_start_stands_when_cpsat_finds_no_schedule(monkeypatch):
+    """A cold numba cache once made the GA warm start take 5.4 s of a 5 s
+    limit; CP-SAT then ran 0.01 s, found nothing, and the result dropped the
+    warm start's schedule: status unknown, no objective, no bound."""
+    from ortools.sat.python import cp_model
+
+    import schedcert.models.rcpsp as M
+    from schedcert.cpsat import CpsatOutcome
+
+    def finds_nothing(model, options, time_limit, extra=None, solver=None):
+        return CpsatOutcome(Status.UNKNOWN, None, None, solver or cp_model.CpSolver(),
+                            {"solver_params": {}, "wall_time": 0.0, "branches": 0, "conflicts": 0})
+
+    monkeypatch.setattr(M, "solve_cpsat", finds_nothing)
+    inst = R.generate(seed=3, jobs=20)
+    # warm=0: the start is the activities one after another, far above the bound
+    res = run_method("rcpsp", "cpsat", inst, Options(time_limit=5, workers=1, params={"warm": "0", "refute": "0"}))
+    assert res.status == Status.FEASIBLE and res.evaluation.feasible
+    assert res.objective == sum(inst.durations) and res.bound == res.info["lb0"] < res.objective
+
+
+def test_warm_start_overrun_is_noted(monkeypatch):
+    """The exact method's share of the limit shrinks when its warm start
+    overruns its budget (numba's first compile): the result says so."""
+    import time
+
+    from schedcert.registry import get_problem
+
+    ga = get_method(get_problem("rcpsp"), "ga")
+    fast = ga.func
+
+    def slow(instance, options):
+        time.sleep(1.5)
+        return fast(instance, options)
+
+    monkeypatch.setattr(ga, "func", slow)
+    inst = R.generate(seed=3, jobs=10)
+    res = run_method("rcpsp", "cpsat", inst, Options(time_limit=3, workers=1))
+    m = re.fullmatch(r"the warm start \(ga\) took (\d\.\d) s, 0\.3 s planned \(numba compiles .*\); "
+                     r"cpsat had (\d\.\d) s", res.info["note"])
+    assert m, res.info["note"]
+    took, had = float(m[1]), float(m[2])
+    assert 1.5 <= took <= 1.9 and abs(took + had - 3) <= 0.15
+    quick = run_method("rcpsp", "cpsat", inst, Options(time_limit=3, workers=1, params={"warm": "sgs-lft"}))
+    assert "note" not in quick.info
 
 
 def test_warm_start_rejected_when_infeasible():
