@@ -21,7 +21,7 @@ from schedcert.errors import (InputError, make_folder, read_text, require_file, 
 from schedcert.interrupt import interrupted
 from schedcert.registry import (check_params, default_method_for, example_path, get_method, get_problem,
                                 param_listing, problem_keys, read_instance, run_method)
-from schedcert.result import Options, Result, Status, solution_of
+from schedcert.result import Options, Result, Status, false_claims, solution_of
 
 
 INTERRUPTED = 130  # exit code after Ctrl-C, as shells report SIGINT
@@ -385,8 +385,11 @@ def validate(problem, file, solution, fmt, **reader):
     prob = get_problem(problem)
     inst = _read_instance(prob, file, fmt, **reader)
     sp = require_file(solution, "solution file")
+    data = None
     if prob.read_solution is not None:
         sol = prob.read_solution(inst, sp)
+        if sp.suffix.lower() != ".csv":  # read above: valid JSON
+            data = json.loads(read_text(sp, "solution file"))
     else:
         try:
             data = json.loads(read_text(sp, "solution file"))
@@ -394,8 +397,16 @@ def validate(problem, file, solution, fmt, **reader):
             raise InputError(f"invalid JSON: {exc.msg}", sp, exc.lineno) from None
         sol = prob.solution_from_dict(inst, solution_of(data, sp), sp)  # a Result JSON from solve --out, or bare
     ev = prob.evaluate(inst, sol)
+    if isinstance(data, dict) and "schema" in data and data.get("instance") not in (None, inst.name):
+        click.echo(f"note: the result is for instance {data['instance']}, validated against {inst.name}", err=True)
     if ev.feasible:
         click.echo(f"feasible: objective {_fmt(ev.objective)}")
+        claims = false_claims(data, ev.objective, prob.sense)
+        if claims:  # a Result whose certificate does not hold for its own solution
+            click.echo(f"the result's claims: {len(claims)} false")
+            for c in claims:
+                click.echo(f"  - {c}")
+            sys.exit(1)
         return
     kinds: dict[str, int] = {}
     for v in ev.violations:

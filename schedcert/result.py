@@ -202,6 +202,36 @@ def solution_of(document, path=None):
     return document
 
 
+def false_claims(document, objective: float | None, sense: str = "min") -> list[str]:
+    """What a Result `document` (from ``solve --out``) states about its own
+    solution that the validator's `objective` for that solution refutes:
+    another objective, a bound on the wrong side of it (above for
+    minimisation, below for maximisation), or status ``optimal`` with a
+    bound that does not meet it. One line per false claim, in the
+    validator's ``kind: text`` form; [] for anything but a Result document
+    (a bare solution claims nothing)."""
+    if not isinstance(document, dict) or "schema" not in document or objective is None:
+        return []
+
+    def close(a, b):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+
+    out = []
+    stated, bound, status = document.get("objective"), document.get("bound"), document.get("status")
+    if isinstance(stated, (int, float)) and not close(stated, objective):
+        out.append(f"objective: the result states {_num(stated)}; its solution's is {_num(objective)}")
+    if isinstance(bound, (int, float)):
+        wrong_side = bound > objective if sense == "min" else bound < objective
+        if wrong_side and not close(bound, objective):
+            side = "lower bound" if sense == "min" else "upper bound"
+            where = "above" if sense == "min" else "below"
+            out.append(f"bound: the result's {side} {_num(bound)} is {where} its solution's objective "
+                       f"{_num(objective)}: no valid bound")
+    if status == Status.OPTIMAL.value and not (isinstance(bound, (int, float)) and close(bound, objective)):
+        out.append(f"status: optimal, but the bound {_num(bound)} does not meet the objective {_num(objective)}")
+    return out
+
+
 def _num(x):
     if x is None:
         return None

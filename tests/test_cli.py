@@ -41,6 +41,29 @@ def test_solve_json_and_validate_round_trip(run, tmp_path):
     assert bad.exit_code == 1 and "precedence" in bad.output
 
 
+def test_validate_checks_what_a_result_claims(run, tmp_path):
+    """A Result's objective, bound and status are checked against its own
+    schedule: an edited certificate (makespan 49 claimed 43, bound 50,
+    optimal) used to validate as "feasible" with exit 0."""
+    doc = json.loads(run("solve", "rcpsp", "--example", "--method", "sgs-lft", "--json").output)
+    sol = tmp_path / "sol.json"
+    sol.write_text(json.dumps(doc))
+    assert run("validate", "rcpsp", EXAMPLE, sol).exit_code == 0
+    makespan = doc["objective"]
+    doc.update(objective=makespan - 6, bound=makespan + 1, status="optimal")
+    sol.write_text(json.dumps(doc))
+    res = run("validate", "rcpsp", EXAMPLE, sol)
+    assert res.exit_code == 1 and f"feasible: objective {makespan}" in res.output
+    assert "the result's claims: 3 false" in res.output
+    assert f"objective: the result states {makespan - 6}; its solution's is {makespan}" in res.output
+    assert f"lower bound {makespan + 1} is above its solution's objective {makespan}" in res.output
+    assert "status: optimal, but the bound" in res.output
+    doc.update(objective=makespan, bound=doc["bound"] - 1, status="feasible", instance="other.sm")
+    sol.write_text(json.dumps(doc))
+    res = run("validate", "rcpsp", EXAMPLE, sol)  # claims hold; the instance name differs: a note only
+    assert res.exit_code == 0 and "the result is for instance other.sm" in res.output
+
+
 def test_out_and_plot_are_not_overwritten(run, tmp_path):
     out = tmp_path / "r.json"
     out.write_text("mine")

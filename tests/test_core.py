@@ -40,6 +40,21 @@ def test_result_json_schema():
     json.dumps(d)
 
 
+def test_false_claims_of_a_result_document():
+    from schedcert.result import false_claims
+
+    doc = {"schema": 1, "status": "optimal", "objective": 515, "bound": 515}
+    assert false_claims(doc, 515, "max") == [] and false_claims({"starts": [0]}, 515) == []
+    # maximisation: an upper bound below the solution's value is no bound; a lex-encoded value off by one counts
+    low = false_claims({**doc, "objective": 2122847, "bound": 2122846, "status": "feasible"}, 2122847, "max")
+    assert low == ["bound: the result's upper bound 2122846 is below its solution's objective 2122847: no valid bound"]
+    assert false_claims({**doc, "bound": 520, "status": "feasible"}, 515, "max") == []
+    assert false_claims({**doc, "bound": 520}, 515, "max") == [
+        "status: optimal, but the bound 520 does not meet the objective 515"]
+    assert false_claims({**doc, "objective": 1400.01, "bound": 1397.5, "status": "feasible"}, 1400.0) == [
+        "objective: the result states 1400.01; its solution's is 1400"]
+
+
 def test_unknown_problem_and_method():
     with pytest.raises(InputError, match="unknown problem"):
         get_problem("nope")
