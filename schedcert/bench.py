@@ -82,7 +82,12 @@ def expand_inputs(inputs: Iterable[str], suffixes: Iterable[str], expand=None) -
                 raise InputError(f"no instance files match {item!r}")
             out += matches
     if not out:
-        raise InputError(f"no instance files (expected endings {', '.join(suffixes)}) in {', '.join(inputs)}")
+        subs = sorted((d.name for i in inputs if Path(i).is_dir() for d in Path(i).iterdir() if d.is_dir()),
+                      key=natural_key)
+        hint = (f"; folders are not searched below their top level (here: {', '.join(subs[:6])}"
+                f"{' ...' if len(subs) > 6 else ''}): name them, or a pattern such as 'DIR/*/*{suffixes[0]}'"
+                if subs else "")
+        raise InputError(f"no instance files (expected endings {', '.join(suffixes)}) in {', '.join(inputs)}{hint}")
     if expand is not None:
         out = [Path(spec) for f in out for spec in expand(f)]
     uniq = sorted(set(out), key=lambda p: natural_key(str(p)))

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from click.testing import CliRunner
 
 from schedcert.bench import read_runs
@@ -103,3 +105,22 @@ def test_gap_to_the_proven_optimum_is_nonnegative_in_both_senses():
     assert rows["exact"]["aggregate_gap_pct"] == 0
     low = {r["method"]: r for r in certified([rec("a", "exact", 4, 4), rec("a", "greedy", 6, None)], "min")}
     assert abs(low["greedy"]["aggregate_gap_pct"] - 50) < 1e-9
+
+
+def test_a_folder_of_folders_names_its_subfolders(tmp_path):
+    """`bench rcpsp ../shared/instances/psplib` (j30/, j60/, j120/ inside)
+    used to say only "no instance files"."""
+    from schedcert.bench import expand_inputs
+    from schedcert.errors import InputError
+
+    for sub in ("j30", "j120", "bounds"):
+        (tmp_path / sub).mkdir()
+    (tmp_path / "j30" / "a.sm").write_text("")
+    with pytest.raises(InputError, match=r"not searched below their top level \(here: bounds, j30, j120\): "
+                                         r"name them, or a pattern such as 'DIR/\*/\*\.sm'"):
+        expand_inputs([str(tmp_path)], [".sm", ".rcp"])
+    assert expand_inputs([str(tmp_path / "*" / "*.sm")], [".sm"]) == [tmp_path / "j30" / "a.sm"]
+    empty = tmp_path / "j120"
+    with pytest.raises(InputError) as err:
+        expand_inputs([str(empty)], [".sm"])
+    assert "not searched" not in str(err.value)
