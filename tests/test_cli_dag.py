@@ -26,6 +26,24 @@ def test_example_certify_and_plot(run, tmp_path):
     assert res.exit_code == 0 and (tmp_path / "g.png").stat().st_size > 1000
 
 
+def test_chart_labels_only_bars_they_fit():
+    """montage's 1 s tasks beside its 540 s ones were labelled too: their
+    names piled up into one black blot at the end of every row."""
+    import matplotlib.pyplot as plt
+
+    from schedcert.instances.dag import DagInstance, DagSolution
+    from schedcert.plots.dag import draw_schedule
+
+    names = ("mProject_ID0000001",) + tuple(f"mBackground_ID00000{k:02d}" for k in range(10))
+    inst = DagInstance("blot", names, ("P1",), tuple((540 if i == 0 else 1,) for i in range(11)), ())
+    sol = DagSolution((0,) * 11, (0,) + tuple(540 + k for k in range(10)))
+    fig = draw_schedule(inst, sol)
+    try:
+        assert [t.get_text() for t in fig.axes[0].texts] == ["mProject_ID0000001"]
+    finally:
+        plt.close(fig)
+
+
 def test_generate_then_validate_catches_violation(run, tmp_path):
     res = run("generate", "dag", "--tasks", "8", "--processors", "2", "--ccr", "5", "--seed", "3", "-o", tmp_path)
     assert res.exit_code == 0
