@@ -4,7 +4,8 @@ Layout of an output folder ``OUT``:
 
 * ``OUT/bench.json``: the settings (problem, time limit, workers, seed,
   params). A rerun with other settings is refused, so one folder never mixes
-  runs made under different limits.
+  runs made under different limits. It also lists the methods in the order
+  the commands named them (the report's row order).
 * ``OUT/runs.jsonl``: one Result document per (instance, method) run,
   appended, flushed and fsynced as each run finishes. A killed bench loses at
   most the runs in flight; rerunning the same command skips every run already
@@ -126,10 +127,14 @@ def read_runs(out_dir: Path) -> list[dict]:
     return records
 
 
-def _check_config(out_dir: Path, config: BenchConfig) -> None:
+def _check_config(out_dir: Path, config: BenchConfig, methods: list[str]) -> None:
+    """Refuse a folder made with other settings; record `methods` in the
+    order given (after those of earlier commands) for the report's rows."""
     cfg_path = out_dir / CONFIG
+    listed: list[str] = []
     if cfg_path.exists():
         old = json.loads(cfg_path.read_text())
+        listed = old.pop("methods", [])
         if old != config.key():
             diff = {k: (old.get(k), v) for k, v in config.key().items() if old.get(k) != v}
             raise InputError(
@@ -137,7 +142,8 @@ def _check_config(out_dir: Path, config: BenchConfig) -> None:
                 "rerun with the same settings to resume, or choose another --out", cfg_path)
     else:
         make_folder(out_dir, "--out folder of the bench")
-        cfg_path.write_text(json.dumps(config.key(), indent=1) + "\n")
+    listed += [m for m in methods if m not in listed]
+    cfg_path.write_text(json.dumps({**config.key(), "methods": listed}, indent=1) + "\n")
 
 
 def run_one(config: dict, path: str, method: str, reference: dict | None) -> dict:
@@ -220,7 +226,7 @@ def run_bench(config: BenchConfig, paths: list[Path], methods: list[str], out_di
     mismatch with an existing folder.
     """
     out_dir = Path(out_dir)
-    _check_config(out_dir, config)
+    _check_config(out_dir, config, methods)
     records = read_runs(out_dir)
     done = {(r["instance"], r["method"]) for r in records}
     refs = references or {}

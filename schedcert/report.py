@@ -341,6 +341,9 @@ def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None 
         raise InputError("no runs recorded (expected runs.jsonl from `schedcert bench`)", out_dir)
     cfg_path = out_dir / "bench.json"
     config = json.loads(cfg_path.read_text()) if cfg_path.exists() else None
+    if config:  # rows in the order the bench commands named the methods, not the order runs finished
+        rank = {m: i for i, m in enumerate(config.pop("methods", []))}
+        records.sort(key=lambda r: rank.get(r["method"], len(rank)))
     sense, prob = "min", None
     if config and config.get("problem"):
         from schedcert.registry import get_problem

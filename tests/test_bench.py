@@ -124,3 +124,27 @@ def test_a_folder_of_folders_names_its_subfolders(tmp_path):
     with pytest.raises(InputError) as err:
         expand_inputs([str(empty)], [".sm"])
     assert "not searched" not in str(err.value)
+
+
+def test_report_rows_follow_the_methods_as_named(tmp_path):
+    """With --jobs 2 the rows came in the order runs finished (sgs-lft,
+    cpsat, sampling for `--methods sgs-lft,sampling,cpsat`)."""
+    import re
+
+    from schedcert.instances.rcpsp import generate, write
+
+    inst = tmp_path / "g.json"
+    write(generate(seed=2, jobs=8), inst)
+    out = tmp_path / "b"
+    for methods in ("sgs-lft,sampling", "psgs-lft,sgs-lft"):  # a second command adds its new method last
+        res = CliRunner().invoke(cli, ["bench", "rcpsp", str(inst), "--methods", methods, "--time-limit", "2",
+                                       "--out", str(out)])
+        assert res.exit_code == 0, res.output
+    # the runs as if they had finished in another order
+    lines = (out / "runs.jsonl").read_text().splitlines(keepends=True)
+    (out / "runs.jsonl").write_text("".join(reversed(lines)))
+    assert CliRunner().invoke(cli, ["report", str(out)]).exit_code == 0
+    md = (out / "summary.md").read_text()
+    assert re.findall(r"^\| (\S+) \| 1 \|", md, re.M) == ["sgs-lft", "sampling", "psgs-lft"]
+    assert json.loads((out / "bench.json").read_text())["methods"] == ["sgs-lft", "sampling", "psgs-lft"]
+    assert "methods=" not in md  # the settings line lists settings only
