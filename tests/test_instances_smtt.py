@@ -24,7 +24,8 @@ def test_lines_with_negative_due_dates_and_weights(tmp_path):
     ("3 5\n2.5 4\n", 2, "processing time: expected an integer"),
     ("3 5\n7\n", 2, "found 1 columns"),
     ("3 5\n2 4 1\n", 2, "expected 2 columns"),
-    ("3 5\n0 4\n", None, "job 2: processing time must be a positive integer"),
+    ("3 5\n0 4\n", 2, "job 2: processing time: expected a positive integer, found 0"),
+    ("# p d w\n3 5 1\n\n2 4 0\n", 4, "job 2: weight: expected an integer >= 1, found 0"),
     ("\n# nothing\n", None, "found no jobs"),
 ])
 def test_bad_lines_name_file_and_line(tmp_path, text, line, words):
