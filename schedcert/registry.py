@@ -348,7 +348,7 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
                           else max(0.0, options.time_limit - (time.perf_counter() - t0)))
         if warm.runtime > warm_options.time_limit + WARM_SLACK:
             overrun = (f"the warm start ({heuristic}) took {warm.runtime:.1f} s, {warm_options.time_limit:g} s planned "
-                       f"(numba compiles the heuristics' kernels on first use after an install); {method_name} had "
+                       f"(the first run after an install includes numba compiling the kernels); {method_name} had "
                        + ("no time limit" if options.time_limit is None else f"{options.time_limit:.1f} s"))
     result = meth.func(instance, options)
     if interrupted():  # Ctrl-C stopped a solve: best answer so far, still validated below
