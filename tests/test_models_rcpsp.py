@@ -100,7 +100,7 @@ def test_warm_start_overrun_is_noted(monkeypatch):
                      r"cpsat had (\d\.\d) s", res.info["note"])
     assert m, res.info["note"]
     took, had = float(m[1]), float(m[2])
-    assert 1.5 <= took <= 1.9 and abs(took + had - 3) <= 0.15
+    assert 1.5 <= took <= 2.5 and abs(took + had - 3) <= 0.2  # each rounded to 0.1 s
     quick = run_method("rcpsp", "cpsat", inst, Options(time_limit=3, workers=1, params={"warm": "sgs-lft"}))
     assert "note" not in quick.info
 
