@@ -294,7 +294,11 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
         con = _console()
         if res.solution is not None and prob.describe is not None:
             con.print(_solution_table(*prob.describe(inst, res.solution), width=con.width))
-        con.print(_summary_table(_result_rows(res, prob.sense)))
+        rows = _result_rows(res, prob.sense)
+        short = prob.shortfall(inst, res.objective, res.bound) if prob.shortfall else None
+        if short:
+            rows.insert(6, ("short of bound", short))
+        con.print(_summary_table(rows))
         for key, label in (("explanation", "conflict"), ("failure", "no schedule"), ("note", "note")):
             if res.info.get(key):
                 con.print(f"[bold]{label}:[/bold] {res.info[key]}")
@@ -362,6 +366,9 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
             ("proven bound", _fmt(cert["bound"])), ("heuristic is", verdict)]
     if hg is not None and not cert["heuristic_optimal"]:
         rows.append(("gap", f"{100 * hg:.2f} % (|heuristic - bound| / heuristic)"))
+    short = prob.shortfall(inst, h.objective, cert["bound"]) if prob.shortfall else None
+    if short:
+        rows.append(("short of bound", short))
     con = _console()
     con.print(_summary_table(rows, "certificate"))
     for role, r in (("heuristic", h), ("exact", e)):

@@ -96,6 +96,11 @@ class Problem:
     describe : callable, optional
         ``describe(instance, solution) -> (headers, rows)``: the solution as
         a table for the terminal.
+    shortfall : callable, optional
+        ``shortfall(instance, objective, bound) -> str | None``: how far
+        `objective` is from `bound` in the problem's own terms, for an
+        objective whose scalar is an encoding (podpack: the first priority
+        tier below its bound); ``solve`` and ``certify`` print it.
     suffixes : tuple of str
         File endings of instance files (``bench`` picks these from folders).
     example : str
@@ -141,6 +146,7 @@ class Problem:
     generate: Callable | None = None
     plot: Callable | None = None
     describe: Callable | None = None
+    shortfall: Callable | None = None
     suffixes: tuple = ()
     example: str = ""
     default_method: str = ""

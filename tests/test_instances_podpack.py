@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 
 from schedcert.errors import InputError
 from schedcert.instances.podpack import (PodpackSolution, evaluate, generate, gpu_fragmentation, lex_counts,
-                                         lex_upper_bound, lex_value, placeable_all, read, tier_sizes)
+                                         lex_upper_bound, lex_value, placeable_all, read, shortfall, tier_sizes)
 from schedcert.instances.podpack_formats import effective_requests, parse_quantity, quantity_int
 from podpack_helpers import fragmentation, node, pod, snapshot
 
@@ -246,3 +246,18 @@ def test_alibaba_reader(instances_dir):
     assert sum(n.allocatable.get("nvidia.com/gpu", 0) for n in inst.nodes) == 6212
     multi = read(d / "openb_node_list_all_node.csv", pods=d / "openb_pod_list_multigpu50.csv")
     assert len(multi.pods) == 9061 and {p.priority for p in multi.pods} == {0}
+
+
+def test_shortfall_names_the_first_tier_below_the_bound():
+    """On the whole Alibaba list the default scheduler leaves 1161 BE pods
+    unplaced, a scalar gap of 0.00 %: the shortfall states it in pods."""
+    inst = snapshot([node("a", 4000)], [pod(f"h{k}", 1000, prio=10) for k in range(3)]
+                    + [pod(f"l{k}", 1000, prio=0) for k in range(5)])
+    sizes = tier_sizes(inst)
+    assert sizes == [3, 5]
+    assert shortfall(inst, lex_value([3, 1], sizes), lex_value([3, 1], sizes)) is None
+    assert shortfall(inst, lex_value([3, 1], sizes), lex_value([3, 4], sizes)) == \
+        "priority 0: 1 of 5 placed, at most 4 (75.00 % short)"  # the last tier: nothing below it
+    assert shortfall(inst, lex_value([2, 5], sizes), lex_value([3, 5], sizes)) == \
+        "priority 10: 2 of 3 placed, at most 3 (33.33 % short); the tiers below are not bounded"
+    assert shortfall(inst, None, 7) is None
