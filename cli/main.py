@@ -332,12 +332,13 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
     check_params(prob, [heuristic, exact or default_method_for(prob, inst)], opts.params)
     cert = run_certify(prob, inst, heuristic, exact, opts)
     h, e = cert["heuristic"], cert["exact"]
+    short = prob.shortfall(inst, h.objective, cert["bound"]) if prob.shortfall else None
     doc = {
         "problem": prob.key, "instance": inst.name, "heuristic": h.method, "exact": e.method,
         "heuristic_objective": h.objective, "exact_objective": e.objective, "exact_status": e.status.value,
         "bound": cert["bound"], "heuristic_gap": cert["heuristic_gap"],
         "heuristic_deviation": cert["heuristic_deviation"], "optimum_proven": cert["optimum_proven"],
-        "heuristic_optimal": cert["heuristic_optimal"],
+        "heuristic_optimal": cert["heuristic_optimal"], "heuristic_shortfall": short,
         "heuristic_result": h.to_dict(lambda s: prob.solution_to_dict(s, inst)),
         "exact_result": e.to_dict(lambda s: prob.solution_to_dict(s, inst)),
     }
@@ -366,7 +367,6 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
             ("proven bound", _fmt(cert["bound"])), ("heuristic is", verdict)]
     if hg is not None and not cert["heuristic_optimal"]:
         rows.append(("gap", f"{100 * hg:.2f} % (|heuristic - bound| / heuristic)"))
-    short = prob.shortfall(inst, h.objective, cert["bound"]) if prob.shortfall else None
     if short:
         rows.append(("short of bound", short))
     con = _console()

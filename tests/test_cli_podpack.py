@@ -24,6 +24,7 @@ def test_example_solve_certify_and_plan(run, tmp_path):
     assert {"api-2", "report-0", "report-1"} <= set(bound) and len({"batch-0", "batch-1"} & set(bound)) == 1
     cert = json.loads(run("certify", "podpack", "--example", "-H", "default", "--json").output)
     assert cert["heuristic_objective"] == 515 and not cert["heuristic_optimal"] and cert["bound"] == 518
+    assert cert["heuristic_shortfall"].startswith("priority 500: 3 of 5 placed, at most 4")
     out = run("certify", "podpack", "--example", "-H", "default").output
     assert "0.58 % below the optimum 518 (proven)" in out
     # the scalar is an encoding: the certificate also says where the pods are missing
