@@ -6,8 +6,12 @@ Formulations are written once, in Pyomo. Solvers:
 * ``cbc``: the CBC binary of the ``cbcbox`` wheel (also PuLP's ``cbc`` extra),
   or on older installs the one bundled in PuLP's wheel, given to Pyomo's
   ``cbc`` interface; an independent second solver for cross-checks.
-* any other name Pyomo knows (``gurobi``, ``cplex``, ``scip`` ...), if the
-  user has it installed.
+* any other name Pyomo knows (``gurobi``, ``cplex_direct``, ``scip_direct``
+  ...), if the user has it installed: ``-m milp --param solver=NAME``. The
+  time limit and a relative MIP gap of 0 are passed to the families of
+  :data:`SOLVER_OPTIONS`; other solvers run with their own defaults (the
+  Result's note says so), and for them ``optimal`` needs the bound to
+  meet the objective.
 
 Returns the incumbent and the best proven bound, also on time-out.
 """
@@ -15,6 +19,7 @@ Returns the incumbent and the best proven bound, also on time-out.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -28,6 +33,7 @@ from pyomo.common.tempfiles import TempfileManager
 from pyomo.opt import SolverFactory, TerminationCondition
 
 from schedcert.errors import InputError
+from schedcert.params import Kind
 from schedcert.result import Options, Status
 
 
@@ -149,6 +155,52 @@ def _integral(model) -> bool:
     return True
 
 
+#: Pyomo option keys of the time limit (seconds) and the relative MIP gap,
+#: per solver family (the name up to its first '_': ``gurobi_direct`` is
+#: ``gurobi``); see each solver's manual.
+SOLVER_OPTIONS = {
+    "gurobi": ("TimeLimit", "MIPGap"),
+    "cplex": ("timelimit", "mip_tolerances_mipgap"),
+    "scip": ("limits/time", "limits/gap"),
+    "glpk": ("tmlim", "mipgap"),
+    "xpress": ("maxtime", "miprelstop"),
+}
+
+
+def solver_available(name: str) -> bool:
+    """Whether Pyomo can run the MILP solver `name` here (``highs`` and
+    ``cbc``, schedcert's own two, always)."""
+    if name in ("highs", "cbc"):
+        return True
+    log = logging.getLogger("pyomo.opt")
+    level = log.level
+    log.setLevel(logging.ERROR)  # an unknown name is logged as a warning: the caller says it in one line
+    try:
+        return bool(SolverFactory(name).available(exception_flag=False))
+    except Exception:
+        return False
+    finally:
+        log.setLevel(level)
+
+
+SOLVER = Kind("a MILP solver Pyomo can run here (highs, cbc, or one installed: gurobi, cplex_direct, "
+              "scip_direct ...)", lambda v: solver_available(str(v).strip()))
+
+
+def _status(optimal: bool, objective: float | None, bound: float | None, trust: bool) -> tuple[Status, float | None]:
+    """Status and bound of a solve that ended `optimal` (the solver's word)
+    with incumbent `objective` (None: no solution). A solver's "optimal"
+    holds within its own MIP gap (Gurobi's and CPLEX's default 1e-4), so it
+    counts only where the bound meets the objective, unless `trust` (CBC,
+    run with ratio 0 and reporting no separate bound)."""
+    if objective is None:
+        return Status.UNKNOWN, bound
+    met = bound is None or abs(objective - bound) <= 1e-6 * max(1.0, abs(objective))
+    if optimal and (trust or met):
+        return Status.OPTIMAL, objective if bound is None else bound
+    return Status.FEASIBLE, bound
+
+
 def _solve_highs(model, options: Options, tl):
     """HiGHS through Pyomo's appsi interface: (status, objective, bound, version)."""
     from pyomo.contrib.appsi.base import TerminationCondition as TC
@@ -239,9 +291,9 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
     if solver == "cbc":
         kwargs["executable"], label = _cbc_binary()
         params["threads"] = 1  # serial, see below
-    opt = SolverFactory(solver, **kwargs)
-    if not opt.available(exception_flag=False):
+    if not solver_available(solver):
         raise InputError(f"MILP solver {solver!r} is not available on this machine")
+    opt = SolverFactory(solver, **kwargs)
     hard = None
     if solver == "cbc":
         if tl is not None:
@@ -257,8 +309,15 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
         # threads 1 and 2, none serial), and then reports a time-out.
         opt.options["randomCbcSeed"] = int(options.seed) or 1
         opt.options["ratio"] = 0.0
-    elif tl is not None:
-        opt.options["time_limit"] = tl
+    elif solver.split("_")[0] in SOLVER_OPTIONS:
+        time_key, gap_key = SOLVER_OPTIONS[solver.split("_")[0]]
+        if tl is not None:
+            opt.options[time_key] = int(math.ceil(tl)) if solver.startswith("glpk") else tl
+        opt.options[gap_key] = 0.0
+    else:
+        params["own_defaults"] = True  # no time limit or gap passed: see register_pair's note
+    if solver != "cbc":
+        params["threads"] = params["seed"] = None  # not passed to other solvers
     name = solver
     try:
         version = label or ".".join(map(str, opt.version() or ()))
@@ -293,11 +352,8 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
     bound = lower if minimise else upper
     if bound is not None and abs(bound) == float("inf"):
         bound = None
-    if tc == TerminationCondition.optimal and has_sol:
-        status = Status.OPTIMAL
-        bound = objective if bound is None else bound
-    else:
-        status = Status.FEASIBLE if has_sol else Status.UNKNOWN
+    status, bound = _status(tc == TerminationCondition.optimal, objective if has_sol else None, bound,
+                            trust=solver == "cbc")
     if options.log:
         print(f"[{name}] termination={tc} objective={objective} bound={bound}", file=sys.stderr)
     return MilpOutcome(status, objective, bound, {"name": name, "version": version, "params": params})
@@ -310,14 +366,21 @@ def register_pair(problem: str, name: str, description: str, solve, params: dict
     from schedcert.registry import method
 
     def run(instance, options, solver):
+        solver = str(options.params.get("solver", solver)).strip()
         result = solve(instance, options, solver)
-        killed = (result.solver or {}).get("params", {}).get("killed_after")
-        if killed is not None:
-            result.info.setdefault("note", f"{solver} ran past its time limit and was stopped after {killed} s; "
-                                           "its incumbent is lost (the result is the warm start's, if any)")
+        used = (result.solver or {}).get("params", {})
+        if used.get("killed_after") is not None:
+            result.info.setdefault("note", f"{solver} ran past its time limit and was stopped after "
+                                           f"{used['killed_after']} s; its incumbent is lost (the result is the "
+                                           "warm start's, if any)")
+        if used.get("own_defaults"):
+            result.info.setdefault("note", f"schedcert does not know {solver}'s option names: it ran with its own "
+                                           "time limit and MIP gap (optimal only where the bound meets the "
+                                           "objective)")
         return result
 
-    for suffix, solver, label in (("", "highs", "HiGHS"), ("-cbc", "cbc", "CBC")):
-        method(problem, name + suffix, "exact", f"{description}, {label}", params=params)(
+    for suffix, solver, label, extra in (("", "highs", "HiGHS; --param solver=NAME for another", {"solver": SOLVER}),
+                                         ("-cbc", "cbc", "CBC", {})):
+        method(problem, name + suffix, "exact", f"{description}, {label}", params={**(params or {}), **extra})(
             lambda instance, options, _solver=solver: run(instance, options, _solver))
 

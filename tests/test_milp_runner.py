@@ -123,3 +123,58 @@ def test_oversized_models_are_not_built_and_the_warm_start_is_reported(tmp_path)
         assert "not built, the warm start is reported" in res.info["note"], problem
         assert res.objective == res.info["warm_objective"] and res.evaluation.feasible
         assert res.runtime < 10, (problem, res.runtime)  # not built: well inside the limit
+
+
+def test_a_solvers_optimal_counts_only_where_its_bound_meets_the_objective():
+    """Gurobi and CPLEX stop "optimal" at a relative gap of 1e-4 by default:
+    on a total weighted tardiness of 480 000 that is 48 units unproven."""
+    assert milp._status(True, 480_000, 479_952, trust=False) == (Status.FEASIBLE, 479_952)
+    assert milp._status(True, 59, 59.0000000001, trust=False)[0] == Status.OPTIMAL
+    assert milp._status(True, 59, None, trust=False) == (Status.OPTIMAL, 59)
+    assert milp._status(True, 59, 58, trust=True) == (Status.OPTIMAL, 58)  # CBC: run with ratio 0
+    assert milp._status(False, 59, 59, trust=False) == (Status.FEASIBLE, 59)
+    assert milp._status(True, None, 3.0, trust=False) == (Status.UNKNOWN, 3.0)
+
+
+def test_another_milp_solver_by_name():
+    """`-m milp --param solver=NAME` runs the same formulation with any
+    solver Pyomo knows. SCIP (PySCIPOpt, a test dependency) is a third
+    independent solver: it must agree with HiGHS."""
+    import pytest
+
+    from schedcert.instances.rcpsp import generate as generate_rcpsp
+    from schedcert.instances.smtt import generate as generate_smtt
+
+    if not milp.solver_available("scip_direct"):
+        pytest.skip("PySCIPOpt is not installed (pip install pyscipopt, or '.[test]')")
+    cases = [("rcpsp", "milp", generate_rcpsp(seed=s, jobs=8)) for s in (1, 2)]
+    cases += [("smtt", "mip", generate_smtt(seed=1, jobs=8, weighted=True))]
+    for problem, meth, inst in cases:
+        opts = Options(time_limit=60, workers=1, params={"warm": "0"})
+        highs = run_method(problem, meth, inst, opts)
+        scip = run_method(problem, meth, inst, Options(time_limit=60, workers=1,
+                                                       params={"warm": "0", "solver": "scip_direct"}))
+        assert scip.solver["name"] == "scip_direct" and highs.solver["name"] == "highs"
+        assert scip.status == highs.status == Status.OPTIMAL and scip.objective == highs.objective, problem
+        assert 0 < scip.solver["params"]["time_limit"] <= 60 and scip.evaluation.feasible
+
+
+def test_a_solver_without_known_options_runs_with_its_defaults_and_says_so():
+    inst = generate(seed=3, tasks=6, processors=2)
+    res = run_method("dag", "milp", inst, Options(time_limit=20, workers=1, params={"solver": "appsi_highs"}))
+    assert res.solver["name"] == "appsi_highs" and res.solver["params"]["own_defaults"]
+    assert "does not know appsi_highs's option names" in res.info["note"]
+    assert res.objective == run_method("dag", "milp", inst, Options(time_limit=20, workers=1)).objective
+
+
+def test_a_solver_that_is_not_here_is_refused_before_solving():
+    import pytest
+
+    from schedcert.errors import InputError
+    from schedcert.registry import check_params, get_problem
+
+    with pytest.raises(InputError, match=r"--param solver: expected a MILP solver Pyomo can run here "
+                                         r".* got 'no_such_solver'"):
+        check_params(get_problem("rcpsp"), ["milp"], {"solver": "no_such_solver"})
+    with pytest.raises(InputError, match="not read by milp-cbc"):
+        check_params(get_problem("rcpsp"), ["milp-cbc"], {"solver": "highs"})
