@@ -366,7 +366,8 @@ def register_pair(problem: str, name: str, description: str, solve, params: dict
     from schedcert.registry import method
 
     def run(instance, options, solver):
-        solver = str(options.params.get("solver", solver)).strip()
+        if solver == "highs":  # `name` reads --param solver; `name-cbc` is CBC, whatever a bench passes both
+            solver = str(options.params.get("solver", solver)).strip()
         result = solve(instance, options, solver)
         used = (result.solver or {}).get("params", {})
         if used.get("killed_after") is not None:

@@ -157,6 +157,10 @@ def test_another_milp_solver_by_name():
         assert scip.solver["name"] == "scip_direct" and highs.solver["name"] == "highs"
         assert scip.status == highs.status == Status.OPTIMAL and scip.objective == highs.objective, problem
         assert 0 < scip.solver["params"]["time_limit"] <= 60 and scip.evaluation.feasible
+    # a bench passes its params to every method: the CBC variant stays CBC
+    cbc = run_method("rcpsp", "milp-cbc", cases[0][2], Options(time_limit=60, workers=1,
+                                                                params={"warm": "0", "solver": "scip_direct"}))
+    assert cbc.solver["name"] == "cbc"
 
 
 def test_a_solver_without_known_options_runs_with_its_defaults_and_says_so():
