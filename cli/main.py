@@ -297,7 +297,7 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
         rows = _result_rows(res, prob.sense)
         short = prob.shortfall(inst, res.objective, res.bound) if prob.shortfall else None
         if short:
-            rows.insert(6, ("short of bound", short))
+            rows.insert([k for k, _ in rows].index("gap") + 1, ("short of bound", short))
         con.print(_summary_table(rows))
         for key, label in (("explanation", "conflict"), ("failure", "no schedule"), ("note", "note")):
             if res.info.get(key):
