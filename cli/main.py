@@ -162,6 +162,11 @@ def _result_rows(res: Result, sense: str):
     ]
 
 
+def _shortfall(prob, inst, objective, bound) -> str | None:
+    """The gap in the problem's own terms, where it has them (podpack)."""
+    return prob.shortfall(inst, objective, bound) if prob.shortfall else None
+
+
 def _solution_table(headers, rows, width: int = 80):
     """Rows laid out in side-by-side column groups that fit `width`."""
     from rich.table import Table
@@ -295,7 +300,7 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
         if res.solution is not None and prob.describe is not None:
             con.print(_solution_table(*prob.describe(inst, res.solution), width=con.width))
         rows = _result_rows(res, prob.sense)
-        short = prob.shortfall(inst, res.objective, res.bound) if prob.shortfall else None
+        short = _shortfall(prob, inst, res.objective, res.bound)
         if short:
             rows.insert([k for k, _ in rows].index("gap") + 1, ("short of bound", short))
         con.print(_summary_table(rows))
@@ -332,7 +337,7 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
     check_params(prob, [heuristic, exact or default_method_for(prob, inst)], opts.params)
     cert = run_certify(prob, inst, heuristic, exact, opts)
     h, e = cert["heuristic"], cert["exact"]
-    short = prob.shortfall(inst, h.objective, cert["bound"]) if prob.shortfall else None
+    short = _shortfall(prob, inst, h.objective, cert["bound"])
     doc = {
         "problem": prob.key, "instance": inst.name, "heuristic": h.method, "exact": e.method,
         "heuristic_objective": h.objective, "exact_objective": e.objective, "exact_status": e.status.value,

@@ -230,9 +230,9 @@ def shortfall(inst: PodpackInstance, objective, bound) -> str | None:
     the placement's count (`objective`, a :func:`lex_value`) is below the
     proven `bound`'s, e.g. ``priority 1000: 89 of 100 placed, at most 100
     (11.00 % short)``; the tiers below it are not bounded by a
-    lexicographic bound. None when they agree or a value is missing. (The scalar gap of
-    the encoding says little: 1161 unplaced best-effort pods of 8152 are
-    a gap of 0.00 %.)"""
+    lexicographic bound. None when they agree or a value is missing. (The
+    scalar gap of the encoding says little: 1161 unplaced best-effort pods
+    of 8152 are a gap of 0.00 %.)"""
     if objective is None or bound is None:
         return None
     sizes = tier_sizes(inst)

@@ -147,10 +147,11 @@ def read_lines(path: Path) -> SmttInstance:
         d.append(_int(toks[1], path, ln, "due date"))
         if cols == 3:
             w.append(_int(toks[2], path, ln, "weight"))
-        if p[-1] <= 0 or cols == 3 and w[-1] < 1:  # found here, the message can name the line
-            what, need, val = ("weight", "an integer >= 1", w[-1]) if p[-1] > 0 else \
-                ("processing time", "a positive integer", p[-1])
-            raise InputError(f"job {len(p)}: {what}: expected {need}, found {val}", path, ln)
+        # checked here, not only in make(), so that the message names the line
+        if p[-1] <= 0:
+            raise InputError(f"job {len(p)}: processing time: expected a positive integer, found {p[-1]}", path, ln)
+        if cols == 3 and w[-1] < 1:
+            raise InputError(f"job {len(p)}: weight: expected an integer >= 1, found {w[-1]}", path, ln)
     if not p:
         raise InputError("expected one job per line ('processing_time due_date'), found no jobs", path)
     return make(path.stem, p, d, w if cols == 3 else None, {"source": str(path)}, path)

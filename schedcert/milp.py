@@ -309,7 +309,7 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
         # threads 1 and 2, none serial), and then reports a time-out.
         opt.options["randomCbcSeed"] = int(options.seed) or 1
         opt.options["ratio"] = 0.0
-    elif solver.split("_")[0] in SOLVER_OPTIONS:
+    elif solver.split("_")[0] in SOLVER_OPTIONS:  # the family: gurobi_direct is gurobi
         time_key, gap_key = SOLVER_OPTIONS[solver.split("_")[0]]
         if tl is not None:
             opt.options[time_key] = int(math.ceil(tl)) if solver.startswith("glpk") else tl
