@@ -386,16 +386,21 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
 
 @cli.command()
 @click.argument("problem")
-@click.argument("file")
-@click.argument("solution")
+@click.argument("file", required=False, metavar="[FILE]")
+@click.argument("solution", required=False, metavar="SOLUTION")
+@click.option("--example", is_flag=True, help="Check against the bundled example instance of PROBLEM.")
 @click.option("--format", "fmt", default=None, help="Instance format (default: from the file ending).")
 @with_reader
-def validate(problem, file, solution, fmt, **reader):
-    """Check SOLUTION (JSON; rcpsp also CSV activity,start) against FILE from
-    the problem definition: every violation, grouped by type; exit 0 if
-    feasible, 1 if not."""
+def validate(problem, file, solution, example, fmt, **reader):
+    """Check SOLUTION (JSON; rcpsp also CSV activity,start) against FILE (or
+    the bundled example) from the problem definition: every violation,
+    grouped by type; exit 0 if feasible, 1 if not."""
+    if example and solution is None:  # validate PROBLEM --example SOLUTION
+        file, solution = None, file
+    if solution is None:
+        raise InputError("missing SOLUTION (usage: validate PROBLEM FILE SOLUTION, or PROBLEM --example SOLUTION)")
     prob = get_problem(problem)
-    inst = _read_instance(prob, file, fmt, **reader)
+    inst = _read_instance(prob, file, fmt, example, **reader)
     sp = require_file(solution, "solution file")
     data = None
     if prob.read_solution is not None:

@@ -34,11 +34,17 @@ def test_solve_json_and_validate_round_trip(run, tmp_path):
     ex = str(example_path(get_problem("rcpsp")))
     ok = run("validate", "rcpsp", ex, sol)
     assert ok.exit_code == 0 and f"objective {doc['objective']}" in ok.output
+    assert run("validate", "rcpsp", "--example", sol).output == ok.output  # what solve --example wrote
+    missing = run("validate", "rcpsp", "--example")
+    assert missing.exit_code == 2 and "missing SOLUTION" in missing.output
+    both = run("validate", "rcpsp", "--example", ex, sol)
+    assert both.exit_code == 2 and "either FILE or --example" in both.output
     doc["solution"]["starts"]["2"] = 0  # break it: job 2 now overlaps / precedes illegally
     doc["solution"]["starts"]["31"] = 0
     sol.write_text(json.dumps(doc))
     bad = run("validate", "rcpsp", ex, sol)
     assert bad.exit_code == 1 and "precedence" in bad.output
+    assert run("validate", "rcpsp", "--example", sol).output == bad.output
 
 
 def test_validate_checks_what_a_result_claims(run, tmp_path):
