@@ -719,6 +719,12 @@ def describe(inst: PodpackInstance, sol: PodpackSolution):
     return ("priority", "pods", "running before", "placed after", "moved", "evicted"), rows
 
 
+def _plot(inst, sol, path, title=None):
+    from schedcert.plots.podpack import plot_placement
+
+    plot_placement(inst, sol, path, title=title)
+
+
 def plan_yaml(inst: PodpackInstance, sol: PodpackSolution) -> str:
     """A kubectl-applicable plan, **not executed**: ``Binding`` objects for
     pods placed on a new node (pending pods, and moved pods once recreated)
@@ -761,6 +767,7 @@ PROBLEM = register_problem(Problem(
     solution_from_dict=solution_from_dict,
     generate=generate,
     describe=describe,
+    plot=_plot,
     shortfall=shortfall,
     suffixes=(".yaml", ".yml", ".json"),
     example="podpack-example.yaml",

@@ -340,6 +340,12 @@ def describe(inst: SmttInstance, sol: SmttSolution):
     return ("position", "job", "p", "d", "w", "completion", "tardiness"), rows
 
 
+def _plot(inst, sol, path, title=None):
+    from schedcert.plots.smtt import plot_schedule
+
+    plot_schedule(inst, sol, path, title=title)
+
+
 def _report(records, out_dir, group=None):
     from schedcert.reports.smtt import report
 
@@ -370,6 +376,7 @@ PROBLEM = register_problem(Problem(
     solution_to_dict=solution_to_dict,
     solution_from_dict=solution_from_dict,
     generate=generate,
+    plot=_plot,
     describe=describe,
     suffixes=(".txt", ".json"),
     example="smtt-example.txt",

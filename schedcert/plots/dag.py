@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from schedcert.plots.figure import drop_labels_wider_than_their_bars, save
+
 
 def plot_schedule(instance, solution, path: str | Path, title: str | None = None) -> None:
     """Write the per-processor Gantt chart of `solution` to `path`
     (PNG/PDF/SVG by ending)."""
-    import matplotlib.pyplot as plt
-
-    fig = draw_schedule(instance, solution, title)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    save(draw_schedule(instance, solution, title), path)
 
 
 def draw_schedule(instance, solution, title: str | None = None):
@@ -42,7 +40,7 @@ def draw_schedule(instance, solution, title: str | None = None):
         if n <= 150:
             labels.append((s, f, ax.text(s + (f - s) / 2, a, instance.tasks[i], ha="center", va="center",
                                          fontsize=max(4, min(8, 400 / max(n, 1))), clip_on=True)))
-    _drop_labels_wider_than_their_bars(fig, ax, labels)
+    drop_labels_wider_than_their_bars(fig, ax, labels)
     if len(instance.edges) <= 300:
         for i, j, _ in instance.edges:
             if solution.procs[i] != solution.procs[j]:
@@ -57,15 +55,3 @@ def draw_schedule(instance, solution, title: str | None = None):
     ax.grid(axis="x", alpha=0.3)
     return fig
 
-
-def _drop_labels_wider_than_their_bars(fig, ax, labels) -> None:
-    """Remove each label ``(start, finish, text)`` wider than its bar as
-    drawn (measured with the figure's renderer, so font and scale count)."""
-    if not labels:
-        return
-    renderer = fig.canvas.get_renderer()
-    to_px = ax.transData.transform
-    for s, f, text in labels:
-        bar = to_px((f, 0))[0] - to_px((s, 0))[0]
-        if text.get_window_extent(renderer).width > bar:
-            text.remove()

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from schedcert.plots.figure import save
+
 
 def plot_schedule(instance, solution, path: str | Path, title: str | None = None) -> None:
     """Write the chart for `solution` of `instance` to `path` (PNG/PDF/SVG by
     ending)."""
-    import matplotlib.pyplot as plt
-
-    fig = draw_schedule(instance, solution, title)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    save(draw_schedule(instance, solution, title), path)
 
 
 def draw_schedule(instance, solution, title: str | None = None):

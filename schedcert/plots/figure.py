@@ -1,0 +1,27 @@
+"""What every chart shares: saving a figure, and labels inside Gantt bars
+kept only where they fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def save(fig, path: str | Path) -> None:
+    """Write `fig` to `path` (PNG/PDF/SVG ... by its ending) and close it."""
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def drop_labels_wider_than_their_bars(fig, ax, labels) -> None:
+    """Remove each label ``(start, finish, text)`` wider than its bar as
+    drawn (measured with the figure's renderer, so font and scale count)."""
+    if not labels:
+        return
+    renderer = fig.canvas.get_renderer()
+    to_px = ax.transData.transform
+    for s, f, text in labels:
+        bar = to_px((f, 0))[0] - to_px((s, 0))[0]
+        if text.get_window_extent(renderer).width > bar:
+            text.remove()
