@@ -2,9 +2,10 @@
 
 Top panel: one row per job in sequence order (first processed at the top),
 its bar from start to completion; the part of the bar past the job's due
-date is red (the job's tardiness), and the due date is a black tick, so
-on-time jobs show their slack and tardy ones how late they end. Job numbers
-(1-based, as in the input file) are written where they fit in the bar.
+date is red (the job's tardiness), and the due date is a black tick (at 0
+when negative), so on-time jobs show their slack and tardy ones how late
+they end. Job numbers (1-based, as in the input file) are written where
+they fit in the bar.
 Bottom panel: total (weighted) tardiness accumulated over time, a step at
 each tardy completion — where in the sequence the cost arises.
 """
@@ -69,7 +70,7 @@ def draw_schedule(instance, solution, title: str | None = None):
     from matplotlib.patches import Patch
 
     ax.legend(handles=[Patch(color="tab:blue", label="processing"), Patch(color="tab:red", label="tardy part"),
-                       ax.collections[-1]], fontsize=7, loc="lower left",
+                       ax.collections[-1]], fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0),
               title=f"{tardy} of {n} jobs tardy", title_fontsize=7)
     ax.grid(axis="x", alpha=0.3)
     axc = fig.add_subplot(gs[1], sharex=ax)
