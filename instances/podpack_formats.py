@@ -17,6 +17,16 @@ everything after it; per resource::
     effective = max(Σ containers + Σ sidecars,
                     max over plain init containers i of (request_i + Σ sidecars before i))
                 + overhead
+
+A container's limit stands for its request where it gives none (the API
+server's defaulting, ``SetDefaults_Pod``; output of a live cluster has it
+applied already, hand-written manifests may not). Pod-level resources
+(``spec.resources``, KEP-2837, beta and on by default since Kubernetes
+1.34): a pod-level request of cpu, memory or ``hugepages-*`` replaces the
+containers' effective request of that resource before the overhead is
+added; a pod-level limit without a request is the request when no
+container requests the resource (for hugepages: always), as the API server
+defaults it.
 """
 
 from __future__ import annotations
@@ -112,12 +122,28 @@ def resource_map(data, what: str) -> dict:
     return {str(k): quantity_int(str(k), v, f"{what}.{k}") for k, v in data.items()}
 
 
+def _requirements(resources, where: str) -> tuple[dict, dict]:
+    """``(requests, limits)`` of a ``resources`` stanza at `where`."""
+    if resources is None:
+        return {}, {}
+    if not isinstance(resources, dict):
+        raise InputError(f"{where}.resources: expected a mapping with requests and limits")
+    return (resource_map(resources.get("requests"), f"{where}.resources.requests"),
+            resource_map(resources.get("limits"), f"{where}.resources.limits"))
+
+
+def _pod_level(name: str) -> bool:
+    """Resources a pod-level ``spec.resources`` may set (cpu, memory, hugepages)."""
+    return name in ("cpu", "memory") or name.startswith("hugepages-")
+
+
 def effective_requests(spec: dict, what: str) -> dict:
     """Effective requests of a pod spec (containers, init containers with the
-    sidecar rule, ``overhead``); see the module docstring."""
+    sidecar rule, pod-level ``resources``, ``overhead``); see the module
+    docstring."""
     def reqs(c, kind, i):
-        res = (c.get("resources") or {}).get("requests")
-        return resource_map(res, f"{what}.spec.{kind}[{i}].resources.requests")
+        requests, limits = _requirements(c.get("resources"), f"{what}.spec.{kind}[{i}]")
+        return {**limits, **requests}  # a limit without a request is also the request (API defaulting)
 
     names: set = set()
     main: dict = {}
@@ -136,11 +162,18 @@ def effective_requests(spec: dict, what: str) -> dict:
         else:
             for k in set(r) | set(sidecars):
                 init_peak[k] = max(init_peak.get(k, 0), r.get(k, 0) + sidecars.get(k, 0))
+    containers = {k: max(main.get(k, 0) + sidecars.get(k, 0), init_peak.get(k, 0)) for k in names}
+    pod_requests, pod_limits = _requirements(spec.get("resources"), f"{what}.spec")
+    for k, v in pod_limits.items():  # API defaulting of pod-level requests, only where limits are set
+        if _pod_level(k) and k not in pod_requests and not (k in names and not k.startswith("hugepages-")):
+            pod_requests[k] = v
+    for k, v in pod_requests.items():  # pod-level requests replace the containers' (the scheduler's PodRequests)
+        if _pod_level(k):
+            containers[k] = v
     overhead = resource_map(spec.get("overhead"), f"{what}.spec.overhead")
-    names.update(overhead)
     out = {}
-    for k in names:
-        v = max(main.get(k, 0) + sidecars.get(k, 0), init_peak.get(k, 0)) + overhead.get(k, 0)
+    for k in set(containers) | set(overhead):
+        v = containers.get(k, 0) + overhead.get(k, 0)
         if v:
             out[k] = v
     return out

@@ -61,6 +61,32 @@ def test_effective_requests_sidecar_rule():
     assert effective_requests(spec, "pod p")["cpu"] == 500 + 10
 
 
+def test_effective_requests_limits_and_pod_level_resources():
+    """A limit without a request is the request (API defaulting); pod-level
+    requests (KEP-2837) replace the containers' before the overhead; a
+    pod-level limit is the request only where no container requests the
+    resource. Before, limits were ignored: a pod with limits only counted 0."""
+    only_limits = {"containers": [{"resources": {"limits": {"cpu": "2", "memory": "1Gi"}}},
+                                  {"resources": {"requests": {"cpu": "500m"}, "limits": {"cpu": "1"}}}],
+                   "initContainers": [{"resources": {"limits": {"cpu": "3"}}}]}
+    # cpu: max(2000 + 500, 3000) = 3000 (the init container's limit is its request too)
+    assert effective_requests(only_limits, "pod p") == {"cpu": 3000, "memory": 2 ** 30}
+    pod_level = {"containers": [{"resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}},
+                                {"resources": {"requests": {"cpu": "200m"}}}],
+                 "resources": {"requests": {"cpu": "1"}, "limits": {"memory": "1Gi", "ephemeral-storage": "1Gi"}},
+                 "overhead": {"cpu": "10m", "memory": "1Mi"}}
+    # cpu: the pod-level request 1000 replaces 300, + 10 overhead; memory: containers request it, so
+    # the pod-level limit does not default the request: 64 Mi + 1 Mi; ephemeral-storage is no pod-level resource
+    assert effective_requests(pod_level, "pod p") == {"cpu": 1010, "memory": 65 * 2 ** 20}
+    no_container_requests = {"containers": [{"name": "a"}, {"name": "b"}],
+                             "resources": {"limits": {"cpu": "4", "memory": "8Gi"}}}
+    assert effective_requests(no_container_requests, "pod p") == {"cpu": 4000, "memory": 8 * 2 ** 30}
+    with pytest.raises(InputError, match=r"pod p.spec.containers\[0\].resources.limits.cpu"):
+        effective_requests({"containers": [{"resources": {"limits": {"cpu": "two"}}}]}, "pod p")
+    with pytest.raises(InputError, match=r"pod p.spec.resources: expected a mapping"):
+        effective_requests({"containers": [], "resources": "4"}, "pod p")
+
+
 def _kubectl(tmp_path, pods_extra=None):
     nodes = {"apiVersion": "v1", "kind": "List", "items": [
         {"kind": "Node", "metadata": {"name": "n1", "labels": {"zone": "a"}},
