@@ -16,8 +16,9 @@ Modelled (Kubernetes ≥ 1.29 default profile, pkg/scheduler/framework/plugins):
   ``Σ_r w_r·(alloc_r − req_r)·100 // alloc_r // Σ w_r`` over cpu, memory,
   weights 1), ``MostAllocated`` (``req_r·100 // alloc_r``) or
   ``RequestedToCapacityRatio`` (broken-linear shape, default
-  0→0, 100→10, scaled ×10, rounded); these use *non-zero* requests (a pod
-  requesting no cpu counts 100m, no memory 200 MiB);
+  0→0, 100→10, scaled ×10, rounded); these use *non-zero* requests (each
+  container requesting no cpu counts 100m, no memory 200 MiB:
+  ``Pod.scored_requests``);
   NodeResourcesBalancedAllocation weight 1 (``int((1 − std)·100)`` of the
   cpu and memory fractions of the actual requests, each capped at 1);
   TaintToleration weight 3 (intolerable PreferNoSchedule taints, normalised
@@ -59,7 +60,6 @@ from schedcert.registry import method
 from schedcert.result import Options, Result, Status
 
 MAX_NODE_SCORE = 100
-NONZERO = {"cpu": 100, "memory": 200 * 2 ** 20}  # DefaultMilliCPURequest, DefaultMemoryRequest
 PRIORITY_OFFSET = 2 ** 31  # MaxInt32 + 1, as in pickOneNodeForPreemption
 WEIGHTS = {"fit": 1, "balanced": 1, "taint": 3}
 
@@ -126,8 +126,7 @@ class ClusterState:
         res = inst.resources
         self.alloc = np.array([[nd.allocatable.get(r, 0) for r in res] for nd in inst.nodes], dtype=np.int64)
         self.req = np.array([[demand(p, r) for r in res] for p in inst.pods], dtype=np.int64).reshape(-1, len(res))
-        self.nzreq = np.array([[p.requests.get(r, 0) or NONZERO[r] for r in NONZERO] for p in inst.pods],
-                              dtype=np.int64).reshape(-1, 2)
+        self.nzreq = np.array([p.scored_requests() for p in inst.pods], dtype=np.int64).reshape(-1, 2)
         self.used = np.zeros_like(self.alloc)
         self.nonzero = np.zeros((len(inst.nodes), 2), dtype=np.int64)
         self.where: list = [None] * len(inst.pods)

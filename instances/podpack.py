@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
 from schedcert.errors import InputError, entry_errors, read_text, require_file, require_list
-from schedcert.instances.podpack_formats import (GPU, read_alibaba, read_kubectl,
+from schedcert.instances.podpack_formats import (GPU, NONZERO, read_alibaba, read_kubectl,
                                                  resource_map)
 from schedcert.registry import Problem, register_problem
 from schedcert.reports.podpack import report as podpack_report
@@ -65,7 +65,11 @@ class Pod:
     (kind ``label``/``field``, key, operator, values) expressions (ANDed);
     ``tolerations``: (key, operator, value, effect); ``created``: sortable
     creation time; ``movable``: False for protected pods (no controller,
-    DaemonSet, mirror), which must stay where they are."""
+    DaemonSet, mirror), which must stay where they are;
+    ``nonzero_requests``: cpu and memory as the default scheduler's
+    resource scoring counts them, where they differ from ``requests`` with
+    100m / 200 MiB for a missing or zero one (several containers without
+    requests, an explicit zero; kubectl input), else empty."""
 
     name: str
     requests: dict
@@ -78,6 +82,13 @@ class Pod:
     created: str = ""
     owner: str | None = "ReplicaSet"
     movable: bool = True
+    nonzero_requests: dict = field(default_factory=dict)
+
+    def scored_requests(self) -> tuple[int, int]:
+        """``(cpu, memory)`` as the scheduler's resource scoring counts them."""
+        if self.nonzero_requests:
+            return self.nonzero_requests["cpu"], self.nonzero_requests["memory"]
+        return self.requests.get("cpu", 0) or NONZERO["cpu"], self.requests.get("memory", 0) or NONZERO["memory"]
 
 
 @dataclass(frozen=True)
@@ -548,7 +559,16 @@ def _compact_pod(p: dict, i: int, prio: int) -> dict:
                                    t.get("effect", "")) for t in p.get("tolerations") or []),
                 preemption_policy=p.get("preemptionPolicy", "PreemptLowerPriority"),
                 created=f"{p.get('created', i)}".zfill(12), movable=not p.get("protected", False),
-                owner=None if p.get("protected") else "ReplicaSet")
+                owner=None if p.get("protected") else "ReplicaSet",
+                nonzero_requests=_nonzero(p.get("nonzeroRequests"), what))
+
+
+def _nonzero(data, what: str) -> dict:
+    """A compact pod's ``nonzeroRequests`` (cpu and memory both, or none)."""
+    found = resource_map(data, f"{what} nonzeroRequests")
+    if found and set(found) != set(NONZERO):
+        raise InputError(f"{what} nonzeroRequests: expected cpu and memory, got {', '.join(sorted(found))}")
+    return found
 
 
 def _is_kubectl(path: Path) -> bool:
@@ -624,6 +644,8 @@ def to_compact(inst: PodpackInstance) -> dict:
             d["protected"] = True
         if p.preemption_policy != "PreemptLowerPriority":
             d["preemptionPolicy"] = p.preemption_policy
+        if p.nonzero_requests and p.scored_requests() != replace(p, nonzero_requests={}).scored_requests():
+            d["nonzeroRequests"] = {r: _qty(r, q) for r, q in p.nonzero_requests.items()}
         pods.append(d)
     nodes = [{"name": n.name, "allocatable": {r: _qty(r, q) for r, q in n.allocatable.items()},
               **({"labels": n.labels} if n.labels else {}),

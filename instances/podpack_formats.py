@@ -122,6 +122,15 @@ def resource_map(data, what: str) -> dict:
     return {str(k): quantity_int(str(k), v, f"{what}.{k}") for k, v in data.items()}
 
 
+def nonzero_requests(spec: dict, what: str) -> dict:
+    """Cpu and memory of a pod spec as the default scheduler's resource
+    scoring counts them: :func:`effective_requests` with every container
+    that requests no cpu counting 100m and none that requests no memory
+    200 MiB (``calculatePodResourceRequest`` of NodeResourcesFit)."""
+    eff = effective_requests(spec, what, NONZERO)
+    return {r: eff.get(r, 0) for r in NONZERO}
+
+
 def _requirements(resources, where: str) -> tuple[dict, dict]:
     """``(requests, limits)`` of a ``resources`` stanza at `where`."""
     if resources is None:
@@ -137,32 +146,41 @@ def _pod_level(name: str) -> bool:
     return name in ("cpu", "memory") or name.startswith("hugepages-")
 
 
-def effective_requests(spec: dict, what: str) -> dict:
+#: What the scheduler's scoring counts for a container that requests no cpu /
+#: no memory (DefaultMilliCPURequest, DefaultMemoryRequest; "non-zero requests").
+NONZERO = {"cpu": 100, "memory": 200 * 2 ** 20}
+
+
+def effective_requests(spec: dict, what: str, nonmissing: dict | None = None) -> dict:
     """Effective requests of a pod spec (containers, init containers with the
     sidecar rule, pod-level ``resources``, ``overhead``); see the module
-    docstring."""
+    docstring. `nonmissing`: a value per resource that each container
+    lacking a request of it counts instead (the scheduler's
+    ``NonMissingContainerRequests``; an explicit 0 stays 0)."""
+    names: set = set()  # resources some container requests (before `nonmissing`)
+
     def reqs(c, kind, i):
         requests, limits = _requirements(c.get("resources"), f"{what}.spec.{kind}[{i}]")
-        return {**limits, **requests}  # a limit without a request is also the request (API defaulting)
+        out = {**limits, **requests}  # a limit without a request is also the request (API defaulting)
+        names.update(out)
+        return {**(nonmissing or {}), **out}
 
-    names: set = set()
     main: dict = {}
     for i, c in enumerate(spec.get("containers") or []):
         for k, v in reqs(c, "containers", i).items():
             main[k] = main.get(k, 0) + v
-            names.add(k)
     sidecars: dict = {}
     init_peak: dict = {}
     for i, c in enumerate(spec.get("initContainers") or []):
         r = reqs(c, "initContainers", i)
-        names.update(r)
         if c.get("restartPolicy") == "Always":
             for k, v in r.items():
                 sidecars[k] = sidecars.get(k, 0) + v
         else:
             for k in set(r) | set(sidecars):
                 init_peak[k] = max(init_peak.get(k, 0), r.get(k, 0) + sidecars.get(k, 0))
-    containers = {k: max(main.get(k, 0) + sidecars.get(k, 0), init_peak.get(k, 0)) for k in names}
+    containers = {k: max(main.get(k, 0) + sidecars.get(k, 0), init_peak.get(k, 0))
+                  for k in set(main) | set(sidecars) | set(init_peak)}
     pod_requests, pod_limits = _requirements(spec.get("resources"), f"{what}.spec")
     for k, v in pod_limits.items():  # API defaulting of pod-level requests, only where limits are set
         if _pod_level(k) and k not in pod_requests and not (k in names and not k.startswith("hugepages-")):
@@ -266,7 +284,8 @@ def pod_from_object(obj: dict, classes: dict, default_class, src, index: int) ->
     terms = tuple(_term(t, what) for t in affinity.get("nodeSelectorTerms") or [])
     tols = tuple((t.get("key", "") or "", t.get("operator", "Equal") or "Equal", t.get("value", "") or "",
                   t.get("effect", "") or "") for t in spec.get("tolerations") or [])
-    return dict(name=full, requests=effective_requests(spec, what), priority=priority,
+    return dict(name=full, requests=effective_requests(spec, what), nonzero_requests=nonzero_requests(spec, what),
+                priority=priority,
                 node=spec.get("nodeName") or None, node_selector=dict(spec.get("nodeSelector") or {}),
                 affinity=terms, tolerations=tols, preemption_policy=policy,
                 created=str(meta.get("creationTimestamp") or ""), owner=owner,

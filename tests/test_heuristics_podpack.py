@@ -91,3 +91,19 @@ def test_simulation_stops_at_the_time_limit_with_a_feasible_placement():
     assert "stopped at the time limit" in res.info["note"]
     full = run_method("podpack", "default", inst, Options(time_limit=60.0))
     assert "stopped_at_time_limit" not in full.info and full.info["tiers"]["0"] == "2/2"
+
+
+def test_scoring_counts_the_default_request_per_container():
+    """NodeResourcesFit scores with non-zero requests, applied per container
+    (Kubernetes' NonMissingContainerRequests): a running pod of six
+    containers without requests counts 600m cpu and 1200 MiB, not the
+    100m / 200 MiB of one. Counted per pod, the pending pod went to n1."""
+    six = dict(name="batch", requests={}, node="n1", created="0", owner="ReplicaSet",
+               nonzero_requests={"cpu": 600, "memory": 6 * 200 * 2 ** 20})
+    one = pod("web", 200, at="n2", mem=0, created="1")
+    inst = snapshot([node("n1", 1000), node("n2", 1000)], [six, one, pod("new", 100, mem=0, created="2")])
+    sol, _ = simulate(inst)
+    assert sol.assignment[2] == "n2"
+    per_pod = snapshot([node("n1", 1000), node("n2", 1000)], [dict(six, nonzero_requests={}), one,
+                                                              pod("new", 100, mem=0, created="2")])
+    assert simulate(per_pod)[0].assignment[2] == "n1"

@@ -87,6 +87,34 @@ def test_effective_requests_limits_and_pod_level_resources():
         effective_requests({"containers": [], "resources": "4"}, "pod p")
 
 
+def test_nonzero_requests_per_container_and_compact_round_trip(tmp_path):
+    """What the scheduler's scoring counts: 100m / 200 MiB for each
+    container lacking a cpu / memory request (an explicit 0 stays 0), then
+    pod-level requests and overhead as for the requests themselves."""
+    from schedcert.instances.podpack import read_compact, to_compact, write
+    from schedcert.instances.podpack_formats import nonzero_requests
+
+    spec = {"containers": [{"name": "a"}, {"name": "b", "resources": {"requests": {"cpu": "0"}}},
+                           {"name": "c", "resources": {"limits": {"memory": "1Gi"}}}],
+            "overhead": {"cpu": "5m"}}
+    assert effective_requests(spec, "pod p") == {"cpu": 5, "memory": 2 ** 30}
+    assert nonzero_requests(spec, "pod p") == {"cpu": 100 + 0 + 100 + 5, "memory": 2 * 200 * 2 ** 20 + 2 ** 30}
+    pod_level = {"containers": [{"name": "a"}, {"name": "b"}], "resources": {"requests": {"cpu": "2"}}}
+    assert nonzero_requests(pod_level, "pod p") == {"cpu": 2000, "memory": 400 * 2 ** 20}
+    inst = snapshot([node("n1", 4000)], [dict(name="six", requests={}, created="0",
+                                              nonzero_requests={"cpu": 600, "memory": 1200 * 2 ** 20}),
+                                         dict(name="one", requests={}, created="1",
+                                              nonzero_requests={"cpu": 100, "memory": 200 * 2 ** 20})])
+    doc = to_compact(inst)
+    assert "nonzeroRequests" in doc["pods"][0] and "nonzeroRequests" not in doc["pods"][1]  # one: the default
+    write(inst, tmp_path / "c.yaml")
+    back = read_compact(tmp_path / "c.yaml")
+    assert [p.scored_requests() for p in back.pods] == [(600, 1200 * 2 ** 20), (100, 200 * 2 ** 20)]
+    (tmp_path / "bad.yaml").write_text((tmp_path / "c.yaml").read_text().replace("memory: '1258291200'", "x: '1'"))
+    with pytest.raises(InputError, match="pod six nonzeroRequests: expected cpu and memory"):
+        read_compact(tmp_path / "bad.yaml")
+
+
 def _kubectl(tmp_path, pods_extra=None):
     nodes = {"apiVersion": "v1", "kind": "List", "items": [
         {"kind": "Node", "metadata": {"name": "n1", "labels": {"zone": "a"}},
