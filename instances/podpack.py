@@ -67,9 +67,10 @@ class Pod:
     creation time; ``movable``: False for protected pods (no controller,
     DaemonSet, mirror), which must stay where they are;
     ``nonzero_requests``: cpu and memory as the default scheduler's
-    resource scoring counts them, where they differ from ``requests`` with
-    100m / 200 MiB for a missing or zero one (several containers without
-    requests, an explicit zero; kubectl input), else empty."""
+    resource scoring counts them (100m / 200 MiB for each container that
+    requests none), set by the kubectl reader, which sees the containers;
+    empty: the pod is one container, ``requests`` with 100m / 200 MiB for
+    a missing or zero cpu / memory (see :meth:`scored_requests`)."""
 
     name: str
     requests: dict

@@ -47,6 +47,10 @@ _DECIMAL = {"n": Fraction(1, 10 ** 9), "u": Fraction(1, 10 ** 6), "m": Fraction(
 _NUMBER = re.compile(r"^([+-]?)(\d+\.?\d*|\.\d+)(.*)$")
 _EXPONENT = re.compile(r"^[eE]([+-]?\d+)$")
 
+#: What the scheduler's scoring counts for a container that requests no cpu /
+#: no memory (DefaultMilliCPURequest, DefaultMemoryRequest; "non-zero requests").
+NONZERO = {"cpu": 100, "memory": 200 * 2 ** 20}
+
 #: Kubernetes' default priority for pods whose class is unknown / absent.
 BUILTIN_PRIORITY_CLASSES = {"system-cluster-critical": 2000000000, "system-node-critical": 2000001000}
 
@@ -122,15 +126,6 @@ def resource_map(data, what: str) -> dict:
     return {str(k): quantity_int(str(k), v, f"{what}.{k}") for k, v in data.items()}
 
 
-def nonzero_requests(spec: dict, what: str) -> dict:
-    """Cpu and memory of a pod spec as the default scheduler's resource
-    scoring counts them: :func:`effective_requests` with every container
-    that requests no cpu counting 100m and none that requests no memory
-    200 MiB (``calculatePodResourceRequest`` of NodeResourcesFit)."""
-    eff = effective_requests(spec, what, NONZERO)
-    return {r: eff.get(r, 0) for r in NONZERO}
-
-
 def _requirements(resources, where: str) -> tuple[dict, dict]:
     """``(requests, limits)`` of a ``resources`` stanza at `where`."""
     if resources is None:
@@ -144,11 +139,6 @@ def _requirements(resources, where: str) -> tuple[dict, dict]:
 def _pod_level(name: str) -> bool:
     """Resources a pod-level ``spec.resources`` may set (cpu, memory, hugepages)."""
     return name in ("cpu", "memory") or name.startswith("hugepages-")
-
-
-#: What the scheduler's scoring counts for a container that requests no cpu /
-#: no memory (DefaultMilliCPURequest, DefaultMemoryRequest; "non-zero requests").
-NONZERO = {"cpu": 100, "memory": 200 * 2 ** 20}
 
 
 def effective_requests(spec: dict, what: str, nonmissing: dict | None = None) -> dict:
@@ -195,6 +185,15 @@ def effective_requests(spec: dict, what: str, nonmissing: dict | None = None) ->
         if v:
             out[k] = v
     return out
+
+
+def nonzero_requests(spec: dict, what: str) -> dict:
+    """Cpu and memory of a pod spec as the default scheduler's resource
+    scoring counts them: :func:`effective_requests` with every container
+    that requests no cpu counting 100m and none that requests no memory
+    200 MiB (``calculatePodResourceRequest`` of NodeResourcesFit)."""
+    eff = effective_requests(spec, what, NONZERO)
+    return {r: eff.get(r, 0) for r in NONZERO}
 
 
 # --------------------------------------------------------------------------
