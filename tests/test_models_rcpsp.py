@@ -143,7 +143,8 @@ def test_warm_start_overrun_names_numba_compiling_only_when_it_compiled(monkeypa
     assert m and 0.1 <= float(m[2]) <= float(m[1]), note
     monkeypatch.setattr(ga, "func", lambda instance, options: (time.sleep(1.5), fast(instance, options))[1])
     note = run_method("rcpsp", "cpsat", R.generate(seed=3, jobs=10), Options(time_limit=3, workers=1)).info["note"]
-    assert "numba" not in note and note.startswith("the warm start (ga) took 1."), note
+    m = re.fullmatch(r"the warm start \(ga\) took (\d\.\d) s, 0\.3 s planned; cpsat had \d\.\d s", note)
+    assert m and 1.5 <= float(m[1]) <= 3.0, note  # no word of numba: it compiled nothing
 
 
 def test_warm_start_rejected_when_infeasible():
