@@ -50,6 +50,27 @@ def test_podpack_chart_stacks_requests_per_tier_as_fraction_of_allocatable():
         plt.close(fig)
 
 
+def test_podpack_chart_of_many_nodes_draws_one_step_patch_per_tier():
+    """Above BARS_UP_TO nodes a tier is one filled step outline (a bar per
+    node took 23 s for the 1523 Alibaba nodes; now 3.6 s), same heights."""
+    from schedcert.plots.podpack import BARS_UP_TO
+
+    n = BARS_UP_TO + 1
+    inst = snapshot([node(f"n{k:03d}", 4000) for k in range(n)],
+                    [pod("hi", 1000, 10, "n000"), pod("lo", 2000, 1, "n000"), pod("lo2", 3000, 1, f"n{n - 1:03d}")])
+    fig = draw_placement(inst, PodpackSolution(("n000", "n000", f"n{n - 1:03d}")))
+    try:
+        cpu = fig.axes[0]
+        hi, lo = cpu.patches
+        hi_top, edges, hi_base = hi.get_data()
+        lo_top, _, lo_base = lo.get_data()
+        assert len(edges) == n + 1 and edges[0] == -0.5
+        assert (hi_top[0], hi_base[0], lo_top[0], lo_base[0]) == (0.25, 0.0, 0.75, 0.25)
+        assert (hi_top[-1], lo_top[-1], lo_base[-1]) == (0.0, 0.75, 0.0) and max(lo_top[1:-1]) == 0.0
+    finally:
+        plt.close(fig)
+
+
 @pytest.mark.parametrize("problem", ["smtt", "podpack"])
 def test_solve_plot_writes_the_chart(run, tmp_path, problem):
     res = run("solve", problem, "--example", "--time-limit", "10", "--workers", "2", "--plot", tmp_path / "c.png")

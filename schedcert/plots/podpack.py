@@ -16,6 +16,8 @@ from pathlib import Path
 
 from schedcert.plots.figure import save
 
+BARS_UP_TO = 60  # nodes drawn as separate bars; more as one filled step outline per tier
+
 
 def plot_placement(instance, solution, path: str | Path, title: str | None = None) -> None:
     """Write the per-node chart of `solution` of `instance` to `path`
@@ -25,8 +27,9 @@ def plot_placement(instance, solution, path: str | Path, title: str | None = Non
 
 def draw_placement(instance, solution, title: str | None = None):
     """The chart as a matplotlib Figure: axes r = resource r of
-    ``[r for r in instance.resources if r != "pods"]``; in each, one bar
-    container per tier (highest priority first) with one bar per node."""
+    ``[r for r in instance.resources if r != "pods"]``; in each, per tier
+    (highest priority first) one bar container with a bar per node, or
+    above :data:`BARS_UP_TO` nodes one filled step patch."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -53,15 +56,21 @@ def draw_placement(instance, solution, title: str | None = None):
     fig, axes = plt.subplots(len(resources), 1, figsize=(12, 1.0 + 2.0 * len(resources)), sharex=True,
                              squeeze=False)
     cmap = plt.get_cmap("tab10")
-    edge = {"edgecolor": "black", "linewidth": 0.3} if len(nodes) <= 60 else {"linewidth": 0}
+    few = len(nodes) <= BARS_UP_TO
     for r, (ax, res) in enumerate(zip(axes[:, 0], resources)):
         alloc = [n.allocatable.get(res, 0) for n in nodes]
         bottom = [0.0] * len(nodes)
         for t, prio in enumerate(tiers):
             share = [u / a if a else 0.0 for u, a in zip(used[r][t], alloc)]
-            ax.bar(x, share, bottom=bottom, width=0.9 if len(nodes) <= 60 else 1.0, color=cmap(t % 10),
-                   label=f"priority {prio}: {placed[t]} of {total[t]} placed", **edge)
-            bottom = [b + s for b, s in zip(bottom, share)]
+            top = [b + s for b, s in zip(bottom, share)]
+            label = f"priority {prio}: {placed[t]} of {total[t]} placed"
+            if few:
+                ax.bar(x, share, bottom=bottom, width=0.9, color=cmap(t % 10), label=label, edgecolor="black",
+                       linewidth=0.3)
+            else:  # one filled step outline per tier: a bar patch per node took 23 s for 1523 nodes
+                ax.stairs(top, [k - 0.5 for k in range(len(nodes) + 1)], baseline=bottom, fill=True,
+                          color=cmap(t % 10), label=label)
+            bottom = top
         ax.axhline(1.0, color="black", ls="--", lw=0.8)
         ax.set_ylim(0, 1.1)
         ax.set_ylabel(res, rotation=0, ha="right", va="center")
