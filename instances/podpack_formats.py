@@ -173,7 +173,8 @@ def effective_requests(spec: dict, what: str, nonmissing: dict | None = None) ->
                   for k in set(main) | set(sidecars) | set(init_peak)}
     pod_requests, pod_limits = _requirements(spec.get("resources"), f"{what}.spec")
     for k, v in pod_limits.items():  # API defaulting of pod-level requests, only where limits are set
-        if _pod_level(k) and k not in pod_requests and not (k in names and not k.startswith("hugepages-")):
+        from_containers = k in names and not k.startswith("hugepages-")  # overcommittable: the containers' sum
+        if _pod_level(k) and k not in pod_requests and not from_containers:
             pod_requests[k] = v
     for k, v in pod_requests.items():  # pod-level requests replace the containers' (the scheduler's PodRequests)
         if _pod_level(k):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from schedcert.bench import read_runs
 from schedcert.errors import InputError
+from schedcert.plots.figure import pyplot, save
 
 
 def _pct(values, q):
@@ -203,10 +204,7 @@ def certified_markdown(rows: list[dict]) -> str:
 
 def plot_gaps(records: list[dict], path: Path, title: str, sense: str = "min") -> None:
     """Box plot per method of the gap (%) to the proven optimum."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     opt = proven_optima(records, sense)
     data: dict[str, list] = {}
@@ -221,8 +219,7 @@ def plot_gaps(records: list[dict], path: Path, title: str, sense: str = "min") -
     ax.set_title(f"{title} ({len(opt)} instances with a proven optimum)", fontsize=9)
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, dpi=120)
 
 
 def _fmt(v, digits=2):
@@ -259,10 +256,7 @@ def plot(records: list[dict], path: Path, title: str, sense: str = "min") -> Non
     """Two panels: runtime ECDF per method; deviation from the reference's
     best known objective (:func:`ref_deviation`; or the own gap when there is
     no reference) per method as a box plot."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     methods: dict[str, list[dict]] = {}
     for r in records:
@@ -296,8 +290,7 @@ def plot(records: list[dict], path: Path, title: str, sense: str = "min") -> Non
     a2.grid(alpha=0.3, axis="y")
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, dpi=120)
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:

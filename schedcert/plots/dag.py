@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schedcert.plots.figure import drop_labels_wider_than_their_bars, save
+from schedcert.plots.figure import drop_labels_wider_than_their_bars, pyplot, save
 
 
 def plot_schedule(instance, solution, path: str | Path, title: str | None = None) -> None:
@@ -23,10 +23,7 @@ def plot_schedule(instance, solution, path: str | Path, title: str | None = None
 
 def draw_schedule(instance, solution, title: str | None = None):
     """The chart as a matplotlib Figure (one axes: row a = processor a)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     q, n = instance.q, instance.n
     ms = solution.makespan(instance)

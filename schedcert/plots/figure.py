@@ -1,17 +1,27 @@
-"""What every chart shares: saving a figure, and labels inside Gantt bars
-kept only where they fit."""
+"""What every chart shares: pyplot on a file backend, saving a figure, and
+labels inside Gantt bars kept only where they fit."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 
-def save(fig, path: str | Path) -> None:
-    """Write `fig` to `path` (PNG/PDF/SVG ... by its ending) and close it."""
+def pyplot():
+    """``matplotlib.pyplot`` on the Agg backend (charts are written to files;
+    no display is needed). Imported on first use: matplotlib takes ~0.5 s."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    return plt
+
+
+def save(fig, path: str | Path, dpi: int = 110) -> None:
+    """Write `fig` to `path` (PNG/PDF/SVG ... by its ending, margins trimmed)
+    and close it."""
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    pyplot().close(fig)
 
 
 def drop_labels_wider_than_their_bars(fig, ax, labels) -> None:

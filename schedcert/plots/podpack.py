@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schedcert.plots.figure import save
+from schedcert.plots.figure import pyplot, save
 
 BARS_UP_TO = 60  # nodes drawn as separate bars; more as one filled step outline per tier
 
@@ -30,10 +30,7 @@ def draw_placement(instance, solution, title: str | None = None):
     ``[r for r in instance.resources if r != "pods"]``; in each, per tier
     (highest priority first) one bar container with a bar per node, or
     above :data:`BARS_UP_TO` nodes one filled step patch."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from schedcert.instances.podpack import demand
 

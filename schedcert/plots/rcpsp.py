@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schedcert.plots.figure import save
+from schedcert.plots.figure import pyplot, save
 
 
 def plot_schedule(instance, solution, path: str | Path, title: str | None = None) -> None:
@@ -23,10 +23,7 @@ def plot_schedule(instance, solution, path: str | Path, title: str | None = None
 def draw_schedule(instance, solution, title: str | None = None):
     """The chart as a matplotlib Figure: axes 0 the Gantt chart, axes 1 + k
     resource k (usage, then the capacity profile as its second line)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     starts = solution.starts
     p = instance.durations

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schedcert.plots.figure import drop_labels_wider_than_their_bars, save
+from schedcert.plots.figure import drop_labels_wider_than_their_bars, pyplot, save
 
 
 def plot_schedule(instance, solution, path: str | Path, title: str | None = None) -> None:
@@ -26,10 +26,7 @@ def plot_schedule(instance, solution, path: str | Path, title: str | None = None
 def draw_schedule(instance, solution, title: str | None = None):
     """The chart as a matplotlib Figure: axes 0 the sequence (row k = k-th
     job processed), axes 1 the cumulative Σ wj Tj against time."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     seq = list(solution.sequence)
     n = len(seq)

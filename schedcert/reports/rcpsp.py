@@ -24,6 +24,7 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
+from schedcert.plots.figure import pyplot, save
 from schedcert.report import write_csv
 
 NAME = re.compile(r"ramp-(?P<mix>[a-z]+)-L(?P<level>\d+)-s(?P<seed>\d+)(?P<x>-x)?")
@@ -103,10 +104,7 @@ def table(rows: list) -> str:
 def plot(rows: list, path: Path, title: str) -> None:
     """Median runtime against level: one panel per method, one line per
     mix."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     methods = list(dict.fromkeys(r["method"] for r in rows))
     mixes = list(dict.fromkeys(r["mix"] for r in rows))
@@ -124,8 +122,7 @@ def plot(rows: list, path: Path, title: str) -> None:
     axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, dpi=120)
 
 
 def report(records: list, out_dir: Path, group: str | None = None) -> str:
