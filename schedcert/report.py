@@ -279,7 +279,10 @@ def plot(records: list[dict], path: Path, title: str, sense: str = "min") -> Non
                 vals.append(100 * r["gap"])
         labels.append(m)
         data.append(vals or [0.0])
-    a1.set_xscale("symlog", linthresh=0.1)
+    longest = max((r["runtime"] for r in records if r.get("runtime") is not None), default=0.0)
+    if longest > 0.1:  # below that the symlog axis is all linear part and ran its ticks into negative times
+        a1.set_xscale("symlog", linthresh=0.1)
+    a1.set_xlim(left=0)
     a1.set_xlabel("runtime (s)")
     a1.set_ylabel("fraction of runs finished")
     a1.grid(alpha=0.3)

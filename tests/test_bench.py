@@ -148,3 +148,19 @@ def test_report_rows_follow_the_methods_as_named(tmp_path):
     assert re.findall(r"^\| (\S+) \| 1 \|", md, re.M) == ["sgs-lft", "sampling", "psgs-lft"]
     assert json.loads((out / "bench.json").read_text())["methods"] == ["sgs-lft", "sampling", "psgs-lft"]
     assert "methods=" not in md  # the settings line lists settings only
+
+
+@pytest.mark.parametrize("longest, scale", [(0.004, "linear"), (12.0, "symlog")])
+def test_runtime_axis_starts_at_zero(monkeypatch, tmp_path, longest, scale):
+    """Runs of a few milliseconds (smtt rules) drew the runtime axis from
+    -2.15e-4 s with symlog ticks at both ends; it starts at 0 and is linear
+    when every run took under 0.1 s."""
+    import schedcert.report as R
+
+    drawn = []
+    monkeypatch.setattr(R, "save", lambda fig, path, dpi=110: drawn.append(fig))
+    recs = [{"method": m, "runtime": longest * k / 4, "status": "feasible", "objective": 10, "bound": 8, "gap": 0.2}
+            for m in ("edd", "mddc") for k in range(1, 5)]
+    R.plot(recs, tmp_path / "s.png", "t")
+    ax = drawn[0].axes[0]
+    assert ax.get_xscale() == scale and ax.get_xlim()[0] == 0 and ax.get_xlim()[1] >= longest
