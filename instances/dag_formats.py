@@ -39,7 +39,7 @@ import json
 import math
 from pathlib import Path
 
-from schedcert.errors import InputError, entry_errors, read_text, require_list
+from schedcert.errors import InputError, entry_errors, read_text, reject_unknown_keys, require_list
 from schedcert.instances.dag import DagInstance, check
 
 _NONE = {"", "-", "x", "inf", "none", "null", "na"}
@@ -127,11 +127,14 @@ def from_dict(d, source=None) -> DagInstance:
     ``null`` = cannot run. Edges carry ``data`` (or ``cost``)."""
     if not isinstance(d, dict) or not isinstance(d.get("tasks"), list) or not isinstance(d.get("processors"), list):
         raise InputError("expected an object with 'processors' (list of names) and 'tasks' (list)", source)
+    reject_unknown_keys(d, ("problem", "format", "version", "name", "processors", "tasks", "edges", "latency",
+                            "bandwidth", "meta"), "document", source)
     procs = tuple(str(x) for x in d["processors"])
     tasks, costs = [], []
     for k, t in enumerate(d["tasks"]):
         if not isinstance(t, dict) or "name" not in t or "costs" not in t:
             raise InputError(f"tasks[{k}]: expected {{name, costs}}", source)
+        reject_unknown_keys(t, ("name", "costs"), f"tasks[{k}]", source)
         c = t["costs"]
         if isinstance(c, dict):
             bad = [x for x in c if x not in procs]
@@ -148,6 +151,7 @@ def from_dict(d, source=None) -> DagInstance:
         if not isinstance(e, dict) or not {"source", "target"} <= set(e) or str(e["source"]) not in idx \
                 or str(e["target"]) not in idx:
             raise InputError(f"edges[{k}]: expected {{source, target}} naming tasks", source)
+        reject_unknown_keys(e, ("source", "target", "data", "cost"), f"edges[{k}]", source)
         data = e.get("data", e.get("cost", 0))
         edges.append((idx[str(e["source"])], idx[str(e["target"])], _int(data, f"edges[{k}].data", source)))
     bw = d.get("bandwidth")
@@ -257,10 +261,12 @@ def read_platform(p: Path) -> Platform:
     d = _load(Path(p))
     if not isinstance(d, dict) or not isinstance(d.get("processors"), list) or not d["processors"]:
         raise InputError("expected a mapping with a non-empty 'processors' list", p)
+    reject_unknown_keys(d, ("name", "time_unit", "latency", "bandwidth", "processors"), "platform", p)
     names, speeds, ts = [], [], []
     for k, e in enumerate(d["processors"]):
         if not isinstance(e, dict) or "name" not in e:
             raise InputError(f"processors[{k}]: expected {{name, speed, task_speed}}", p)
+        reject_unknown_keys(e, ("name", "speed", "task_speed"), f"processors[{k}]", p)
         sp = e.get("speed", 1.0)
         if not _real(sp) or sp <= 0:
             raise InputError(f"processors[{k}].speed: expected a number > 0, got {sp!r}", p)

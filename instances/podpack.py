@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from schedcert.errors import InputError, entry_errors, read_text, require_file, require_list
+from schedcert.errors import InputError, entry_errors, read_text, reject_unknown_keys, require_file, require_list
 from schedcert.instances.podpack_formats import (GPU, NONZERO, read_alibaba, read_kubectl,
                                                  resource_map)
 from schedcert.registry import Problem, register_problem
@@ -502,10 +502,14 @@ def read_compact(path: Path) -> PodpackInstance:
                          line) from None
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
         raise InputError("expected a mapping with 'nodes' (and 'pods') lists", path)
+    reject_unknown_keys(data, ("problem", "arrival", "meta", "nodes", "pods"), "document", path)
     nodes, pods = _compact_nodes(data, path), _compact_pods(data, path)
     return _make(path.stem, nodes, pods, data.get("arrival", False), data.get("meta"), path)
 
 
+_NODE_KEYS = ("name", "allocatable", "labels", "taints", "unschedulable")
+_POD_KEYS = ("name", "replicas", "requests", "priority", "node", "nodeSelector", "affinity", "tolerations",
+             "protected", "preemptionPolicy", "created", "nonzeroRequests")
 _NODE_SHAPE = "labels a mapping and taints a list of {key, value, effect}"
 _POD_SHAPE = ("requests and nodeSelector mappings, tolerations a list of {key, operator, value, effect} and "
               "affinity a list of terms, each a list of {key, operator, values}")
@@ -516,16 +520,27 @@ def _compact_nodes(data: dict, path: Path) -> list:
     for i, n in enumerate(data["nodes"]):
         if not isinstance(n, dict) or "name" not in n or "allocatable" not in n:
             raise InputError(f"nodes[{i}]: expected name and allocatable", path)
+        reject_unknown_keys(n, _NODE_KEYS, f"node {n['name']}", path)
         with entry_errors(f"node {n['name']}", _NODE_SHAPE, path):
             nodes.append(_compact_node(n))
     return nodes
+
+
+def _entries(items, keys: tuple, what: str) -> list:
+    """The mappings of a compact node's or pod's list `items` (taints,
+    tolerations, affinity expressions), each holding only `keys`."""
+    items = require_list(items, what)
+    for e in items:
+        reject_unknown_keys(e, keys, what)
+    return items
 
 
 def _compact_node(n: dict) -> dict:
     return dict(name=str(n["name"]), allocatable=resource_map(n["allocatable"], f"node {n['name']} allocatable"),
                 labels={str(k): str(v) for k, v in (n.get("labels") or {}).items()},
                 taints=tuple((t.get("key", ""), str(t.get("value", "") or ""), t.get("effect", "NoSchedule"))
-                             for t in n.get("taints") or []),
+                             for t in _entries(n.get("taints"), ("key", "value", "effect"),
+                                               f"node {n['name']} taints")),
                 unschedulable=bool(n.get("unschedulable", False)))
 
 
@@ -535,6 +550,7 @@ def _compact_pods(data: dict, path: Path) -> list:
         if not isinstance(p, dict) or "name" not in p:
             raise InputError(f"pods[{i}]: expected a mapping with a name", path)
         what = f"pod {p['name']}"
+        reject_unknown_keys(p, _POD_KEYS, what, path)
         reps = p.get("replicas")
         if reps is not None and (not isinstance(reps, int) or reps < 1):
             raise InputError(f"{what}: replicas must be a positive integer", path)
@@ -552,12 +568,15 @@ def _compact_pod(p: dict, i: int, prio: int) -> dict:
     """The fields of pod entry `p` (the `i`-th) but its name."""
     what = f"pod {p['name']}"
     affinity = tuple(tuple(("label", e["key"], e["operator"], tuple(str(x) for x in e.get("values") or ()))
-                           for e in term) for term in p.get("affinity") or [])
+                           for e in _entries(term, ("key", "operator", "values"), f"{what} affinity"))
+                     for term in require_list(p.get("affinity"), f"{what} affinity"))
     return dict(requests=resource_map(p.get("requests"), f"{what} requests"), priority=prio, node=p.get("node"),
                 node_selector={str(k): str(v) for k, v in (p.get("nodeSelector") or {}).items()},
                 affinity=affinity,
                 tolerations=tuple((t.get("key", ""), t.get("operator", "Equal"), str(t.get("value", "") or ""),
-                                   t.get("effect", "")) for t in p.get("tolerations") or []),
+                                   t.get("effect", ""))
+                                  for t in _entries(p.get("tolerations"), ("key", "operator", "value", "effect"),
+                                                    f"{what} tolerations")),
                 preemption_policy=p.get("preemptionPolicy", "PreemptLowerPriority"),
                 created=f"{p.get('created', i)}".zfill(12), movable=not p.get("protected", False),
                 owner=None if p.get("protected") else "ReplicaSet",

@@ -30,7 +30,8 @@ Overlay document: the same extension keys plus ``base: FILE`` (a PSPLIB
 activity (PSPLIB job number) or resource (``R1``..) and add ``release``,
 ``deadline``, ``downtime``, ``calendar``.
 
-YAML errors name the line; JSON errors name the activity or resource.
+YAML errors name the line; JSON errors name the activity or resource. A key
+not shown above is refused, with the nearest known one.
 """
 
 from __future__ import annotations
@@ -40,10 +41,17 @@ import io
 import json
 from pathlib import Path
 
-from schedcert.errors import InputError, read_text, require_file, require_list
+from schedcert.errors import InputError, read_text, reject_unknown_keys, require_file, require_list
 from schedcert.result import solution_of
 
 _EXT_KEYS = ("horizon", "precedences", "disjunctive")
+# The keys each mapping may hold; any other is refused (a misspelt optional key would be dropped silently).
+_DOC_KEYS = ("problem", "name", *_EXT_KEYS, "resources", "activities", "metadata")
+_OVERLAY_KEYS = ("base", *_DOC_KEYS)
+_RESOURCE_KEYS = ("name", "capacity", "downtime", "calendar")
+_ACTIVITY_KEYS = ("name", "duration", "demands", "successors", "release", "deadline")
+_PRECEDENCE_KEYS = ("from", "to", "min_lag", "max_lag")
+_SEGMENT_KEYS = ("start", "end", "capacity")
 
 
 # --------------------------------------------------------------------------
@@ -119,6 +127,8 @@ def _list(value, what, path, obj) -> list:
 
 
 def _int(value, what, path, obj, lo=None):
+    if value is None:
+        raise InputError(f"{what}: missing; expected an integer", path, _line(obj))
     if isinstance(value, bool) or not isinstance(value, int):
         raise InputError(f"{what}: expected an integer, found {value!r}", path, _line(obj))
     if lo is not None and value < lo:
@@ -143,6 +153,7 @@ def from_dict(data: dict, path=None):
 
     if "base" in data:
         return _overlay(data, path)
+    reject_unknown_keys(data, _DOC_KEYS, "document", path, _line(data))
     res, acts = data.get("resources"), data.get("activities")
     if not isinstance(res, list) or not isinstance(acts, list):
         raise InputError("expected 'resources' (a list of {name, capacity}) and 'activities' "
@@ -151,6 +162,7 @@ def from_dict(data: dict, path=None):
     for r in res:
         if not isinstance(r, dict) or "name" not in r:
             raise InputError("resource: expected a mapping with 'name' and 'capacity'", path, _line(r) or _line(res))
+        reject_unknown_keys(r, _RESOURCE_KEYS, f"resource {r['name']}", path, _line(r))
         rnames.append(str(r["name"]))
         caps.append(_int(r.get("capacity"), f"resource {r['name']}: capacity", path, r, 0))
     anames = []
@@ -158,6 +170,7 @@ def from_dict(data: dict, path=None):
         if not isinstance(a, dict) or "name" not in a:
             raise InputError("activity: expected a mapping with 'name', 'duration', 'demands', 'successors'",
                              path, _line(a) or _line(acts))
+        reject_unknown_keys(a, _ACTIVITY_KEYS, f"activity {a['name']}", path, _line(a))
         anames.append(str(a["name"]))
     dup = next((n for n in anames if anames.count(n) > 1), None)
     if dup is not None:
@@ -187,18 +200,23 @@ def from_dict(data: dict, path=None):
         deadline.append(None if d is None else _int(d, f"activity {nm}: deadline", path, a, 0))
     calendars = [_calendar(r, path) for r in res]
     lags, disjunctive, horizon = _extensions(data, index, successors, path)
-    if not isinstance(data.get("metadata") or {}, dict):
-        raise InputError(f"metadata: expected a mapping, found {data['metadata']!r}", path, _line(data))
     inst = RcpspInstance(
         name=str(data.get("name", Path(path).stem if path else "rcpsp")),
         durations=tuple(durations), demands=tuple(demands), capacities=tuple(caps),
         successors=tuple(tuple(s) for s in successors), activity_names=tuple(anames),
-        resource_names=tuple(rnames), metadata=dict(data.get("metadata") or {}),
+        resource_names=tuple(rnames), metadata=_metadata(data, path),
         release=tuple(release), deadline=tuple(deadline), calendars=tuple(calendars),
         disjunctive=tuple(disjunctive), lags=tuple(lags), horizon=horizon,
     )
     check_semantics(inst, path, None)
     return inst
+
+
+def _metadata(data: dict, path) -> dict:
+    meta = data.get("metadata") or {}
+    if not isinstance(meta, dict):
+        raise InputError(f"metadata: expected a mapping, found {meta!r}", path, _line(data))
+    return dict(meta)
 
 
 def _calendar(r: dict, path) -> tuple:
@@ -216,6 +234,7 @@ def _calendar(r: dict, path) -> tuple:
         if not isinstance(w, dict) or not {"start", "end", "capacity"} <= set(w):
             raise InputError(f"resource {name}: calendar: expected {{start, end, capacity}}, found {w!r}", path,
                              _line(w) or _line(r))
+        reject_unknown_keys(w, _SEGMENT_KEYS, f"resource {name}: calendar", path, _line(w) or _line(r))
         segs.append((_int(w["start"], f"resource {name}: calendar start", path, w, 0),
                      _int(w["end"], f"resource {name}: calendar end", path, w, 0),
                      _int(w["capacity"], f"resource {name}: calendar capacity", path, w, 0)))
@@ -239,6 +258,7 @@ def _extensions(data: dict, index: dict, successors: list, path):
         if not isinstance(e, dict) or "from" not in e or "to" not in e:
             raise InputError(f"precedences: expected {{from, to, min_lag, max_lag}}, found {e!r}", path,
                              _line(e) or _line(data))
+        reject_unknown_keys(e, _PRECEDENCE_KEYS, f"precedence {e['from']}->{e['to']}", path, _line(e))
         i, j = (index.get(str(e[k])) for k in ("from", "to"))
         if i is None or j is None:
             bad = e["from"] if i is None else e["to"]
@@ -275,6 +295,7 @@ def _overlay(data: dict, path):
 
     from schedcert.instances.rcpsp import check_semantics, read
 
+    reject_unknown_keys(data, _OVERLAY_KEYS, "overlay", path, _line(data))
     base_path = Path(str(data["base"]))
     if not base_path.is_absolute() and path is not None:
         base_path = Path(path).parent / base_path
@@ -303,6 +324,7 @@ def _overlay(data: dict, path):
         if nm not in rindex:
             raise InputError(f"overlay: unknown resource {nm!r}; expected one of {list(base.resource_names)}",
                              path, _line(r))
+        reject_unknown_keys(r, ("name", "downtime", "calendar"), f"overlay: resource {nm}", path, _line(r))
         k = rindex[nm]
         merged = _Map(r)  # the base's segments plus the overlay's, checked together
         merged.line = _line(r)
@@ -316,7 +338,7 @@ def _overlay(data: dict, path):
         successors=tuple(tuple(s) for s in successors), release=tuple(release), deadline=tuple(deadline),
         calendars=tuple(calendars), disjunctive=base.disjunctive + tuple(pairs), lags=base.lags + tuple(lags),
         horizon=horizon if horizon is not None else base.horizon,
-        metadata={**base.metadata, "overlay": str(path)},
+        metadata={**base.metadata, **_metadata(data, path), "overlay": str(path)},
     )
     check_semantics(inst, path, None)
     return inst

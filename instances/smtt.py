@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schedcert.errors import InputError, read_text, require_file
+from schedcert.errors import InputError, read_text, reject_unknown_keys, require_file
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -221,6 +221,7 @@ def read(path, format=None, n=None) -> SmttInstance:
             raise InputError(f"invalid JSON: {exc.msg}", file, exc.lineno) from None
         if not isinstance(doc, dict) or not all(k in doc for k in ("p", "d")):
             raise InputError("expected a JSON object with lists 'p' and 'd' (and optionally 'w')", file)
+        reject_unknown_keys(doc, ("problem", "name", "p", "d", "w", "meta"), "document", file)
         return make(doc.get("name", file.stem), doc["p"], doc["d"], doc.get("w"), doc.get("meta"), file)
     if fmt == "lines":
         return read_lines(file)

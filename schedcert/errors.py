@@ -11,8 +11,8 @@ surface loudly.
 `require_file`, `read_text` and `require_keywords` are the checks every
 reader and the generators share: a path that must be a regular file of UTF-8
 text, ``--name value`` options that must match a function's keyword
-parameters; `require_list` and `entry_errors` turn a slip inside a nested
-document into such a message. `require_output_file` and `make_folder`
+parameters; `require_list`, `reject_unknown_keys` and `entry_errors` turn a slip
+inside a nested document into such a message. `require_output_file` and `make_folder`
 check where results go before any work is done.
 """
 
@@ -127,6 +127,26 @@ def require_list(value, what: str, path: str | Path | None = None, line: int | N
     if not isinstance(value, (list, tuple)):
         raise InputError(f"{what}: expected a list, found {value!r}", path, line)
     return list(value)
+
+
+def reject_unknown_keys(entry, allowed, what: str, path: str | Path | None = None,
+                        line: int | None = None) -> None:
+    """InputError naming the first key of the mapping `entry` that is not in
+    `allowed` (and the allowed key closest to it, if one is close): in the
+    project's own formats a misspelt optional key (``relase: 5``) would
+    otherwise be dropped without a word and the constraint lost. Anything
+    but a mapping passes (its caller says what shape was expected)."""
+    import difflib
+
+    if not isinstance(entry, dict):
+        return
+
+    allowed = [str(a) for a in allowed]
+    unknown = [k for k in entry if str(k) not in allowed]
+    if unknown:
+        near = difflib.get_close_matches(str(unknown[0]), allowed, n=1, cutoff=0.7)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise InputError(f"{what}: unknown key {unknown[0]!r}{hint}; expected {', '.join(allowed)}", path, line)
 
 
 def require_output_file(path: str | Path, what: str = "output file") -> Path:

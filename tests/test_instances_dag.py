@@ -110,6 +110,29 @@ def test_structural_slips_in_json_and_wfformat_are_named(tmp_path):
             read(f, platform="2") if "workflow" in doc else read(f)
 
 
+def test_misspelt_keys_in_the_document_and_platform_are_named(tmp_path):
+    """An edge's 'dat' (for 'data') made a free transfer and a processor's
+    'sped' left it at speed 1, both without a word."""
+    f = tmp_path / "d.json"
+    doc = {"processors": ["P1", "P2"], "tasks": [{"name": "a", "costs": [1, 2]}, {"name": "b", "costs": [3, 1]}],
+           "edges": [{"source": "a", "target": "b", "dat": 5}]}
+    f.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match=r"d.json: edges\[0\]: unknown key 'dat' \(did you mean 'data'\?\)"):
+        read(f)
+    doc["edges"][0] = {"source": "a", "target": "b", "data": 5}
+    f.write_text(json.dumps(doc | {"latancy": 1}))
+    with pytest.raises(InputError, match="document: unknown key 'latancy' \\(did you mean 'latency'"):
+        read(f)
+    f.write_text(json.dumps(doc))
+    assert read(f).edges == ((0, 1, 5),)
+    plat = tmp_path / "p.yaml"
+    plat.write_text("time_unit: 1\nprocessors:\n  - {name: fast, sped: 2.0}\n")
+    stg = tmp_path / "g.stg"
+    stg.write_text("1\n0 0 0\n1 4 1 0\n2 0 1 1\n")
+    with pytest.raises(InputError, match=r"p.yaml: processors\[0\]: unknown key 'sped' \(did you mean 'speed'"):
+        read(stg, platform=str(plat))
+
+
 def test_bad_csv_cell_names_file_and_line(tmp_path):
     (tmp_path / "costs.csv").write_text("task,P1,P2\na,1,2\nb,3,oops\n")
     (tmp_path / "edges.csv").write_text("source,target,cost\na,b,1\n")

@@ -193,6 +193,28 @@ def test_malformed_entries_name_file_and_entry(tmp_path):
             read(compact)
 
 
+def test_misspelt_keys_in_the_compact_format_are_named(tmp_path):
+    """'toleration' (for 'tolerations') or a taint's 'efect' changed where a
+    pod may go without a word; 'limits' (kubectl's habit) was ignored."""
+    compact = tmp_path / "c.yaml"
+    node = "{name: a, allocatable: {cpu: 1}, taints: [{key: gpu, value: x, effect: NoSchedule}]}"
+    for text, message in [
+        (f"nodes: [{node}]\npods: [{{name: p, toleration: [{{key: gpu}}]}}]",
+         r"c.yaml: pod p: unknown key 'toleration' \(did you mean 'tolerations'\?\)"),
+        (f"nodes: [{node}]\npods: [{{name: p, tolerations: [{{key: gpu, efect: NoSchedule}}]}}]",
+         r"c.yaml: pod p tolerations: unknown key 'efect' \(did you mean 'effect'\?\)"),
+        ("nodes: [{name: a, allocatable: {cpu: 1}, taints: [{key: gpu, efect: NoExecute}]}]",
+         r"c.yaml: node a taints: unknown key 'efect'"),
+        (f"nodes: [{node}]\npods: [{{name: p, limits: {{cpu: 1}}}}]", r"c.yaml: pod p: unknown key 'limits'; expected"),
+        (f"nodes: [{node}]\npod: []", r"c.yaml: document: unknown key 'pod' \(did you mean 'pods'"),
+    ]:
+        compact.write_text(text)
+        with pytest.raises(InputError, match=message):
+            read(compact)
+    compact.write_text(f"nodes: [{node}]\npods: [{{name: p, tolerations: [{{key: gpu, operator: Exists}}]}}]")
+    assert read(compact).pods[0].tolerations == (("gpu", "Exists", "", ""),)
+
+
 def test_lex_encoding_roundtrip_and_order():
     sizes = [3, 5, 2]
     vals = [lex_value(c, sizes) for c in [(0, 5, 2), (1, 0, 0), (1, 0, 1), (3, 5, 2)]]

@@ -70,6 +70,24 @@ def test_yaml_errors_name_the_line(tmp_path, bad, line, what):
     assert err.value.line == line and "tiny.yaml" in str(err.value)
 
 
+@pytest.mark.parametrize("bad, repl, line, what", [
+    ("release: 1", "relase: 1", 8, "activity c: unknown key 'relase' \\(did you mean 'release'\\?\\)"),
+    ("downtime: [[4, 8]]", "downtme: [[4, 8]]", 3, "resource crew: unknown key 'downtme' \\(did you mean 'downtime'"),
+    ("min_lag: 1", "minlag: 1", 10, "precedence a->c: unknown key 'minlag' \\(did you mean 'min_lag'"),
+    ("name: tiny", "horizn: 40", 1, "document: unknown key 'horizn' \\(did you mean 'horizon'"),
+    ("{start: 20, end: 30, capacity: 2}", "{start: 20, end: 30, capacity: 2, note: x}", 4,
+     "resource lift: calendar: unknown key 'note'; expected start, end, capacity"),
+    ("{name: b, duration: 2,", "{name: b,", 7, "activity b: duration: missing; expected an integer"),
+])
+def test_misspelt_and_missing_keys_are_named_not_dropped(tmp_path, bad, repl, line, what):
+    """A misspelt optional key was dropped without a word: 'relase: 1'
+    scheduled c at 0 and the release date was lost; a missing duration
+    read 'expected an integer, found None'."""
+    with pytest.raises(InputError, match=what) as err:
+        tiny(tmp_path, TINY.replace(bad, repl))
+    assert err.value.line == line and "tiny.yaml" in str(err.value)
+
+
 def test_overlay_adds_constraints_to_a_base_instance(tmp_path):
     base = tmp_path / "base.json"
     base.write_text(files("schedcert").joinpath("examples/rcpsp-example.json").read_text())
@@ -86,6 +104,14 @@ def test_overlay_adds_constraints_to_a_base_instance(tmp_path):
     (tmp_path / "bad.yaml").write_text("base: base.json\nactivities:\n  - {name: nope, release: 1}\n")
     with pytest.raises(InputError, match="unknown activity 'nope'"):
         R.read(tmp_path / "bad.yaml")
+    (tmp_path / "bad.yaml").write_text(f"base: base.json\nresources:\n  - {{name: {b.resource_names[0]}, capacity: 9}}\n")
+    with pytest.raises(InputError, match="overlay: resource .*: unknown key 'capacity'; expected name, downtime"):
+        R.read(tmp_path / "bad.yaml")  # the base's capacity stays; the overlay cannot change it
+    (tmp_path / "meta.yaml").write_text("base: base.json\nmetadata: {owner: ops}\nbase_note: x\n")
+    with pytest.raises(InputError, match="overlay: unknown key 'base_note'"):
+        R.read(tmp_path / "meta.yaml")
+    (tmp_path / "meta.yaml").write_text("base: base.json\nmetadata: {owner: ops}\n")
+    assert R.read(tmp_path / "meta.yaml").metadata["owner"] == "ops"
 
 
 # --- validator: one test per violation type -------------------------------

@@ -124,6 +124,14 @@ def test_json_values_that_are_not_integer_lists_are_named(tmp_path):
             read(f)
 
 
+def test_misspelt_key_is_named(tmp_path):
+    """'weights' for 'w' made a weighted instance unweighted without a word."""
+    f = tmp_path / "j.json"
+    f.write_text(json.dumps({"p": [1, 2], "d": [1, 2], "weights": [3, 1]}))
+    with pytest.raises(InputError, match="j.json: document: unknown key 'weights'; expected problem, name, p, d, w"):
+        read(f)
+
+
 def test_numbers_beyond_64_bits_and_lrdp_horizon(tmp_path):
     """p = 10^19 was an OverflowError; Σp = 10^12 weighted made lrdp's
     time-indexed DP a MemoryError (Σp = 10^8: 29 s past a 5 s limit), so
