@@ -26,7 +26,25 @@ from schedcert.result import Options, Result, Status, false_claims, solution_of
 
 INTERRUPTED = 130  # exit code after Ctrl-C, as shells report SIGINT
 _POSITIVE = click.IntRange(min=1)  # counts: workers, jobs, instances
-_SECONDS = click.FloatRange(min=0, min_open=True)  # time limits
+_SEED = click.IntRange(min=0, max=2**31 - 1)  # CP-SAT's random_seed is a 32-bit int; numpy wants >= 0
+
+
+class _Seconds(click.ParamType):
+    """A time limit: a finite number of seconds > 0 (``nan`` passed a range
+    check and ``inf`` would let a budgeted heuristic run for ever)."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        import math
+
+        x = click.FLOAT.convert(value, param, ctx)
+        if not (math.isfinite(x) and x > 0):
+            self.fail(f"{value!r} is not a finite number of seconds > 0 (for a very long run give e.g. 86400)", param, ctx)
+        return x
+
+
+_SECONDS = _Seconds()  # time limits
 _PARAM_HELP = "Method parameter (repeatable); 'schedcert problems' lists each method's."
 
 
@@ -213,7 +231,7 @@ def with_reader(f):
 common = [
     click.option("--time-limit", type=_SECONDS, default=60.0, show_default=True, help="Seconds for the whole method."),
     click.option("--workers", type=_POSITIVE, default=None, help="Solver threads [default: all cores]."),
-    click.option("--seed", type=int, default=0, show_default=True),
+    click.option("--seed", type=_SEED, default=0, show_default=True),
     click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
                  help=_PARAM_HELP),
     click.option("--objective", default=None,
@@ -439,7 +457,7 @@ def validate(problem, file, solution, example, fmt, **reader):
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("problem")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=_SEED, default=0, show_default=True)
 @click.option("--count", type=_POSITIVE, default=1, show_default=True, help="Instances (seeds seed..seed+count-1).")
 @click.option("-o", "--out", "out_dir", required=True, help="Folder for the instance files.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
@@ -499,7 +517,7 @@ def _generator_params(args) -> dict:
 @click.option("--time-limit", type=_SECONDS, default=10.0, show_default=True, help="Seconds per run.")
 @click.option("--workers", type=_POSITIVE, default=1, show_default=True, help="Solver threads per run.")
 @click.option("--jobs", "-j", type=_POSITIVE, default=1, show_default=True, help="Runs in parallel (processes).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=_SEED, default=0, show_default=True)
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help=_PARAM_HELP)
 @click.option("--objective", default=None, help="Objective, as --param objective=... (rcpsp: makespan | feasibility).")

@@ -111,9 +111,9 @@ def test_outputs_that_cannot_be_written_are_refused_before_solving(run, tmp_path
     (["solve", "rcpsp", "--example", "--method", "nope"], 2, "unknown method 'nope'"),
     (["solve", "nope", "--example"], 2, "unknown problem"),
     (["solve", "rcpsp"], 2, "missing FILE"),
-    (["solve", "rcpsp", "--example", "--time-limit", "0"], 2, "'--time-limit': 0.0 is not in the range x>0"),
+    (["solve", "rcpsp", "--example", "--time-limit", "0"], 2, "'--time-limit': '0' is not a finite number of seconds > 0"),
     (["solve", "rcpsp", "--example", "--workers", "-3"], 2, "'--workers': -3 is not in the range x>=1"),
-    (["bench", "rcpsp", "x.sm", "-m", "sgs-lft", "-o", "b", "--time-limit", "-1"], 2, "0 is not in the range x>0"),
+    (["bench", "rcpsp", "x.sm", "-m", "sgs-lft", "-o", "b", "--time-limit", "-1"], 2, "'-1' is not a finite number of seconds > 0"),
     (["bench", "rcpsp", "x.sm", "-m", "sgs-lft", "-o", "b", "--jobs", "0"], 2, "'-j': 0 is not in the range x>=1"),
     (["generate", "rcpsp", "--count", "0", "-o", "g"], 2, "'--count': 0 is not in the range x>=1"),
     (["solve", "rcpsp", "--example", "--param", "improv=4"], 2,
@@ -143,6 +143,14 @@ def test_outputs_that_cannot_be_written_are_refused_before_solving(run, tmp_path
     (["certify", "rcpsp", "--example", "-H", "sgs-lft", "-e", "ga"], 2,
      "ga is a heuristic; --exact takes an exact method: cpsat, milp, milp-cbc"),
     (["solve", "rcpsp", "--example", "--param", "oops"], 2, "KEY=VALUE"),
+    # a negative seed was numpy's ValueError traceback, one past 2^31 - 1 a TypeError inside CP-SAT's parameters
+    (["solve", "rcpsp", "--example", "--seed", "-1"], 2, "'--seed': -1 is not in the range 0<=x<=2147483647"),
+    (["solve", "rcpsp", "--example", "--seed", "2147483648"], 2, "is not in the range 0<=x<=2147483647"),
+    (["generate", "rcpsp", "--seed", "-1", "-o", "g"], 2, "'--seed': -1 is not in the range"),
+    # nan passed the old range check (every comparison with it is false): the search stopped at once, gap 18.64 %
+    (["solve", "rcpsp", "--example", "--time-limit", "nan"], 2, "'nan' is not a finite number of seconds > 0"),
+    (["bench", "rcpsp", EXAMPLE, "-m", "sgs-lft", "-o", "b", "--time-limit", "inf"], 2,
+     "'inf' is not a finite number of seconds > 0"),
 ])
 def test_bad_usage_exit_2(run, args, code, message):
     res = run(*args)
