@@ -59,6 +59,9 @@ def sat_value(p, field: str, value):
     cur = getattr(p, field)
     if not isinstance(value, str):
         return value
+    if not isinstance(cur, (bool, int, float, str)):  # a repeated field, e.g. subsolvers: comma-separated
+        items = [v.strip() for v in value.split(",") if v.strip()]
+        return [int(v) for v in items] if all(v.lstrip("-").isdigit() for v in items) else items
     try:
         if isinstance(cur, bool):
             if value.lower() not in ("1", "true", "yes", "0", "false", "no"):
@@ -72,6 +75,28 @@ def sat_value(p, field: str, value):
         kind = {bool: "true or false", int: "an integer", float: "a number"}.get(type(cur), type(cur).__name__)
         raise InputError(f"--param sat.{field}: expected {kind}, got {value!r}") from None
     return value
+
+
+def check_sat_field(field: str, value):
+    """`value` converted for the SatParameters `field` (:func:`sat_value`)
+    and accepted by CP-SAT's own parameter check — run on an empty model,
+    which takes under a millisecond; InputError with CP-SAT's reason
+    otherwise (``max_time_in_seconds=nan``: "parameter ... is NaN")."""
+    from schedcert.errors import InputError
+
+    solver = cp_model.CpSolver()
+    converted = sat_value(solver.parameters, field, value)
+    try:
+        if isinstance(converted, (list, tuple)):
+            getattr(solver.parameters, field).extend(converted)
+        else:
+            setattr(solver.parameters, field, converted)
+    except (AttributeError, TypeError, ValueError):
+        raise InputError(f"--param sat.{field}: expected a comma-separated list of the field's values "
+                         f"(numbers for a list of enums such as restart_algorithms), got {value!r}") from None
+    if solver.solve(cp_model.CpModel()) == cp_model.MODEL_INVALID:
+        raise InputError(f"--param sat.{field}: CP-SAT refuses it: {solver.solution_info()}")
+    return converted
 
 
 def solve_cpsat(model: cp_model.CpModel, options: Options, time_limit: float | None,
@@ -98,6 +123,8 @@ def solve_cpsat(model: cp_model.CpModel, options: Options, time_limit: float | N
     ------
     RuntimeError
         If CP-SAT reports MODEL_INVALID (a defect in the calling model).
+    InputError
+        If CP-SAT refuses the ``sat.*`` parameters taken together.
     """
     solver = solver or cp_model.CpSolver()
     p = solver.parameters
@@ -119,7 +146,12 @@ def solve_cpsat(model: cp_model.CpModel, options: Options, time_limit: float | N
         solver.log_callback = lambda line: print(line, file=sys.stderr, flush=True)
     code = run_cpsat(solver, model)
     if code == cp_model.MODEL_INVALID:
-        raise RuntimeError("CP-SAT: model invalid: " + model.validate())
+        reason = model.validate()
+        if not reason and any(k.startswith("sat.") for k in options.params):  # fields fine alone, not together
+            from schedcert.errors import InputError
+
+            raise InputError(f"--param sat.*: CP-SAT refuses these parameters: {solver.solution_info()}")
+        raise RuntimeError("CP-SAT: model invalid: " + (reason or solver.solution_info()))
     status = _STATUS[code]
     has_obj = model.has_objective()
     objective = bound = None

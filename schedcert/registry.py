@@ -304,11 +304,9 @@ def check_params(problem: Problem, names: list[str], params: dict) -> None:
                 raise InputError(f"{flag}: the warm start {heuristic or '(off: warm=0)'} takes {param_listing(kinds)}")
             key = key[5:]
         elif key.startswith("sat.") and CPSAT in known:
-            from ortools.sat.python import cp_model
+            from schedcert.cpsat import check_sat_field
 
-            from schedcert.cpsat import sat_value
-
-            sat_value(cp_model.CpSolver().parameters, key[4:], value)  # InputError naming field and value
+            check_sat_field(key[4:], value)  # InputError naming field, value and CP-SAT's reason
             continue
         elif key not in known:
             raise InputError(f"{flag}: not read by {', '.join(names)} (takes: {param_listing(known)}"

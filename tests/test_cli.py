@@ -143,6 +143,14 @@ def test_outputs_that_cannot_be_written_are_refused_before_solving(run, tmp_path
     (["certify", "rcpsp", "--example", "-H", "sgs-lft", "-e", "ga"], 2,
      "ga is a heuristic; --exact takes an exact method: cpsat, milp, milp-cbc"),
     (["solve", "rcpsp", "--example", "--param", "oops"], 2, "KEY=VALUE"),
+    # CP-SAT's own parameter check, before any solving (these were RuntimeError / AttributeError tracebacks)
+    (["solve", "rcpsp", "--example", "--param", "sat.max_time_in_seconds=nan"], 2,
+     "--param sat.max_time_in_seconds: CP-SAT refuses it: parameter 'max_time_in_seconds' is NaN"),
+    (["bench", "rcpsp", EXAMPLE, "-m", "cpsat", "-o", "b", "--param", "sat.num_workers=-3"], 2,
+     "parameter 'num_workers' should be in [0,10000]"),
+    (["solve", "dag", "--example", "--param", "sat.subsolvers=x"], 2, "CP-SAT refuses it: subsolver 'x' is not valid"),
+    (["solve", "rcpsp", "--example", "--param", "sat.restart_algorithms=luby"], 2,
+     "expected a comma-separated list of the field's values"),
     # a negative seed was numpy's ValueError traceback, one past 2^31 - 1 a TypeError inside CP-SAT's parameters
     (["solve", "rcpsp", "--example", "--seed", "-1"], 2, "'--seed': -1 is not in the range 0<=x<=2147483647"),
     (["solve", "rcpsp", "--example", "--seed", "2147483648"], 2, "is not in the range 0<=x<=2147483647"),

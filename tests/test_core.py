@@ -179,3 +179,26 @@ def test_warm_start_heuristic_and_share_are_selectable():
         run_method("rcpsp", "cpsat", inst, Options(time_limit=5, params={"warm": "nope"}))
     with pytest.raises(InputError, match="warm_share"):
         run_method("rcpsp", "cpsat", inst, Options(time_limit=5, params={"warm_share": "2"}))
+
+
+def test_sat_parameters_list_fields_and_cp_sats_own_check():
+    """A list field such as subsolvers takes comma-separated values (a bare
+    string was an AttributeError traceback); values CP-SAT refuses are named
+    with its reason, alone and, failing that, together at solve time."""
+    from ortools.sat.python import cp_model
+
+    from schedcert.cpsat import check_sat_field, solve_cpsat
+
+    assert check_sat_field("subsolvers", "default_lp, max_lp") == ["default_lp", "max_lp"]
+    assert check_sat_field("restart_algorithms", "1,2") == [1, 2]
+    with pytest.raises(InputError, match="parameter 'max_time_in_seconds' is NaN"):
+        check_sat_field("max_time_in_seconds", "nan")
+    model = cp_model.CpModel()
+    x = model.new_int_var(0, 9, "x")
+    model.add(x >= 4)
+    model.minimize(x)
+    solver = cp_model.CpSolver()
+    out = solve_cpsat(model, Options(params={"sat.subsolvers": "default_lp,max_lp"}), 5, solver=solver)
+    assert out.objective == 4 and list(solver.parameters.subsolvers) == ["default_lp", "max_lp"]
+    with pytest.raises(InputError, match="CP-SAT refuses these parameters: parameter 'num_workers'"):
+        solve_cpsat(model, Options(params={"sat.num_workers": -3}), 5)
