@@ -232,6 +232,17 @@ def test_json_on_stdout_is_only_json_when_highs_runs(args, tmp_path):
     assert json.loads(out.stdout)["status"] == "optimal"
 
 
+def test_python_dash_m_runs_the_command(tmp_path):
+    """`python -m schedcert` was "No module named schedcert.__main__"."""
+    out = subprocess.run([sys.executable, "-m", "schedcert", "solve", "smtt", "--example", "-m", "edd", "--json"],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["method"] == "edd"
+    bad = subprocess.run([sys.executable, "-m", "schedcert", "solve", "smtt", "nope.txt"],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert bad.returncode == 2 and "nope.txt: no such instance file" in bad.stderr
+
+
 def test_malformed_file_exit_2_with_line(run, tmp_path):
     f = tmp_path / "bad.sm"
     f.write_text("PRECEDENCE RELATIONS:\njobnr.\n  1 1 2 x\nREQUESTS/DURATIONS:\nh\n--\nRESOURCEAVAILABILITIES:\nR 1\n3\n")
