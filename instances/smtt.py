@@ -12,7 +12,8 @@ Problem (1||ΣTj, and 1||ΣwjTj when weights are given)
 
 Formats
     ``lines``: one job per line, ``p d`` or ``p d w`` (the test sets of
-    Çetinkaya et al., arXiv 2510.24013); ``orlib``: the OR-Library weighted
+    Çetinkaya et al., arXiv 2510.24013), spaces or commas, an optional
+    header line naming the columns (:func:`read_lines`); ``orlib``: the OR-Library weighted
     tardiness stream (Beasley: per instance n processing times, n weights,
     n due dates), one instance selected as ``FILE#k`` (k from 1), n from the
     file name (``wt40.txt``) or ``--n``; ``json``: the project's format.
@@ -127,26 +128,50 @@ def _int(tok: str, path, line: int, what: str) -> int:
         raise InputError(f"{what}: expected an integer, found {tok!r}", path, line) from None
 
 
+# Column names a header line of the lines format may use (any case), by field.
+_HEADER = {"p": ("p", "processing_time", "duration"), "d": ("d", "due_date", "due"), "w": ("w", "weight")}
+
+
+def _header(toks: list, path, line: int) -> list | None:
+    """The field order ('p', 'd', 'w') a header line gives, or None when the
+    line holds a number (a job line)."""
+    if any(t.lstrip("+-").isdigit() for t in toks):
+        return None
+    names = {n: f for f, ns in _HEADER.items() for n in ns}
+    order = [names.get(t.lower()) for t in toks]
+    if None in order or len(set(order)) != len(order) or not {"p", "d"} <= set(order):
+        raise InputError(f"header {' '.join(toks)!r}: expected the columns p and d (and w) by these names: "
+                         + "; ".join(f"{f}: {', '.join(ns)}" for f, ns in _HEADER.items()), path, line)
+    return order
+
+
 def read_lines(path: Path) -> SmttInstance:
-    """One job per line, ``p d`` or ``p d w`` (blank lines and ``#`` comments
-    skipped); every job line must have the same number of columns."""
+    """One job per line, ``p d`` or ``p d w`` separated by spaces or commas
+    (blank lines and ``#`` comments skipped); every job line must have the
+    same number of columns. A first line of column names (``p,d,w``,
+    ``processing_time due_date weight``, any order) is read as a header."""
     p, d, w = [], [], []
-    cols = None
+    cols, order = None, None
     for ln, raw in enumerate(read_text(path).splitlines(), start=1):
         text = raw.split("#", 1)[0].strip()
         if not text:
             continue
         toks = text.replace(",", " ").split()
+        if cols is None and order is None and (order := _header(toks, path, ln)) is not None:
+            continue
         if len(toks) not in (2, 3):
             raise InputError(f"expected 'processing_time due_date [weight]', found {len(toks)} columns", path, ln)
         if cols is None:
             cols = len(toks)
         elif len(toks) != cols:
             raise InputError(f"expected {cols} columns like the first job line, found {len(toks)}", path, ln)
-        p.append(_int(toks[0], path, ln, "processing time"))
-        d.append(_int(toks[1], path, ln, "due date"))
+        if order is not None and len(order) != cols:
+            raise InputError(f"expected {len(order)} columns like the header, found {cols}", path, ln)
+        field = dict(zip(order or ("p", "d", "w"), toks))
+        p.append(_int(field["p"], path, ln, "processing time"))
+        d.append(_int(field["d"], path, ln, "due date"))
         if cols == 3:
-            w.append(_int(toks[2], path, ln, "weight"))
+            w.append(_int(field["w"], path, ln, "weight"))
         # checked here, not only in make(), so that the message names the line
         if p[-1] <= 0:
             raise InputError(f"job {len(p)}: processing time: expected a positive integer, found {p[-1]}", path, ln)
@@ -367,7 +392,7 @@ PROBLEM = register_problem(Problem(
     title="Single-machine total (weighted) tardiness, 1||ΣTj and 1||ΣwjTj",
     sense="min",
     formats={
-        "lines": "one job per line: 'p d' or 'p d w' (.txt)",
+        "lines": "one job per line: 'p d' or 'p d w', spaces or commas; optional header line p,d,w (.txt)",
         "orlib": "OR-Library wt stream (wt40.txt ...); select an instance as FILE#k; --n jobs if not in the name",
         "json": "schedcert JSON (.json): {p: [...], d: [...], w: [...]}",
     },

@@ -20,7 +20,25 @@ def test_lines_with_negative_due_dates_and_weights(tmp_path):
     assert read(g).w == (2, 7)
 
 
+def test_a_header_line_names_the_columns(tmp_path):
+    """A spreadsheet's CSV with a header ('p,d,w') was refused at line 1
+    ("expected an integer, found 'p'"); the header may also reorder them."""
+    from schedcert.registry import run_method
+    from schedcert.result import Options
+
+    f = tmp_path / "jobs.csv"
+    f.write_text("due_date,p\n1,3\n2,2\n")  # p = (3, 2), d = (1, 2): optimum 4 (job 2 first)
+    inst = read(f)
+    assert inst.p == (3, 2) and inst.d == (1, 2)
+    assert run_method("smtt", "bb", inst, Options(time_limit=10)).objective == 4
+    f.write_text("W, Processing_Time, d\n3, 2, 1\n1, 3, 10\n")
+    assert read(f).w == (3, 1) and read(f).p == (2, 3) and read(f).d == (1, 10)
+
+
 @pytest.mark.parametrize("text, line, words", [
+    ("p,due,x\n3,5,1\n", 1, "header 'p due x': expected the columns p and d (and w) by these names"),
+    ("p d d\n3 5 1\n", 1, "header 'p d d'"),
+    ("p,d,w\n3,5\n", 2, "expected 3 columns like the header, found 2"),
     ("3 5\n2.5 4\n", 2, "processing time: expected an integer"),
     ("3 5\n7\n", 2, "found 1 columns"),
     ("3 5\n2 4 1\n", 2, "expected 2 columns"),
