@@ -122,6 +122,14 @@ _INTERRUPTED_NOTE = ("Ctrl-C stopped the search early: the answer is the best fo
                      "still proven (exit code 130)")
 
 
+def _require_ending(path: str | None, endings: tuple, why: str) -> None:
+    """Before any work: InputError unless `path` (if given) ends in one of
+    `endings` — ``--out r.csv`` wrote JSON that ``validate`` then read as
+    CSV."""
+    if path is not None and not Path(path).is_dir() and Path(path).suffix.lower() not in endings:
+        raise InputError(f"expected a file name ending in {' or '.join(endings)} ({why})", path)
+
+
 def _require_chart_format(prob, path: str) -> None:
     """InputError unless `prob` draws charts and `path` ends in a format
     matplotlib writes (.png, .pdf, .svg, ...)."""
@@ -292,11 +300,13 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
     prob = get_problem(problem)
     if method:
         get_method(prob, method)  # an unknown name fails before the instance is read
+    _require_ending(out, (".json",), "--out writes the Result JSON document")
     _guard_overwrite(out, force, "--out result")
     _guard_overwrite(plot, force, "--plot chart")
-    _guard_overwrite(plan_file, force, "--plan file")
     if plan_file and prob.plan is None:
         raise InputError(f"{problem} has no change plan; --plan is for podpack")
+    _require_ending(plan_file, (".yaml", ".yml"), "--plan writes YAML for kubectl apply -f")
+    _guard_overwrite(plan_file, force, "--plan file")
     if plot:
         _require_chart_format(prob, plot)
     inst = _read_instance(prob, file, fmt, example, **reader)

@@ -92,6 +92,8 @@ def test_outputs_that_cannot_be_written_are_refused_before_solving(run, tmp_path
         (["--plot", tmp_path / "nodir" / "g.png"], "does not exist (for the --plot chart)"),
         (["--plot", tmp_path / "g.xyz"], "g.xyz: expected a chart file ending in .avif, .eps"),
         (["--plot", tmp_path / "gantt"], "gantt: expected a chart file ending in"),
+        # JSON went into r.csv, and `validate` then read it as an activity,start CSV
+        (["--out", tmp_path / "r.csv"], "r.csv: expected a file name ending in .json (--out writes the Result JSON"),
     ]:
         res = run("solve", "rcpsp", "--example", *args)
         assert res.exit_code == 2 and message in res.output, (args, res.output)

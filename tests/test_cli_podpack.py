@@ -22,6 +22,8 @@ def test_example_solve_certify_and_plan(run, tmp_path):
     placed = {k: v for k, v in doc["solution"]["assignment"].items() if k in pending and v}
     assert bound == placed  # the plan binds exactly the solution's new placements
     assert {"api-2", "report-0", "report-1"} <= set(bound) and len({"batch-0", "batch-1"} & set(bound)) == 1
+    res = run("solve", "podpack", "--example", "--plan", tmp_path / "plan.json")
+    assert res.exit_code == 2 and "plan.json: expected a file name ending in .yaml or .yml" in res.output
     out = " ".join(run("solve", "podpack", "--example", "-m", "default").output.split())
     assert "gap 4.66 % short of bound priority 1000: 4 of 5 placed, at most 5 (20.00 % short);" in out
     cert = json.loads(run("certify", "podpack", "--example", "-H", "default", "--json").output)
