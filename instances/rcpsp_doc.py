@@ -461,7 +461,7 @@ def _csv_entries(path: Path) -> list:
         cells = [c.strip() for c in row]
         if not cells or not any(cells) or cells[0].startswith("#"):
             continue
-        if ln == 1 and cells[:2] == ["activity", "start"]:
+        if ln == 1 and [c.lower() for c in cells[:2]] == ["activity", "start"]:  # any case, as spreadsheets write
             continue
         if len(cells) < 2:
             raise InputError(f"expected 'activity,start', found {row!r}", path, ln)

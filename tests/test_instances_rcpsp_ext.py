@@ -186,6 +186,9 @@ def test_missing_duplicate_unknown_from_csv(inst, tmp_path):
     with pytest.raises(InputError, match="start 'x' is not an integer") as err:
         R.read_solution(inst, p)
     assert err.value.line == 3
+    p.write_text("Activity,Start,Finish\na,0,3\nb,8,10\nc,10,12\n")  # a spreadsheet's header: line 1 was refused
+    sol = R.read_solution(inst, p)
+    assert sol.starts == (0, 8, 10) and R.evaluate(inst, sol).feasible
 
 
 def test_duplicate_keys_in_json_schedule(inst, tmp_path):
