@@ -263,7 +263,10 @@ def with_common(f):
 @cli.command()
 def problems():
     """List problems, their file formats and methods."""
-    con = _console()
+    from rich.console import Console
+
+    # piped (grep, a file): one line per entry; rich broke them at 80 columns, mid-entry
+    con = Console(soft_wrap=not sys.stdout.isatty())
     for key in problem_keys():
         p = get_problem(key)
         con.print(f"[bold]{key}[/bold]: {p.title}")

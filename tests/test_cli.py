@@ -15,6 +15,9 @@ EXAMPLE = str(example_path(get_problem("rcpsp")))
 def test_problems_lists_rcpsp_methods(run):
     res = run("problems")
     assert res.exit_code == 0 and "rcpsp" in res.output and "sgs-lft" in res.output and "milp-cbc" in res.output
+    # piped output keeps each method on one line (for grep); rich broke it at 80 columns
+    line = next(x for x in res.output.splitlines() if x.startswith("    cpsat            CP-SAT (intervals"))
+    assert line.endswith("proof (minimize|descent)") and len(line) > 200
 
 
 def test_solve_example_optimal(run):
