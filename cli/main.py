@@ -434,38 +434,71 @@ def validate(problem, file, solution, example, fmt, **reader):
     inst = _read_instance(prob, file, fmt, example, **reader)
     sp = require_file(solution, "solution file")
     data = None
-    if prob.read_solution is not None:
-        sol = prob.read_solution(inst, sp)
-        if sp.suffix.lower() != ".csv":  # read above: valid JSON
-            data = json.loads(read_text(sp, "solution file"))
-    else:
+    if sp.suffix.lower() != ".csv" or prob.read_solution is None:
         try:
             data = json.loads(read_text(sp, "solution file"))
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON: {exc.msg}", sp, exc.lineno) from None
-        sol = prob.solution_from_dict(inst, solution_of(data, sp), sp)  # a Result JSON from solve --out, or bare
-    ev = prob.evaluate(inst, sol)
-    if isinstance(data, dict) and "schema" in data and data.get("instance") not in (None, inst.name):
+    if isinstance(data, dict) and data.get("instance") not in (None, inst.name):
         click.echo(f"note: the result is for instance {data['instance']}, validated against {inst.name}", err=True)
+    if isinstance(data, dict) and {"heuristic_result", "exact_result"} <= set(data):
+        sys.exit(0 if _check_certificate(prob, inst, data, sp) else 1)
+    if prob.read_solution is not None:  # rcpsp: also CSV, and repeated JSON keys kept for the validator
+        sol = prob.read_solution(inst, sp)
+    else:
+        sol = prob.solution_from_dict(inst, solution_of(data, sp), sp)  # a Result JSON from solve --out, or bare
+    sys.exit(0 if _verdict(prob, inst, sol, data) else 1)
+
+
+def _verdict(prob, inst, sol, data, label: str = "") -> bool:
+    """Print the validator's verdict on `sol` (and on the claims of the
+    Result `data` it came from): "feasible: objective ..." or every
+    violation grouped by type. True if feasible and every claim holds."""
+    ev = prob.evaluate(inst, sol)
     if ev.feasible:
-        click.echo(f"feasible: objective {_fmt(ev.objective)}")
+        click.echo(f"{label}feasible: objective {_fmt(ev.objective)}")
         claims = false_claims(data, ev.objective, prob.sense)
         if claims:  # a Result whose certificate does not hold for its own solution
-            click.echo(f"the result's claims: {len(claims)} false")
+            click.echo(f"{label}the result's claims: {len(claims)} false")
             for c in claims:
                 click.echo(f"  - {c}")
-            sys.exit(1)
-        return
+        return not claims
     kinds: dict[str, int] = {}
     for v in ev.violations:
         head = v.split(":", 1)[0]
         if " " not in head:
             kinds[head] = kinds.get(head, 0) + 1
     by_type = f" ({', '.join(f'{k} {c}' for k, c in kinds.items())})" if kinds else ""
-    click.echo(f"infeasible: {len(ev.violations)} violation(s){by_type}")
+    click.echo(f"{label}infeasible: {len(ev.violations)} violation(s){by_type}")
     for v in ev.violations:
         click.echo(f"  - {v}")
-    sys.exit(1)
+    return False
+
+
+def _check_certificate(prob, inst, cert: dict, path) -> bool:
+    """Validate both schedules of a ``certify --json`` document and what it
+    states about them: each Result's claims (:func:`_verdict`), its
+    ``heuristic_objective``/``exact_objective``, and its ``bound`` against
+    both objectives (``heuristic_optimal`` claims the heuristic meets it)."""
+    ok = True
+    for role in ("heuristic", "exact"):
+        doc = cert[role + "_result"]
+        label = f"{role} ({doc.get('method') if isinstance(doc, dict) else '?'}): "
+        if isinstance(doc, dict) and doc.get("solution") is None and cert.get(role + "_objective") is None:
+            click.echo(f"{label}no solution (status {doc.get('status')})")
+            continue
+        sol = prob.solution_from_dict(inst, solution_of(doc, path), path)
+        claimed = {"schema": 1, "objective": cert.get(role + "_objective"), "bound": cert.get("bound"),
+                   "status": "optimal" if role == "heuristic" and cert.get("heuristic_optimal") else "feasible"}
+        ok &= _verdict(prob, inst, sol, doc, label)
+        ev = prob.evaluate(inst, sol)
+        claims = false_claims(claimed, ev.objective, prob.sense) if ev.feasible else []
+        if claims:
+            click.echo(f"{label}the certificate's claims: {len(claims)} false")
+            for c in claims:
+                click.echo(f"  - {c}")
+            ok = False
+    return ok
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

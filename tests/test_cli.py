@@ -73,6 +73,30 @@ def test_validate_checks_what_a_result_claims(run, tmp_path):
     assert res.exit_code == 0 and "the result is for instance other.sm" in res.output
 
 
+def test_validate_checks_both_schedules_of_a_certificate(run, tmp_path):
+    """`certify --json` output was refused ("expected a JSON object with
+    'starts'"); now both schedules and the certificate's own claims are
+    checked, for every problem."""
+    cert = tmp_path / "cert.json"
+    doc = json.loads(run("certify", "smtt", "--example", "-H", "edd", "--json").output)
+    cert.write_text(json.dumps(doc))
+    res = run("validate", "smtt", "--example", cert)
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines() == ["heuristic (edd): feasible: objective 1484",
+                                       "exact (bb): feasible: objective 731"]
+    doc.update(heuristic_objective=731, heuristic_optimal=True)  # the heuristic claimed optimal
+    cert.write_text(json.dumps(doc))
+    res = run("validate", "smtt", "--example", cert)
+    assert res.exit_code == 1 and "heuristic (edd): the certificate's claims: 2 false" in res.output
+    assert "objective: the result states 731; its solution's is 1484" in res.output
+    doc = json.loads(run("certify", "rcpsp", "--example", "-H", "sgs-lft", "--json").output)
+    doc["exact_result"]["solution"]["starts"]["30"] = 0  # starts before its predecessor finishes
+    cert.write_text(json.dumps(doc))
+    res = run("validate", "rcpsp", "--example", cert)
+    assert res.exit_code == 1 and "heuristic (sgs-lft): feasible" in res.output
+    assert "exact (cpsat): infeasible: " in res.output and "activity 30 starts at 0 before" in res.output
+
+
 def test_out_and_plot_are_not_overwritten(run, tmp_path):
     out = tmp_path / "r.json"
     out.write_text("mine")
