@@ -423,9 +423,10 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
 @click.option("--format", "fmt", default=None, help="Instance format (default: from the file ending).")
 @with_reader
 def validate(problem, file, solution, example, fmt, **reader):
-    """Check SOLUTION (JSON; rcpsp also CSV activity,start) against FILE (or
-    the bundled example) from the problem definition: every violation,
-    grouped by type; exit 0 if feasible, 1 if not."""
+    """Check SOLUTION (a solution, a solve Result or a certify document,
+    JSON; rcpsp also CSV activity,start) against FILE (or the bundled
+    example) from the problem definition: every violation, grouped by type,
+    and every false claim; exit 0 if feasible and true, 1 if not."""
     if example and solution is None:  # validate PROBLEM --example SOLUTION
         file, solution = None, file
     if solution is None:
