@@ -39,7 +39,7 @@ import json
 import math
 from pathlib import Path
 
-from schedcert.errors import InputError, entry_errors, read_text, reject_unknown_keys, require_list
+from schedcert.errors import InputError, entry_errors, integer_expected, read_text, reject_unknown_keys, require_list
 from schedcert.instances.dag import DagInstance, check
 
 _NONE = {"", "-", "x", "inf", "none", "null", "na"}
@@ -114,7 +114,7 @@ def _int(v, what, source, line=None, allow_none=False):
     if v is None and allow_none:
         return None
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v != int(v):
-        raise InputError(f"{what}: expected an integer, got {v!r}", source, line)
+        raise InputError(integer_expected(what, v), source, line)
     return int(v)
 
 

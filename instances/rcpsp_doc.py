@@ -41,7 +41,8 @@ import io
 import json
 from pathlib import Path
 
-from schedcert.errors import InputError, read_text, reject_unknown_keys, require_file, require_list
+from schedcert.errors import (InputError, integer_expected, read_text, reject_unknown_keys, require_file,
+                              require_list)
 from schedcert.result import solution_of
 
 _EXT_KEYS = ("horizon", "precedences", "disjunctive")
@@ -129,8 +130,10 @@ def _list(value, what, path, obj) -> list:
 def _int(value, what, path, obj, lo=None):
     if value is None:
         raise InputError(f"{what}: missing; expected an integer", path, _line(obj))
+    if isinstance(value, float) and value.is_integer():  # 2.0, as tools writing JSON numbers do
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{what}: expected an integer, found {value!r}", path, _line(obj))
+        raise InputError(integer_expected(what, value), path, _line(obj))
     if lo is not None and value < lo:
         raise InputError(f"{what}: expected an integer >= {lo}, found {value}", path, _line(obj))
     return value

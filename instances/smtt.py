@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schedcert.errors import InputError, read_text, reject_unknown_keys, require_file
+from schedcert.errors import InputError, integer_expected, read_text, reject_unknown_keys, require_file
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -93,7 +93,7 @@ def _integers(values, what: str, source) -> tuple:
     out = []
     for j, x in enumerate(values):
         if isinstance(x, bool) or not isinstance(x, numbers.Integral):  # numpy integers pass
-            raise InputError(f"{what}: job {j + 1}: expected an integer, found {x!r}", source)
+            raise InputError(integer_expected(f"{what}: job {j + 1}", x), source)
         out.append(int(x))
     return tuple(out)
 
@@ -125,7 +125,7 @@ def _int(tok: str, path, line: int, what: str) -> int:
     try:
         return int(tok)
     except ValueError:
-        raise InputError(f"{what}: expected an integer, found {tok!r}", path, line) from None
+        raise InputError(integer_expected(what, tok), path, line) from None
 
 
 # Column names a header line of the lines format may use (any case), by field.

@@ -118,6 +118,18 @@ def entry_errors(what: str, expected: str, path: str | Path | None = None):
         raise InputError(f"{what}: malformed ({type(exc).__name__}: {exc}); expected {expected}", path) from None
 
 
+def integer_expected(what: str, found) -> str:
+    """The message for `found` where an integer belongs. A fraction (2.5,
+    '2.5') gets the way out: the models keep time integral (DESIGN.md), so
+    the user scales the unit."""
+    text = f"{what}: expected an integer, found {found!r}"
+    try:
+        fraction = not isinstance(found, bool) and float(found) != int(float(found))
+    except (TypeError, ValueError, OverflowError):  # a word, None, inf, nan
+        fraction = False
+    return text + (" (times and amounts are integers: use a finer unit, e.g. minutes for hours)" if fraction else "")
+
+
 def require_list(value, what: str, path: str | Path | None = None, line: int | None = None) -> list:
     """`value` if it is a list (absent, None: an empty one); InputError
     "<what>: expected a list, found ..." otherwise — a string would be read

@@ -188,7 +188,7 @@ def test_infinite_and_nan_numbers_are_refused(tmp_path):
             read(stg, platform=str(plat))
     (tmp_path / "costs.csv").write_text("task,P1,P2\na,1,2\nb,3,nan\n")
     (tmp_path / "edges.csv").write_text("source,target,cost\na,b,1\n")
-    with pytest.raises(InputError, match="expected an integer, got nan") as e:
+    with pytest.raises(InputError, match="expected an integer, found nan") as e:
         read(tmp_path)
     assert e.value.line == 3
 

@@ -47,6 +47,12 @@ def test_yaml_document_fields(tmp_path):
     assert inst.capacity_segments(1, 25) == [(0, 3, 0), (3, 20, 1), (20, 25, 2)]
 
 
+def test_integral_floats_are_integers(tmp_path):
+    """2.0, as tools writing JSON numbers do, was refused ("expected an integer, found 2.0")."""
+    inst = tiny(tmp_path, TINY.replace("{name: b, duration: 2,", "{name: b, duration: 2.0,"))
+    assert inst.durations == (3, 2, 2) and type(inst.durations[1]) is int
+
+
 def test_document_round_trip_json_and_yaml(tmp_path):
     inst = tiny(tmp_path)
     for name in ("back.json", "back.yaml"):
@@ -78,6 +84,8 @@ def test_yaml_errors_name_the_line(tmp_path, bad, line, what):
     ("{start: 20, end: 30, capacity: 2}", "{start: 20, end: 30, capacity: 2, note: x}", 4,
      "resource lift: calendar: unknown key 'note'; expected start, end, capacity"),
     ("{name: b, duration: 2,", "{name: b,", 7, "activity b: duration: missing; expected an integer"),
+    ("{name: b, duration: 2,", "{name: b, duration: 1.5,", 7,
+     "activity b: duration: expected an integer, found 1.5 \\(times and amounts are integers: use a finer unit"),
 ])
 def test_misspelt_and_missing_keys_are_named_not_dropped(tmp_path, bad, repl, line, what):
     """A misspelt optional key was dropped without a word: 'relase: 1'

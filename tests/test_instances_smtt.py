@@ -39,7 +39,7 @@ def test_a_header_line_names_the_columns(tmp_path):
     ("p,due,x\n3,5,1\n", 1, "header 'p due x': expected the columns p and d (and w) by these names"),
     ("p d d\n3 5 1\n", 1, "header 'p d d'"),
     ("p,d,w\n3,5\n", 2, "expected 3 columns like the header, found 2"),
-    ("3 5\n2.5 4\n", 2, "processing time: expected an integer"),
+    ("3 5\n2.5 4\n", 2, "processing time: expected an integer, found '2.5' (times and amounts are integers: use a"),
     ("3 5\n7\n", 2, "found 1 columns"),
     ("3 5\n2 4 1\n", 2, "expected 2 columns"),
     ("3 5\n0 4\n", 2, "job 2: processing time: expected a positive integer, found 0"),
