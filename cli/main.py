@@ -582,7 +582,9 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, obj
     from schedcert.report import write_report
 
     prob = get_problem(problem)
-    mlist = [m.strip() for m in methods.split(",") if m.strip()]
+    mlist = list(dict.fromkeys(m.strip() for m in methods.split(",") if m.strip()))  # heft,heft ran it twice
+    if not mlist:
+        raise InputError(f"--methods: expected comma-separated method names, got {methods!r}")
     for m in mlist:
         get_method(prob, m)
     paths = expand_inputs(inputs, prob.suffixes, prob.expand)

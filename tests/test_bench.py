@@ -150,6 +150,22 @@ def test_report_rows_follow_the_methods_as_named(tmp_path):
     assert "methods=" not in md  # the settings line lists settings only
 
 
+def test_a_method_named_twice_runs_once(tmp_path):
+    """`--methods heft,heft` ran every instance twice and counted 2 runs
+    each; `--methods ,` started a bench of nothing."""
+    from schedcert.instances.rcpsp import generate, write
+
+    inst = tmp_path / "g.json"
+    write(generate(seed=2, jobs=8), inst)
+    out = tmp_path / "b"
+    res = CliRunner().invoke(cli, ["bench", "rcpsp", str(inst), str(inst), "--methods", "sgs-lft, sgs-lft",
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert [(r["instance"], r["method"]) for r in read_runs(out)] == [("g.json", "sgs-lft")]
+    res = CliRunner().invoke(cli, ["bench", "rcpsp", str(inst), "--methods", ",", "--out", str(tmp_path / "c")])
+    assert res.exit_code == 2 and "--methods: expected comma-separated method names, got ','" in res.output
+
+
 @pytest.mark.parametrize("longest, scale", [(0.004, "linear"), (12.0, "symlog")])
 def test_runtime_axis_starts_at_zero(monkeypatch, tmp_path, longest, scale):
     """Runs of a few milliseconds (smtt rules) drew the runtime axis from
