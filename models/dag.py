@@ -50,9 +50,9 @@ MILP (``milp``, ``milp-cbc``)
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import networkx as nx
-import pyomo.environ as pyo
 from ortools.sat.python import cp_model
 
 from schedcert.cpsat import solve_cpsat, solver_info
@@ -62,6 +62,9 @@ from schedcert.milp import not_run, register_pair, solve_pyomo, too_large
 from schedcert.params import CPSAT, FLAG
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status, integral_min_result
+
+if TYPE_CHECKING:  # annotations only; Pyomo is imported where a model is built
+    import pyomo.environ as pyo
 
 
 def heads_tails(inst: DagInstance) -> tuple[list[int], list[int]]:
@@ -238,6 +241,8 @@ def build_milp(inst: DagInstance, ub: int, lb: int, pairs: list | None = None) -
     """The Pyomo MILP of the module docstring (variables ``x[i, a]``,
     ``S[i]``, ``y[i, j]``, ``C``); `pairs`: :func:`unordered_pairs`, when
     already known."""
+    import pyomo.environ as pyo  # loaded on first use: heuristics need no Pyomo
+
     head, tail = heads_tails(inst)
     m = pyo.ConcreteModel(name=f"dag-{inst.name}")
     m.A = pyo.Set(initialize=[(i, a) for i in range(inst.n) for a in inst.allowed(i)], dimen=2)
@@ -293,6 +298,8 @@ def _milp_solution(inst, m):
     """Processors from x and semi-active integer starts: tasks in order of
     the MILP's start times, each as early as its processor and data allow
     (never later than the MILP's own schedule, so the makespan is kept)."""
+    import pyomo.environ as pyo  # loaded on first use: heuristics need no Pyomo
+
     procs = []
     for i in range(inst.n):
         a = next((a for a in inst.allowed(i) if (pyo.value(m.x[i, a], exception=False) or 0) > 0.5), None)

@@ -49,9 +49,9 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import networkx as nx
-import pyomo.environ as pyo
 from ortools.sat.python import cp_model
 
 from schedcert.cpsat import solve_cpsat, solver_info
@@ -72,6 +72,9 @@ from schedcert.models.rcpsp_destructive import Refuter
 from schedcert.params import CPSAT, FLAG, SECONDS, choice
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status, integral_min_result
+
+if TYPE_CHECKING:  # annotations only; Pyomo is imported where a model is built
+    import pyomo.environ as pyo
 
 
 def pairwise_delays(instance: RcpspInstance) -> dict[tuple[int, int], int]:
@@ -478,6 +481,8 @@ def build_milp(instance: RcpspInstance, ub: int, lb: int) -> pyo.ConcreteModel |
     ``sum_{tau in (t-p_i, t]} x_i,tau + sum_{tau in (t-p_j, t]} x_j,tau <= 1``.
     Returns None when some window is empty (no schedule ends by `ub`).
     """
+    import pyomo.environ as pyo  # loaded on first use: heuristics need no Pyomo
+
     n, p = instance.n, instance.durations
     es = earliest_starts(instance)
     ls = latest_starts(instance, ub)
@@ -574,6 +579,8 @@ def _solve_milp(instance: RcpspInstance, options: Options, solver: str) -> Resul
 def _milp_starts(m, n):
     """Start times from an integral incumbent, or None (a solver may report a
     fractional point on time-out)."""
+    import pyomo.environ as pyo  # loaded on first use: heuristics need no Pyomo
+
     starts = []
     for j in range(n):
         t = next((t for t in m._win[j] if (pyo.value(m.x[j, t], exception=False) or 0) > 0.5), None)

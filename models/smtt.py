@@ -14,8 +14,8 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-import pyomo.environ as pyo
 from ortools.sat.python import cp_model
 
 from schedcert.cpsat import solve_cpsat, solver_info
@@ -26,6 +26,9 @@ from schedcert.models.smtt_bb import Decomposition, SearchTimeout, pairing_bound
 from schedcert.params import CPSAT
 from schedcert.registry import method
 from schedcert.result import Options, Result, Status, integral_min_result
+
+if TYPE_CHECKING:  # annotations only; Pyomo is imported where a model is built
+    import pyomo.environ as pyo
 
 
 def _incumbent(inst: SmttInstance, options: Options) -> tuple[SmttSolution, str]:
@@ -108,6 +111,8 @@ def solve_cpsat_smtt(inst: SmttInstance, options: Options) -> Result:
 
 def build_mip(inst: SmttInstance) -> pyo.ConcreteModel:
     """Keha et al. (2009) positional formulation (module docstring)."""
+    import pyomo.environ as pyo  # loaded on first use: heuristics need no Pyomo
+
     jobs = range(inst.n)
     pos = range(inst.n)
     m = pyo.ConcreteModel(name=f"smtt-{inst.name}")
@@ -131,6 +136,8 @@ def build_mip(inst: SmttInstance) -> pyo.ConcreteModel:
 
 
 def _solve_mip(inst: SmttInstance, options: Options, solver: str) -> Result:
+    import pyomo.environ as pyo  # loaded on first use: heuristics need no Pyomo
+
     t0 = time.perf_counter()
     inc, origin = _incumbent(inst, options)
     ub = inst.tardiness(inc.sequence)

@@ -27,14 +27,14 @@ import threading
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
-
-import pyomo.environ as pyo
-from pyomo.common.tempfiles import TempfileManager
-from pyomo.opt import SolverFactory, TerminationCondition
+from typing import TYPE_CHECKING
 
 from schedcert.errors import InputError
 from schedcert.params import Kind
 from schedcert.result import Options, Status
+
+if TYPE_CHECKING:  # annotations only; Pyomo is imported where a model is built
+    import pyomo.environ as pyo
 
 
 #: threads every HiGHS solve in schedcert asks for. HiGHS fixes its thread
@@ -147,6 +147,8 @@ CBC_GRACE = 5.0
 
 def _integral(model) -> bool:
     """Do all integer and binary variables hold integer values (1e-6)?"""
+    import pyomo.environ as pyo
+
     for v in model.component_data_objects(pyo.Var, active=True):
         if v.is_integer() or v.is_binary():
             x = v.value
@@ -167,6 +169,13 @@ SOLVER_OPTIONS = {
 }
 
 
+def _solver_factory(name: str, **kwargs):
+    """Pyomo's ``SolverFactory(name, **kwargs)``, Pyomo imported on first use."""
+    from pyomo.opt import SolverFactory
+
+    return SolverFactory(name, **kwargs)
+
+
 def solver_available(name: str) -> bool:
     """Whether Pyomo can run the MILP solver `name` here (``highs`` and
     ``cbc``, schedcert's own two, always)."""
@@ -176,7 +185,7 @@ def solver_available(name: str) -> bool:
     level = log.level
     log.setLevel(logging.ERROR)  # an unknown name is logged as a warning: the caller says it in one line
     try:
-        return bool(SolverFactory(name).available(exception_flag=False))
+        return bool(_solver_factory(name).available(exception_flag=False))
     except Exception:
         return False
     finally:
@@ -203,6 +212,7 @@ def _status(optimal: bool, objective: float | None, bound: float | None, trust: 
 
 def _solve_highs(model, options: Options, tl):
     """HiGHS through Pyomo's appsi interface: (status, objective, bound, version)."""
+    import pyomo.environ as pyo
     from pyomo.contrib.appsi.base import TerminationCondition as TC
     from pyomo.contrib.appsi.solvers import Highs
 
@@ -279,6 +289,10 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
     InputError
         If the named solver is not available on this machine.
     """
+    import pyomo.environ as pyo  # here, not at the top: loading a problem need not load Pyomo (0.5 s)
+    from pyomo.common.tempfiles import TempfileManager
+    from pyomo.opt import TerminationCondition
+
     obj = next(model.component_data_objects(pyo.Objective, active=True))
     minimise = obj.sense == pyo.minimize
     tl = None if time_limit is None else max(1.0, float(time_limit))
@@ -293,7 +307,7 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
         params["threads"] = 1  # serial, see below
     if not solver_available(solver):
         raise InputError(f"MILP solver {solver!r} is not available on this machine")
-    opt = SolverFactory(solver, **kwargs)
+    opt = _solver_factory(solver, **kwargs)
     hard = None
     if solver == "cbc":
         if tl is not None:

@@ -47,7 +47,7 @@ def _model():
 
 
 def _use(monkeypatch, fake):
-    monkeypatch.setattr(milp, "SolverFactory", lambda name, **kw: fake)
+    monkeypatch.setattr(milp, "_solver_factory", lambda name, **kw: fake)
     monkeypatch.setattr(milp, "_cbc_binary", lambda: ("cbc", "fake"))
 
 
