@@ -259,7 +259,7 @@ def lower_bound(inst: DagInstance) -> int:
 # ---------------------------------------------------------------- JSON
 
 def to_dict(inst: DagInstance) -> dict:
-    d = {"format": "schedcert-dag", "version": 1, "name": inst.name,
+    d = {"problem": "dag", "format": "schedcert-dag", "version": 1, "name": inst.name,
          "processors": list(inst.processors),
          "tasks": [{"name": t, "costs": list(inst.costs[i])} for i, t in enumerate(inst.tasks)],
          "edges": [{"source": inst.tasks[i], "target": inst.tasks[j], "data": d} for i, j, d in inst.edges]}

@@ -39,7 +39,8 @@ import json
 import math
 from pathlib import Path
 
-from schedcert.errors import InputError, entry_errors, integer_expected, read_text, reject_unknown_keys, require_list
+from schedcert.errors import (InputError, entry_errors, integer_expected, read_text, reject_unknown_keys,
+                              require_list, require_problem)
 from schedcert.instances.dag import DagInstance, check
 
 _NONE = {"", "-", "x", "inf", "none", "null", "na"}
@@ -125,6 +126,7 @@ def from_dict(d, source=None) -> DagInstance:
 
     Task costs are a list in processor order or a mapping processor -> cost;
     ``null`` = cannot run. Edges carry ``data`` (or ``cost``)."""
+    require_problem(d, "dag", source)
     if not isinstance(d, dict) or not isinstance(d.get("tasks"), list) or not isinstance(d.get("processors"), list):
         raise InputError("expected an object with 'processors' (list of names) and 'tasks' (list)", source)
     reject_unknown_keys(d, ("problem", "format", "version", "name", "processors", "tasks", "edges", "latency",

@@ -36,7 +36,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from schedcert.errors import InputError, entry_errors, read_text, reject_unknown_keys, require_file, require_list
+from schedcert.errors import (InputError, entry_errors, read_text, reject_unknown_keys, require_file, require_list,
+                              require_problem)
 from schedcert.instances.podpack_formats import (GPU, NONZERO, read_alibaba, read_kubectl,
                                                  resource_map)
 from schedcert.registry import Problem, register_problem
@@ -500,6 +501,7 @@ def read_compact(path: Path) -> PodpackInstance:
         line = getattr(exc, "lineno", None) or (getattr(exc, "problem_mark", None) and exc.problem_mark.line + 1)
         raise InputError(f"not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}", path,
                          line) from None
+    require_problem(data, "podpack", path)
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
         raise InputError("expected a mapping with 'nodes' (and 'pods') lists", path)
     reject_unknown_keys(data, ("problem", "arrival", "meta", "nodes", "pods"), "document", path)
@@ -671,7 +673,7 @@ def to_compact(inst: PodpackInstance) -> dict:
               **({"labels": n.labels} if n.labels else {}),
               **({"taints": [dict(zip(("key", "value", "effect"), t)) for t in n.taints]} if n.taints else {}),
               **({"unschedulable": True} if n.unschedulable else {})} for n in inst.nodes]
-    return {"arrival": inst.arrival, "meta": inst.meta, "nodes": nodes, "pods": pods}
+    return {"problem": "podpack", "arrival": inst.arrival, "meta": inst.meta, "nodes": nodes, "pods": pods}
 
 
 def write(inst: PodpackInstance, path) -> None:

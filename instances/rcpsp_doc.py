@@ -42,7 +42,7 @@ import json
 from pathlib import Path
 
 from schedcert.errors import (InputError, integer_expected, read_text, reject_unknown_keys, require_file,
-                              require_list)
+                              require_list, require_problem)
 from schedcert.result import solution_of
 
 _EXT_KEYS = ("horizon", "precedences", "disjunctive")
@@ -154,13 +154,14 @@ def from_dict(data: dict, path=None):
     """
     from schedcert.instances.rcpsp import RcpspInstance, check_semantics
 
+    require_problem(data, "rcpsp", path)
     if "base" in data:
         return _overlay(data, path)
-    reject_unknown_keys(data, _DOC_KEYS, "document", path, _line(data))
     res, acts = data.get("resources"), data.get("activities")
     if not isinstance(res, list) or not isinstance(acts, list):
         raise InputError("expected 'resources' (a list of {name, capacity}) and 'activities' "
                          "(a list of {name, duration, demands, successors})", path, _line(data))
+    reject_unknown_keys(data, _DOC_KEYS, "document", path, _line(data))
     rnames, caps = [], []
     for r in res:
         if not isinstance(r, dict) or "name" not in r:

@@ -28,7 +28,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schedcert.errors import InputError, integer_expected, read_text, reject_unknown_keys, require_file
+from schedcert.errors import (InputError, integer_expected, read_text, reject_unknown_keys, require_file,
+                              require_problem)
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -244,6 +245,7 @@ def read(path, format=None, n=None) -> SmttInstance:
             doc = json.loads(read_text(file))
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON: {exc.msg}", file, exc.lineno) from None
+        require_problem(doc, "smtt", file)
         if not isinstance(doc, dict) or not all(k in doc for k in ("p", "d")):
             raise InputError("expected a JSON object with lists 'p' and 'd' (and optionally 'w')", file)
         reject_unknown_keys(doc, ("problem", "name", "p", "d", "w", "meta"), "document", file)

@@ -11,8 +11,8 @@ surface loudly.
 `require_file`, `read_text` and `require_keywords` are the checks every
 reader and the generators share: a path that must be a regular file of UTF-8
 text, ``--name value`` options that must match a function's keyword
-parameters; `require_list`, `reject_unknown_keys` and `entry_errors` turn a slip
-inside a nested document into such a message. `require_output_file` and `make_folder`
+parameters; `require_list`, `reject_unknown_keys`, `require_problem` and
+`entry_errors` turn a slip inside a nested document into such a message. `require_output_file` and `make_folder`
 check where results go before any work is done.
 """
 
@@ -159,6 +159,15 @@ def reject_unknown_keys(entry, allowed, what: str, path: str | Path | None = Non
         near = difflib.get_close_matches(str(unknown[0]), allowed, n=1, cutoff=0.7)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
         raise InputError(f"{what}: unknown key {unknown[0]!r}{hint}; expected {', '.join(allowed)}", path, line)
+
+
+def require_problem(document, key: str, path: str | Path | None = None) -> None:
+    """InputError when `document` says it belongs to another problem
+    (``problem: smtt`` given to rcpsp, which only named a missing key)."""
+    other = document.get("problem") if isinstance(document, dict) else None
+    if isinstance(other, str) and other != key:
+        raise InputError(f"the document is for {other}, not {key}; solve it with: schedcert solve {other} FILE",
+                         path)
 
 
 def require_output_file(path: str | Path, what: str = "output file") -> Path:

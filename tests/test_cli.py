@@ -261,6 +261,19 @@ def test_json_on_stdout_is_only_json_when_highs_runs(args, tmp_path):
     assert json.loads(out.stdout)["status"] == "optimal"
 
 
+@pytest.mark.parametrize("problem, other", [("rcpsp", "smtt"), ("smtt", "podpack"), ("dag", "rcpsp"),
+                                            ("podpack", "dag")])
+def test_another_problems_document_is_named(run, tmp_path, problem, other):
+    """An smtt JSON given to rcpsp said "unknown key 'p'", a dag document
+    given to podpack "expected ... 'nodes'"; every document schedcert writes
+    names its problem, and the readers say which command takes it."""
+    assert run("generate", problem, "-o", tmp_path).exit_code == 0
+    (made,) = tmp_path.iterdir()
+    res = run("solve", other, made)
+    assert res.exit_code == 2
+    assert f"the document is for {problem}, not {other}; solve it with: schedcert solve {problem} FILE" in res.output
+
+
 def test_python_dash_m_runs_the_command(tmp_path):
     """`python -m schedcert` was "No module named schedcert.__main__"."""
     out = subprocess.run([sys.executable, "-m", "schedcert", "solve", "smtt", "--example", "-m", "edd", "--json"],
