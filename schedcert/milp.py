@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import warnings
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from typing import TYPE_CHECKING
@@ -79,6 +80,34 @@ def _swallow_highs_banner() -> None:
             os.dup2(saved, 1)
             os.close(saved)
             os.close(devnull)
+
+
+@contextmanager
+def _log_to_stderr(on: bool):
+    """With `on` (``--log``), what a Pyomo solver interface tees to
+    ``sys.stdout`` (CBC's log) goes to stderr, where every log of schedcert
+    goes (on stdout it broke ``--json``)."""
+    if not on:
+        yield
+        return
+    with redirect_stdout(sys.stderr):
+        yield
+
+
+def _highs_log() -> logging.Logger:
+    """The logger HiGHS' log lines go to under ``--log``: it prints them on
+    a duplicate of file descriptor 2 made here, before Pyomo's appsi
+    interface redirects descriptors 1 and 2 to read HiGHS' console output
+    (its own ``stream_solver`` prints on stdout; ``sys.stderr`` inside the
+    capture deadlocks Pyomo's TeeStream)."""
+    log = logging.getLogger("schedcert.highs")
+    if not log.handlers:
+        handler = logging.StreamHandler(os.fdopen(os.dup(2), "w", buffering=1))
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+        log.setLevel(logging.INFO)
+    return log
 
 
 def new_highs():
@@ -219,7 +248,9 @@ def _solve_highs(model, options: Options, tl):
     _swallow_highs_banner()
     opt = Highs()
     opt.config.load_solution = False
-    opt.config.stream_solver = bool(options.log)
+    opt.config.stream_solver = False  # it would print on stdout, breaking --json
+    if options.log:
+        opt.config.solver_output_logger, opt.config.log_level = _highs_log(), logging.INFO
     opt.config.mip_gap = 0.0
     if tl is not None:
         opt.config.time_limit = tl
@@ -339,8 +370,9 @@ def solve_pyomo(model: pyo.ConcreteModel, options: Options, time_limit: float | 
         version = ""
     depth = len(getattr(TempfileManager, "_context_stack", ()))
     try:  # `timelimit` makes Pyomo kill the solver process (CBC also gets '-sec hard' before our '-sec tl')
-        res = opt.solve(model, load_solutions=False, tee=bool(options.log),
-                        **({"timelimit": hard} if hard is not None else {}))
+        with _log_to_stderr(options.log):
+            res = opt.solve(model, load_solutions=False, tee=bool(options.log),
+                            **({"timelimit": hard} if hard is not None else {}))
     except subprocess.TimeoutExpired:
         while len(getattr(TempfileManager, "_context_stack", ())) > depth:  # files of the killed run
             TempfileManager.pop(remove=True)

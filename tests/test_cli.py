@@ -261,6 +261,20 @@ def test_json_on_stdout_is_only_json_when_highs_runs(args, tmp_path):
     assert json.loads(out.stdout)["status"] == "optimal"
 
 
+@pytest.mark.parametrize("method, marker", [("milp", "Coefficient ranges"), ("milp-cbc", "Result - ")])
+def test_log_goes_to_stderr_and_json_stays_parseable(run, tmp_path, method, marker):
+    """--log --json with a MILP: HiGHS' and CBC's logs went to stdout, in
+    front of the JSON. A real process, since Click's runner does not see
+    file descriptors 1 and 2."""
+    assert run("generate", "rcpsp", "--jobs", "8", "-o", tmp_path).exit_code == 0
+    (inst,) = tmp_path.iterdir()
+    out = subprocess.run([sys.executable, "-m", "schedcert", "solve", "rcpsp", inst, "-m", method, "--log",
+                          "--json", "--time-limit", "60"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["status"] == "optimal"
+    assert marker in out.stderr
+
+
 @pytest.mark.parametrize("problem, other", [("rcpsp", "smtt"), ("smtt", "podpack"), ("dag", "rcpsp"),
                                             ("podpack", "dag")])
 def test_another_problems_document_is_named(run, tmp_path, problem, other):
