@@ -161,7 +161,7 @@ def test_cbc_runs_serially_whatever_the_workers(capfd):
     from schedcert.milp import solve_pyomo
 
     out = solve_pyomo(_knapsack_cover_mip(), Options(workers=2, log=True), 10, "cbc")
-    echoed = capfd.readouterr().out
+    echoed = capfd.readouterr().err  # --log: CBC's log on stderr
     assert "-import" in echoed and "-threads" not in echoed  # CBC echoes its command line
     assert out.status == Status.OPTIMAL and out.objective == 5
     assert out.solver["params"]["threads"] == 1
