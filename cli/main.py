@@ -40,7 +40,8 @@ class _Seconds(click.ParamType):
 
         x = click.FLOAT.convert(value, param, ctx)
         if not (math.isfinite(x) and x > 0):
-            self.fail(f"{value!r} is not a finite number of seconds > 0 (for a very long run give e.g. 86400)", param, ctx)
+            self.fail(f"{value!r} is not a finite number of seconds > 0 (for a very long run give e.g. 86400)",
+                      param, ctx)
         return x
 
 
@@ -448,13 +449,14 @@ def validate(problem, file, solution, example, fmt, **reader):
         sol = prob.read_solution(inst, sp)
     else:
         sol = prob.solution_from_dict(inst, solution_of(data, sp), sp)  # a Result JSON from solve --out, or bare
-    sys.exit(0 if _verdict(prob, inst, sol, data) else 1)
+    sys.exit(0 if _verdict(prob, inst, sol, data)[0] else 1)
 
 
-def _verdict(prob, inst, sol, data, label: str = "") -> bool:
+def _verdict(prob, inst, sol, data, label: str = "") -> tuple[bool, object]:
     """Print the validator's verdict on `sol` (and on the claims of the
     Result `data` it came from): "feasible: objective ..." or every
-    violation grouped by type. True if feasible and every claim holds."""
+    violation grouped by type. Returns (feasible and every claim holds,
+    the validator's Evaluation)."""
     ev = prob.evaluate(inst, sol)
     if ev.feasible:
         click.echo(f"{label}feasible: objective {_fmt(ev.objective)}")
@@ -463,7 +465,7 @@ def _verdict(prob, inst, sol, data, label: str = "") -> bool:
             click.echo(f"{label}the result's claims: {len(claims)} false")
             for c in claims:
                 click.echo(f"  - {c}")
-        return not claims
+        return not claims, ev
     kinds: dict[str, int] = {}
     for v in ev.violations:
         head = v.split(":", 1)[0]
@@ -473,7 +475,7 @@ def _verdict(prob, inst, sol, data, label: str = "") -> bool:
     click.echo(f"{label}infeasible: {len(ev.violations)} violation(s){by_type}")
     for v in ev.violations:
         click.echo(f"  - {v}")
-    return False
+    return False, ev
 
 
 def _check_certificate(prob, inst, cert: dict, path) -> bool:
@@ -491,8 +493,8 @@ def _check_certificate(prob, inst, cert: dict, path) -> bool:
         sol = prob.solution_from_dict(inst, solution_of(doc, path), path)
         claimed = {"schema": 1, "objective": cert.get(role + "_objective"), "bound": cert.get("bound"),
                    "status": "optimal" if role == "heuristic" and cert.get("heuristic_optimal") else "feasible"}
-        ok &= _verdict(prob, inst, sol, doc, label)
-        ev = prob.evaluate(inst, sol)
+        fine, ev = _verdict(prob, inst, sol, doc, label)
+        ok &= fine
         claims = false_claims(claimed, ev.objective, prob.sense) if ev.feasible else []
         if claims:
             click.echo(f"{label}the certificate's claims: {len(claims)} false")
