@@ -288,6 +288,19 @@ def test_another_problems_document_is_named(run, tmp_path, problem, other):
     assert f"the document is for {problem}, not {other}; solve it with: schedcert solve {problem} FILE" in res.output
 
 
+def test_the_checkout_root_imports_the_whole_package():
+    """From the checkout's root Python imports ./schedcert, not the
+    installed package; `python -m schedcert` and `python -m pytest` there
+    failed with "No module named 'schedcert.cli'" after `pip install .`
+    (an editable install hid it)."""
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", "import schedcert.cli.main, schedcert.models.rcpsp; "
+                          "print(schedcert.cli.main.__file__)"], capture_output=True, text=True, cwd=root,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert Path(out.stdout.strip()).name == "main.py"
+
+
 def test_python_dash_m_runs_the_command(tmp_path):
     """`python -m schedcert` was "No module named schedcert.__main__"."""
     out = subprocess.run([sys.executable, "-m", "schedcert", "solve", "smtt", "--example", "-m", "edd", "--json"],
