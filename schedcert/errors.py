@@ -12,8 +12,10 @@ surface loudly.
 reader and the generators share: a path that must be a regular file of UTF-8
 text, ``--name value`` options that must match a function's keyword
 parameters; `require_list`, `reject_unknown_keys`, `require_problem` and
-`entry_errors` turn a slip inside a nested document into such a message. `require_output_file` and `make_folder`
-check where results go before any work is done.
+`entry_errors` turn a slip inside a nested document into such a message, and
+`integer_expected` words a number that must be an integer.
+`require_output_file` and `make_folder` check where results go before any
+work is done.
 """
 
 from __future__ import annotations
@@ -152,7 +154,6 @@ def reject_unknown_keys(entry, allowed, what: str, path: str | Path | None = Non
 
     if not isinstance(entry, dict):
         return
-
     allowed = [str(a) for a in allowed]
     unknown = [k for k in entry if str(k) not in allowed]
     if unknown:
