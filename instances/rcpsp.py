@@ -765,10 +765,12 @@ def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: floa
     InputError
         On out-of-range parameters.
     """
-    if jobs < 1 or resources < 1:
-        raise InputError("jobs and resources must be >= 1")
+    if jobs < 1 or resources < 1 or max_duration < 1 or max_demand < 1 or complexity < 0:
+        raise InputError("generate rcpsp: expected --jobs, --resources, --max-duration, --max-demand >= 1 and "
+                         f"--complexity >= 0; got {jobs}, {resources}, {max_duration}, {max_demand}, {complexity}")
     if not 0 < resource_factor <= 1 or not 0 <= resource_strength <= 1:
-        raise InputError("resource_factor must be in (0,1] and resource_strength in [0,1]")
+        raise InputError("generate rcpsp: expected --resource-factor in (0, 1] and --resource-strength in [0, 1]; "
+                         f"got {resource_factor}, {resource_strength}")
     rng = random.Random(seed)
     n = jobs + 2
     sink = n - 1

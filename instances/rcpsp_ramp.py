@@ -158,8 +158,11 @@ def ramp_instance(seed: int = 0, level: int = 1, mix: str = "all", jobs: int = 3
     """
     if mix not in MIXES:
         raise InputError(f"unknown mix {mix!r}; expected one of {', '.join(MIXES)}")
-    if level < 0 or jobs < 2 or layers < 2 or layers > jobs or resources < 1 or not 0 <= prob <= 1:
-        raise InputError("ramp: expected level >= 0, jobs >= 2, 2 <= layers <= jobs, resources >= 1, 0 <= prob <= 1")
+    if level < 0 or jobs < 2 or layers < 2 or layers > jobs or resources < 1 or not 0 <= prob <= 1 \
+            or max_duration < 1 or slack < 0:  # the last two were randrange's ValueError tracebacks
+        raise InputError("ramp: expected level >= 0, jobs >= 2, 2 <= layers <= jobs, resources >= 1, 0 <= prob <= 1, "
+                         f"max-duration >= 1, slack >= 0; got level {level}, jobs {jobs}, layers {layers}, "
+                         f"resources {resources}, prob {prob}, max-duration {max_duration}, slack {slack}")
     durations, demands, caps, layer = _base(seed, jobs, resources, layers, max_duration)
     edges = ramp_edges(seed, level, layer, edges_per_level)
     witness = _witness(seed, level, durations, demands, caps, edges)

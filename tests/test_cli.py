@@ -243,6 +243,11 @@ def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
     (["podpack", "--utilisation", "high"], "podpack generator parameter --utilisation: expected a number"),
     (["rcpsp", "--level", "x"], "rcpsp generator parameter --level: expected an integer, found 'x'"),
     (["smtt", "--weighted", "no"], "smtt generator parameter --weighted: expected 0 or 1 (or --weighted alone"),
+    # randrange's ValueError tracebacks before
+    (["rcpsp", "--max-duration", "0"], "generate rcpsp: expected --jobs, --resources, --max-duration, --max-demand >= 1"),
+    (["rcpsp", "--level", "3", "--slack", "-1"], "max-duration >= 1, slack >= 0; got level 3"),
+    (["rcpsp", "--resource-strength", "1.5"], "expected --resource-factor in (0, 1] and --resource-strength in [0, 1]; "
+     "got 0.5, 1.5"),
 ])
 def test_generate_names_a_bad_parameter_and_what_it_expects(run, tmp_path, args, message):
     res = run("generate", *args, "-o", tmp_path)
