@@ -109,6 +109,17 @@ def test_dynasearch_stops_at_the_time_limit_between_passes():
     assert _cost(inst, full) < res.objective <= res.info["mdd"] and res.runtime < 1.0
 
 
+def test_ids_keeps_the_time_limit_whatever_ls_time_says():
+    """--param ls_time=60 with --time-limit 1 ran for 60 s: ls_time is the
+    search's own budget, within the method's time limit."""
+    prob = get_problem("smtt")
+    inst = generate(seed=5, jobs=60, tf=0.6, rdd=0.2)  # not solved to zero tardiness by dynasearch
+    run_method(prob, "ids", inst, Options(time_limit=0.1))  # compiled before the timing
+    res = run_method(prob, "ids", inst, Options(time_limit=0.5, params={"ls_time": 60}))
+    assert res.runtime < 5  # 60 s before
+    assert res.info["ls_time"] >= 0.4  # the search used its budget up to the limit
+
+
 def test_composed_methods_and_weighted_rules():
     prob = get_problem("smtt")
     inst = generate(seed=3, jobs=40, tf=0.6, rdd=0.2, weighted=True)
