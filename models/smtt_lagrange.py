@@ -291,7 +291,10 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     if ub == 0:
         return _conclude(inst, inc, 0, None, True, solver, info)
     limit = options.time_limit
-    ids_time = float(options.params.get("ids_time", min(1.0, 0.05 * limit) if limit else 1.0))
+    def within(seconds: float) -> float:  # a phase's budget, never past the time limit (ids_time=60 ran 60 s)
+        return seconds if limit is None else min(seconds, max(0.0, limit - (time.perf_counter() - t0)))
+
+    ids_time = within(float(options.params.get("ids_time", min(1.0, 0.05 * limit) if limit else 1.0)))
     if ids_time > 0:  # a tight incumbent steers the subgradient and makes the fixing bite
         better = run_method("smtt", "ids", inst, Options(time_limit=ids_time, seed=options.seed,
                                                          warm_start=inc, params={"ls_time": ids_time}))
@@ -300,7 +303,7 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
         info["ids_objective"] = ub
         if ub == 0:
             return _conclude(inst, inc, 0, None, True, solver, info)
-    lr_time = float(options.params.get("lr_time", min(10.0, 0.25 * limit) if limit else 10.0))
+    lr_time = within(float(options.params.get("lr_time", min(10.0, 0.25 * limit) if limit else 10.0)))
     lr = lagrangian_bound(inst, ub, lr_time)
     lb = min(lr["bound"], ub)
     info.update(lagrangian_bound=lr["bound"], subgradient_iterations=lr["iterations"],

@@ -61,6 +61,13 @@ from schedcert.models import smtt_arcs as arcs
 
 INF = arcs.INF
 
+#: seconds per (node x job) of a first round -- building the arc DP, setting
+#: the modifiers and one forward pass -- measured on the 2-core machine of
+#: this project: wt100.txt#10 with 164,001 nodes took 1.6 + 1.1 + 3.0 s. The
+#: first round is not interrupted, so it starts only when this estimate fits
+#: the run's time (with --time-limit 3 it overran it by 6-8 s).
+FIRST_ROUND_RATE = 3.5e-7
+
 
 def _nodes(domains, T: int, n: int):
     """Node arrays (sorted by completion time) and the (T + 1, n) index."""
@@ -230,7 +237,8 @@ def modifier_rounds(inst: SmttInstance, mu, domains, ub: int, time_limit: float,
     M: list[int] = []
     pending: list[int] = []
     nodes_before = -1
-    deadline, last_pass = t0 + time_limit, 0.0
+    deadline = t0 + time_limit
+    last_pass = FIRST_ROUND_RATE * out["nodes"] * n  # the estimate of a first round, then the last forward pass
     hard = deadline if hard_limit is None else t0 + hard_limit
     # a DP pass is not interrupted (seconds each at n = 100): before the
     # run's end (`hard_limit`) a round starts only if a forward pass as long

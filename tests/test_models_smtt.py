@@ -241,3 +241,10 @@ def test_modifier_rounds_start_no_pass_that_would_end_after_the_run(monkeypatch)
     monkeypatch.setattr(smtt_modifiers._ArcDP, "forward", slow)
     cut = modifier_rounds(inst, lr["mu"], domains, ub, 30.0, max_modifiers=inst.n, hard_limit=50.0)
     assert cut["rounds"] == 1 and cut["nodes"] == sum(len(x) for x in domains) and 0 < cut["bound"] <= ub
+    # the first round is estimated from its size (FIRST_ROUND_RATE s per node x job): one that would
+    # end after the run does not start (wt100#10, 164,001 nodes, --time-limit 3: 9-11 s before)
+    monkeypatch.setattr(smtt_modifiers, "FIRST_ROUND_RATE", 60.0 / (sum(len(x) for x in domains) * inst.n))
+    none = modifier_rounds(inst, lr["mu"], domains, ub, 30.0, max_modifiers=inst.n, hard_limit=50.0)
+    assert none["rounds"] == 0 and none["nodes"] == sum(len(x) for x in domains) and not none["proven"]
+    one = modifier_rounds(inst, lr["mu"], domains, ub, 30.0, max_modifiers=inst.n, hard_limit=70.0)
+    assert one["rounds"] == 1
