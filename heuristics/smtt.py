@@ -521,7 +521,7 @@ def improve(inst: SmttInstance, seq, name: str, options: Options) -> np.ndarray:
         return dynasearch(inst, s, options.time_limit)
     if name == "ids":
         seconds = float(options.params.get("ls_time", 1.0))
-        if options.time_limit is not None:  # ls_time=60 with --time-limit 1 ran for 60 s
+        if options.time_limit is not None:  # ls_time=8 with --time-limit 1 ran for 8.00 s
             seconds = min(seconds, options.time_limit)
         return iterated_dynasearch(inst, s, seconds, options.seed, int(options.params.get("kick", 6)))
     return LOCAL_SEARCH[name][0](*_arrays(inst), s)
