@@ -291,7 +291,7 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     if ub == 0:
         return _conclude(inst, inc, 0, None, True, solver, info)
     limit = options.time_limit
-    def within(seconds: float) -> float:  # a phase's budget, never past the time limit (ids_time=60 ran its search 60 s)
+    def within(seconds: float) -> float:  # a phase's budget, never past the limit (ids_time=60 searched 60 s)
         return seconds if limit is None else min(seconds, max(0.0, limit - (time.perf_counter() - t0)))
 
     ids_time = within(float(options.params.get("ids_time", min(1.0, 0.05 * limit) if limit else 1.0)))

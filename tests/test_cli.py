@@ -140,9 +140,11 @@ def test_outputs_that_cannot_be_written_are_refused_before_solving(run, tmp_path
     (["solve", "rcpsp", "--example", "--method", "nope"], 2, "unknown method 'nope'"),
     (["solve", "nope", "--example"], 2, "unknown problem"),
     (["solve", "rcpsp"], 2, "missing FILE"),
-    (["solve", "rcpsp", "--example", "--time-limit", "0"], 2, "'--time-limit': '0' is not a finite number of seconds > 0"),
+    (["solve", "rcpsp", "--example", "--time-limit", "0"], 2,
+     "'--time-limit': '0' is not a finite number of seconds > 0"),
     (["solve", "rcpsp", "--example", "--workers", "-3"], 2, "'--workers': -3 is not in the range x>=1"),
-    (["bench", "rcpsp", "x.sm", "-m", "sgs-lft", "-o", "b", "--time-limit", "-1"], 2, "'-1' is not a finite number of seconds > 0"),
+    (["bench", "rcpsp", "x.sm", "-m", "sgs-lft", "-o", "b", "--time-limit", "-1"], 2,
+     "'-1' is not a finite number of seconds > 0"),
     (["bench", "rcpsp", "x.sm", "-m", "sgs-lft", "-o", "b", "--jobs", "0"], 2, "'-j': 0 is not in the range x>=1"),
     (["generate", "rcpsp", "--count", "0", "-o", "g"], 2, "'--count': 0 is not in the range x>=1"),
     (["solve", "rcpsp", "--example", "--param", "improv=4"], 2,
@@ -244,7 +246,8 @@ def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
     (["rcpsp", "--level", "x"], "rcpsp generator parameter --level: expected an integer, found 'x'"),
     (["smtt", "--weighted", "no"], "smtt generator parameter --weighted: expected 0 or 1 (or --weighted alone"),
     # randrange's ValueError tracebacks before
-    (["rcpsp", "--max-duration", "0"], "generate rcpsp: expected --jobs, --resources, --max-duration, --max-demand >= 1"),
+    (["rcpsp", "--max-duration", "0"],
+     "generate rcpsp: expected --jobs, --resources, --max-duration, --max-demand >= 1"),
     (["rcpsp", "--level", "3", "--slack", "-1"], "max-duration >= 1, slack >= 0; got level 3"),
     (["rcpsp", "--resource-strength", "1.5"], "expected --resource-factor in (0, 1] and --resource-strength in [0, 1]; "
      "got 0.5, 1.5"),
