@@ -166,6 +166,8 @@ def lagrangian_bound(inst: SmttInstance, ub: int, time_limit: float = 10.0, iter
     n = len(p)
     mu = np.zeros(n)
     best, best_seq, lam, stall, it, best_mu = -math.inf, None, lam0, 0, 0, mu
+    if DP_RATE * T * n * n > time_limit:  # not even one pass fits (later passes may end past the limit)
+        return {"bound": 0, "sequence": None, "iterations": 0, "mu": mu}
     while it < iterations and time.perf_counter() - t0 < time_limit:
         it += 1
         val, counts, path = _dp(p, d, w, mu, T)
@@ -252,6 +254,14 @@ def solve_fixed(inst: SmttInstance, domains, ub: int, lb: int, time_limit: float
 #: 29 s for one bound on 3 jobs)
 MAX_TOTAL_TIME = 1_000_000
 
+#: seconds per T·n² (T = Σp) of one stage-1 DP pass and of the fixing
+#: (:func:`completion_domains`: a forward and a backward pass), measured on
+#: this project's 2-core machine: paper n = 500 #001 (T = 25,795): 8.7 s and
+#: 45.6 s; wt100 #10: 0.36 s for the fixing. Neither can be interrupted, so
+#: neither starts when its estimate does not fit the time left (with
+#: --time-limit 2 that instance ran 50 s).
+DP_RATE, FIXING_RATE = 3.5e-9, 7.5e-9
+
 
 @method("smtt", "lrdp", "exact",
         "Lagrangian time-indexed DP bound (Tanaka et al. 2009, stage 1) + variable fixing + CP-SAT on the "
@@ -274,6 +284,7 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     CP-SAT goes on over what is left; ``mod_states`` (default 24) caps
     the (arc, subset) states at 2^mod_states (8 bytes each, twice)."""
     from schedcert.errors import InputError
+    from schedcert.instances.smtt import lower_bound
     from schedcert.models.smtt import _conclude, _incumbent
     from schedcert.models.smtt_modifiers import modifier_rounds
 
@@ -305,7 +316,7 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
             return _conclude(inst, inc, 0, None, True, solver, info)
     lr_time = within(float(options.params.get("lr_time", min(10.0, 0.25 * limit) if limit else 10.0)))
     lr = lagrangian_bound(inst, ub, lr_time)
-    lb = min(lr["bound"], ub)
+    lb = min(max(lr["bound"], lower_bound(inst)), ub)  # the pairing bound when no DP pass fitted
     info.update(lagrangian_bound=lr["bound"], subgradient_iterations=lr["iterations"],
                 lr_time=round(time.perf_counter() - t0, 3))
     if lr["sequence"] is not None and inst.tardiness(lr["sequence"]) < ub:
@@ -320,7 +331,11 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     mod_time = options.params.get("mod_time")  # default: 80 % of what is left (the rounds stop when stuck)
     mod_time = None if mod_time is None else float(mod_time)
     sol, rounds, slice_s, pruned = inc, 0, 1.0, None
+    T, n = sum(inst.p), inst.n
     while True:
+        if limit is not None and FIXING_RATE * T * n * n > limit - (time.perf_counter() - t0):
+            info["fixing_skipped"] = "its estimated time does not fit the time left"
+            return _conclude(inst, sol, lb, None, False, solver, info)
         domains = completion_domains(inst, lr["mu"], ub)
         if pruned is not None:
             domains = [[t for t in x if t in keep] for x, keep in zip(domains, pruned)]

@@ -248,3 +248,21 @@ def test_modifier_rounds_start_no_pass_that_would_end_after_the_run(monkeypatch)
     assert none["rounds"] == 0 and none["nodes"] == sum(len(x) for x in domains) and not none["proven"]
     one = modifier_rounds(inst, lr["mu"], domains, ub, 30.0, max_modifiers=inst.n, hard_limit=70.0)
     assert one["rounds"] == 1
+
+
+def test_lrdp_starts_no_dp_pass_that_would_end_after_the_run(monkeypatch):
+    """A stage-1 DP pass and the fixing cannot be interrupted: paper n = 500
+    #001 with --time-limit 2 ran 50 s (one 8.7 s pass, then a 45.6 s
+    fixing). Their estimates (rate x T x n^2) must fit the time left, else
+    lrdp answers with its incumbent and the bound it has."""
+    from schedcert.models import smtt_lagrange
+
+    inst = generate(seed=3, jobs=20, weighted=True, tf=0.6, rdd=0.4)
+    assert smtt_lagrange.lagrangian_bound(inst, 10**9, time_limit=1.0)["iterations"] >= 1
+    monkeypatch.setattr(smtt_lagrange, "DP_RATE", 10.0 / (sum(inst.p) * inst.n ** 2))  # a pass "takes" 10 s
+    assert smtt_lagrange.lagrangian_bound(inst, 10**9, time_limit=5.0)["iterations"] == 0
+    monkeypatch.setattr(smtt_lagrange, "FIXING_RATE", 10.0 / (sum(inst.p) * inst.n ** 2))
+    res = run_method("smtt", "lrdp", inst, Options(time_limit=5, params={"ids_time": 0}))
+    assert res.status.value == "feasible" and res.runtime < 5
+    assert res.bound == lower_bound(inst) and res.info["subgradient_iterations"] == 0
+    assert "fixing_skipped" in res.info and res.objective >= res.bound
