@@ -53,6 +53,8 @@ _RESOURCE_KEYS = ("name", "capacity", "downtime", "calendar")
 _ACTIVITY_KEYS = ("name", "duration", "demands", "successors", "release", "deadline")
 _PRECEDENCE_KEYS = ("from", "to", "min_lag", "max_lag")
 _SEGMENT_KEYS = ("start", "end", "capacity")
+_OVERLAY_ACTIVITY_KEYS = ("name", "release", "deadline")  # an overlay adds windows and downtime only
+_OVERLAY_RESOURCE_KEYS = ("name", "downtime", "calendar")
 
 
 # --------------------------------------------------------------------------
@@ -314,10 +316,7 @@ def _overlay(data: dict, path):
         if nm not in index:
             raise InputError(f"overlay: unknown activity {nm!r}; expected one of the base's "
                              f"({base.activity_names[0]}..{base.activity_names[-1]})", path, _line(a))
-        extra = set(a) - {"name", "release", "deadline"}
-        if extra:
-            raise InputError(f"overlay: activity {nm}: only release and deadline can be added, "
-                             f"found {sorted(extra)}", path, _line(a))
+        reject_unknown_keys(a, _OVERLAY_ACTIVITY_KEYS, f"overlay: activity {nm}", path, _line(a))
         j = index[nm]
         release[j] = _int(a.get("release", release[j]), f"activity {nm}: release", path, a, 0)
         d = a.get("deadline", deadline[j])
@@ -328,7 +327,7 @@ def _overlay(data: dict, path):
         if nm not in rindex:
             raise InputError(f"overlay: unknown resource {nm!r}; expected one of {list(base.resource_names)}",
                              path, _line(r))
-        reject_unknown_keys(r, ("name", "downtime", "calendar"), f"overlay: resource {nm}", path, _line(r))
+        reject_unknown_keys(r, _OVERLAY_RESOURCE_KEYS, f"overlay: resource {nm}", path, _line(r))
         k = rindex[nm]
         merged = _Map(r)  # the base's segments plus the overlay's, checked together
         merged.line = _line(r)

@@ -302,6 +302,7 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     if ub == 0:
         return _conclude(inst, inc, 0, None, True, solver, info)
     limit = options.time_limit
+
     def within(seconds: float) -> float:  # a phase's budget, never past the limit (ids_time=60 searched 60 s)
         return seconds if limit is None else min(seconds, max(0.0, limit - (time.perf_counter() - t0)))
 

@@ -116,6 +116,9 @@ def test_overlay_adds_constraints_to_a_base_instance(tmp_path):
     (tmp_path / "bad.yaml").write_text(f"base: base.json\nresources:\n  - {{name: {r0}, capacity: 9}}\n")
     with pytest.raises(InputError, match="overlay: resource .*: unknown key 'capacity'; expected name, downtime"):
         R.read(tmp_path / "bad.yaml")  # the base's capacity stays; the overlay cannot change it
+    (tmp_path / "bad.yaml").write_text(f"base: base.json\nactivities:\n  - {{name: '{a1}', relase: 5}}\n")
+    with pytest.raises(InputError, match="overlay: activity .*: unknown key 'relase' \\(did you mean 'release'"):
+        R.read(tmp_path / "bad.yaml")
     (tmp_path / "meta.yaml").write_text("base: base.json\nmetadata: {owner: ops}\nbase_note: x\n")
     with pytest.raises(InputError, match="overlay: unknown key 'base_note'"):
         R.read(tmp_path / "meta.yaml")
