@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from schedcert.errors import (InputError, make_folder, read_text, require_file, require_keywords,
+from schedcert.errors import (InputError, make_folder, parse_json, read_text, require_file, require_keywords,
                               require_output_file)
 from schedcert.interrupt import interrupted
 from schedcert.registry import (check_params, default_method_for, example_path, get_method, get_problem,
@@ -437,10 +437,7 @@ def validate(problem, file, solution, example, fmt, **reader):
     sp = require_file(solution, "solution file")
     data = None
     if sp.suffix.lower() != ".csv" or prob.read_solution is None:
-        try:
-            data = json.loads(read_text(sp, "solution file"))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON: {exc.msg}", sp, exc.lineno) from None
+        data = parse_json(read_text(sp, "solution file"), sp)
     if isinstance(data, dict) and data.get("instance") not in (None, inst.name):
         click.echo(f"note: the result is for instance {data['instance']}, validated against {inst.name}", err=True)
     if isinstance(data, dict) and {"heuristic_result", "exact_result"} <= set(data):

@@ -35,12 +35,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from pathlib import Path
 
-from schedcert.errors import (InputError, entry_errors, integer_expected, read_text, reject_unknown_keys,
-                              require_list, require_problem)
+from schedcert.errors import (InputError, entry_errors, integer_expected, parse_json, parse_yaml, read_text,
+                              reject_unknown_keys, require_list, require_problem)
 from schedcert.instances.dag import DagInstance, check
 
 _NONE = {"", "-", "x", "inf", "none", "null", "na"}
@@ -96,19 +95,7 @@ def _guess(p: Path) -> str:
 
 def _load(p: Path):
     text = read_text(p)
-    if p.suffix.lower() in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise InputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", p,
-                             mark.line + 1 if mark else None) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", p, exc.lineno) from None
+    return parse_yaml(text, p) if p.suffix.lower() in (".yaml", ".yml") else parse_json(text, p)
 
 
 def _int(v, what, source, line=None, allow_none=False):

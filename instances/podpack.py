@@ -36,8 +36,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from schedcert.errors import (InputError, entry_errors, read_text, reject_unknown_keys, require_file, require_list,
-                              require_problem)
+from schedcert.errors import (InputError, entry_errors, parse_json, parse_yaml, read_text, reject_unknown_keys,
+                              require_file, require_list, require_problem)
 from schedcert.instances.podpack_formats import (GPU, NONZERO, read_alibaba, read_kubectl,
                                                  resource_map)
 from schedcert.registry import Problem, register_problem
@@ -492,15 +492,8 @@ def read_compact(path: Path) -> PodpackInstance:
     ``replicas: k`` expands to pods ``web-0 .. web-(k-1)``; ``node`` binds
     (running), absent = pending; quantities as Kubernetes writes them.
     """
-    import yaml
-
-    try:
-        text = read_text(path)
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        line = getattr(exc, "lineno", None) or (getattr(exc, "problem_mark", None) and exc.problem_mark.line + 1)
-        raise InputError(f"not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}", path,
-                         line) from None
+    text = read_text(path)
+    data = parse_json(text, path) if path.suffix.lower() == ".json" else parse_yaml(text, path)
     require_problem(data, "podpack", path)
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
         raise InputError("expected a mapping with 'nodes' (and 'pods') lists", path)

@@ -33,12 +33,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from fractions import Fraction
 from pathlib import Path
 
-from schedcert.errors import InputError, entry_errors, read_text
+from schedcert.errors import InputError, entry_errors, parse_json, parse_yaml, read_text
 
 _BINARY = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60}
 _DECIMAL = {"n": Fraction(1, 10 ** 9), "u": Fraction(1, 10 ** 6), "m": Fraction(1, 1000), "": Fraction(1),
@@ -205,20 +204,7 @@ def load_documents(path: Path) -> list:
     """Objects of a kubectl JSON/YAML file: a ``List`` (its items), a single
     object, or several YAML documents. InputError names the file and line."""
     text = read_text(path)
-    if path.suffix.lower() == ".json":
-        try:
-            docs = [json.loads(text)]
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON: {exc.msg}", path, exc.lineno) from None
-    else:
-        import yaml
-
-        try:
-            docs = [d for d in yaml.safe_load_all(text) if d is not None]
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise InputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path,
-                             mark.line + 1 if mark else None) from None
+    docs = [parse_json(text, path)] if path.suffix.lower() == ".json" else parse_yaml(text, path, every=True)
     items = []
     for d in docs:
         if not isinstance(d, dict):

@@ -41,8 +41,8 @@ import io
 import json
 from pathlib import Path
 
-from schedcert.errors import (InputError, integer_expected, read_text, reject_unknown_keys, require_file,
-                              require_list, require_problem)
+from schedcert.errors import (InputError, integer_expected, parse_json, parse_yaml, read_text, reject_unknown_keys,
+                              require_file, require_list, require_problem)
 from schedcert.result import solution_of
 
 _EXT_KEYS = ("horizon", "precedences", "disjunctive")
@@ -98,22 +98,9 @@ def load_document(path: Path) -> dict:
     the line of a syntax error or when it is not a mapping."""
     text = read_text(path)
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON: {exc.msg}", path, exc.lineno) from None
+        data = parse_json(text, path)
     else:
-        import yaml
-
-        try:
-            data = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise InputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path,
-                             mark.line + 1 if mark else None) from None
-        except TypeError:  # a mapping or list used as a key, e.g. '{a: 1}: 2'
-            raise InputError("invalid YAML: a mapping or list used as a key (expected 'name: value' entries)",
-                             path) from None
+        data = parse_yaml(text, path, _yaml_loader())
     if not isinstance(data, dict):
         raise InputError("expected a mapping with 'resources' and 'activities' (or an overlay with 'base')",
                          path, 1)
@@ -419,10 +406,7 @@ def read_schedule(inst, path):
     if path.suffix.lower() == ".csv":
         entries = _csv_entries(path)
     else:
-        try:
-            data = json.loads(read_text(path, "solution file"), object_pairs_hook=lambda pairs: _Pairs(pairs))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON: {exc.msg}", path, exc.lineno) from None
+        data = parse_json(read_text(path, "solution file"), path, object_pairs_hook=lambda pairs: _Pairs(pairs))
         data = solution_of(data, path)  # a Result JSON from solve --out, or bare
         if not isinstance(data, _Pairs) or "starts" not in data:
             raise InputError("expected a JSON object with 'starts' (activity name -> start time)", path)

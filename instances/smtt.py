@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schedcert.errors import (InputError, integer_expected, read_text, reject_unknown_keys, require_file,
+from schedcert.errors import (InputError, integer_expected, parse_json, read_text, reject_unknown_keys, require_file,
                               require_problem)
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
@@ -241,10 +241,7 @@ def read(path, format=None, n=None) -> SmttInstance:
         p, w, d = stream[k - 1]
         return make(f"{file.name}#{k}", p, d, w, {"source": str(file), "index": k}, file)
     if fmt == "json":
-        try:
-            doc = json.loads(read_text(file))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON: {exc.msg}", file, exc.lineno) from None
+        doc = parse_json(read_text(file), file)
         require_problem(doc, "smtt", file)
         if not isinstance(doc, dict) or not all(k in doc for k in ("p", "d")):
             raise InputError("expected a JSON object with lists 'p' and 'd' (and optionally 'w')", file)

@@ -8,9 +8,10 @@ message and exit code 2 — never a traceback. `InfeasibleInstance` is an
 solution: that is a bug in schedcert, not in the input, and it is allowed to
 surface loudly.
 
-`require_file`, `read_text` and `require_keywords` are the checks every
-reader and the generators share: a path that must be a regular file of UTF-8
-text, ``--name value`` options that must match a function's keyword
+`require_file`, `read_text`, `parse_json`, `parse_yaml` and
+`require_keywords` are the checks every reader and the generators share: a
+path that must be a regular file of UTF-8 text holding valid JSON or YAML,
+``--name value`` options that must match a function's keyword
 parameters; `require_list`, `reject_unknown_keys`, `require_problem` and
 `entry_errors` turn a slip inside a nested document into such a message, and
 `integer_expected` words a number that must be an integer.
@@ -101,6 +102,37 @@ def read_text(path: str | Path, what: str = "instance file") -> str:
         a = "an" if what[:1] in "aeiou" else "a"
         raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x}); expected {a} {what} in UTF-8", p,
                          line) from None
+
+
+def parse_json(text: str, path: str | Path | None = None, **kwargs):
+    """``json.loads(text, **kwargs)``; a syntax error becomes an InputError
+    naming `path` and the line."""
+    import json
+
+    try:
+        return json.loads(text, **kwargs)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", path, exc.lineno) from None
+
+
+def parse_yaml(text: str, path: str | Path | None = None, loader=None, every: bool = False):
+    """The YAML document in `text` (``yaml.SafeLoader`` unless `loader`), or
+    with `every` the list of its non-empty documents; a syntax error or a
+    mapping used as a key becomes an InputError naming `path` and the line."""
+    import yaml
+
+    loader = loader or yaml.SafeLoader
+    try:
+        if every:
+            return [d for d in yaml.load_all(text, Loader=loader) if d is not None]  # noqa: S506 - safe loaders
+        return yaml.load(text, Loader=loader)  # noqa: S506
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"invalid YAML: {getattr(exc, 'problem', None) or exc}", path,
+                         mark.line + 1 if mark else None) from None
+    except TypeError:  # a custom loader building a dict keyed by a mapping or list: '{a: 1}: 2'
+        raise InputError("invalid YAML: a mapping or list used as a key (expected 'name: value' entries)",
+                         path) from None
 
 
 @contextmanager

@@ -399,3 +399,23 @@ def test_bench_warns_when_the_reference_names_none_of_the_instances(run, tmp_pat
     res = run("bench", "rcpsp", EXAMPLE, "-m", "sgs-lft", "--reference", tmp_path / "own.csv", "-o", tmp_path / "b")
     assert res.exit_code == 0 and "warning" not in res.output
     assert json.loads((tmp_path / "b" / "runs.jsonl").read_text())["reference"]["upper_bound"] == 59
+
+
+@pytest.mark.parametrize("problem,suffix,text,line,kind", [
+    ("rcpsp", ".json", '{"resources": {"R1": 4},\n "activities": [,]}', 2, "JSON"),
+    ("rcpsp", ".yaml", "resources: {R1: 4}\nactivities: [a: 1\n", 3, "YAML"),
+    ("dag", ".json", "", 1, "JSON"),
+    ("dag", ".yaml", "tasks:\n  - [1, 2\n", 3, "YAML"),
+    ("podpack", ".json", "", 1, "JSON"),
+    ("podpack", ".yaml", "nodes:\n  - {name: n1\npods: []\n", 3, "YAML"),
+    ("smtt", ".json", '{"p": [1, 2],\n "d": [3 4]}', 2, "JSON"),
+])
+def test_syntax_error_names_file_line_and_language(run, tmp_path, problem, suffix, text, line, kind):
+    """Every reader of the project's JSON/YAML documents words a syntax error
+    the same way: file:line: invalid JSON|YAML (podpack's said 'not valid
+    JSON: ... (char 0)', a second message for the same slip)."""
+    f = tmp_path / f"bad{suffix}"
+    f.write_text(text)
+    res = run("solve", problem, f)
+    assert res.exit_code == 2 and f"bad{suffix}:{line}: invalid {kind}: " in res.output, res.output
+    assert "char " not in res.output
