@@ -71,11 +71,11 @@ def read(path, format: str | None = None, platform=None) -> DagInstance:
     if fmt == "csv":
         return _read_csv(p.parent if p.is_file() else p)
     if fmt == "stg":
-        return _read_stg(p, _platform(platform, "STG"))
+        return _read_stg(p, _platform(platform, "STG", p))
     if fmt in ("json", "wfformat"):
         doc = _load(p)
         if fmt == "wfformat" or (isinstance(doc, dict) and "workflow" in doc):
-            return _read_wfformat(p, doc, _platform(platform, "WfFormat"))
+            return _read_wfformat(p, doc, _platform(platform, "WfFormat", p))
         if platform is not None:
             raise InputError("--platform applies to WfFormat and STG inputs only", p)
         with entry_errors("document", "the schedcert DAG document (schedcert/examples/dag-example.json)", p):
@@ -225,9 +225,9 @@ class Platform:
         return max(0, round(runtime / sp / self.time_unit))
 
 
-def _platform(spec, what: str) -> Platform:
+def _platform(spec, what: str, graph: Path) -> Platform:
     if spec is None:
-        raise InputError(f"{what} input needs --platform (a platform file, or a processor count)")
+        raise InputError(f"{what} input needs --platform (a platform file, or a processor count)", graph)
     s = str(spec)
     if s.isdigit():
         q = int(s)

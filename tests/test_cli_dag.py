@@ -65,7 +65,7 @@ def test_platform_errors_exit_2(run, tmp_path):
     stg = tmp_path / "g.stg"
     stg.write_text("1\n0 0 0\n1 3 1 0\n2 0 1 1\n")
     res = run("solve", "dag", stg, "--method", "heft")
-    assert res.exit_code == 2 and "needs --platform" in res.output
+    assert res.exit_code == 2 and "g.stg: STG input needs --platform" in res.output
     res = run("solve", "dag", stg, "--method", "heft", "--platform", "3", "--json")
     assert res.exit_code == 0 and json.loads(res.output)["objective"] == 3
     res = run("solve", "rcpsp", "--example", "--platform", "3")
