@@ -505,7 +505,8 @@ def _check_certificate(prob, inst, cert: dict, path) -> bool:
 @click.argument("problem")
 @click.option("--seed", type=_SEED, default=0, show_default=True)
 @click.option("--count", type=_POSITIVE, default=1, show_default=True, help="Instances (seeds seed..seed+count-1).")
-@click.option("-o", "--out", "out_dir", required=True, help="Folder for the instance files.")
+@click.option("-o", "--out", "out_dir", required=True,
+              help="Folder for the instance files (NAME.json: that one file, when one instance is made).")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @click.pass_context
 def generate(ctx, problem, seed, count, out_dir, force):
@@ -518,7 +519,8 @@ def generate(ctx, problem, seed, count, out_dir, force):
         raise InputError(f"{problem} has no generator")
     params = _generator_params(ctx.args)
     require_keywords(prob.generate, params, f"{problem} generator")
-    out = make_folder(out_dir, "--out folder")
+    one_file = out_dir.lower().endswith(".json") and not Path(out_dir).is_dir()
+    out = None if one_file else make_folder(out_dir, "--out folder")
     batch = []
     for s in range(seed, seed + count):
         try:
@@ -526,10 +528,12 @@ def generate(ctx, problem, seed, count, out_dir, force):
         except TypeError as exc:
             raise InputError(f"generator parameters: {exc}") from None
         batch += made if isinstance(made, list) else [made]
-    for inst in batch:  # every name checked before the first file is written: all or nothing
-        _guard_overwrite(str(out / f"{inst.name}.json"), force)
-    for inst in batch:
-        path = out / f"{inst.name}.json"
+    if one_file and len(batch) > 1:
+        raise InputError(f"--out names one file, but {len(batch)} instances were made; expected a folder", out_dir)
+    paths = [Path(out_dir)] if one_file else [out / f"{inst.name}.json" for inst in batch]
+    for path in paths:  # every name checked before the first file is written: all or nothing
+        _guard_overwrite(str(path), force)
+    for inst, path in zip(batch, paths):
         prob.write(inst, path)
         click.echo(str(path))
 

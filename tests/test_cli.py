@@ -342,6 +342,22 @@ def test_generate_flag_parameters(run, tmp_path):
         assert res.exit_code == 0 and Path(res.output.strip()).name.startswith(name)
 
 
+def test_generate_to_one_named_file(run, tmp_path):
+    """-o g.json wrote g.json/gen-....json, a folder named like a file."""
+    f = tmp_path / "g.json"
+    res = run("generate", "rcpsp", "--jobs", "8", "--resources", "2", "--seed", "3", "-o", f)
+    assert res.exit_code == 0 and res.output.strip() == str(f) and f.is_file()
+    assert run("solve", "rcpsp", f, "--time-limit", "10").exit_code == 0
+    again = run("generate", "rcpsp", "--jobs", "8", "-o", f)
+    assert again.exit_code == 2 and "not overwritten" in again.output
+    many = run("generate", "rcpsp", "--jobs", "8", "--count", "2", "-o", tmp_path / "h.json")
+    assert many.exit_code == 2 and "h.json: --out names one file, but 2 instances were made" in many.output
+    assert not (tmp_path / "h.json").exists()
+    (tmp_path / "d.json").mkdir()  # an existing folder stays a folder
+    res = run("generate", "smtt", "--jobs", "5", "-o", tmp_path / "d.json")
+    assert res.exit_code == 0 and Path(res.output.strip()).parent == tmp_path / "d.json"
+
+
 def test_generate_then_solve(run, tmp_path):
     res = run("generate", "rcpsp", "--jobs", "8", "--resources", "2", "--seed", "3", "--count", "2", "-o", tmp_path)
     assert res.exit_code == 0
