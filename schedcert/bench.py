@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from schedcert.errors import InputError, make_folder
+from schedcert.errors import InputError, make_folder, parse_json, read_text
 from schedcert.reference import Reference
 
 RUNS = "runs.jsonl"
@@ -117,14 +117,45 @@ def read_runs(out_dir: Path) -> list[dict]:
         with path.open("r+b") as fh:
             fh.truncate(len(raw))
     records = []
-    for ln, line in enumerate(raw.decode().splitlines(), start=1):
+    for ln, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            rec = json.loads(line)
         except json.JSONDecodeError:
             raise InputError("corrupt record (not JSON)", path, ln) from None
+        _check_record(rec, path, ln)
+        records.append(rec)
     return records
+
+
+def _check_record(rec, path: Path, line: int) -> None:
+    """InputError unless `rec` has the shape of a run record: text
+    ``instance``, ``method``, ``status``; numbers (or null) for
+    ``objective``, ``bound`` and ``runtime``."""
+    shape = "expected a run written by `schedcert bench` (text instance, method, status; numbers or null " \
+            "for objective, bound, runtime)"
+    if not isinstance(rec, dict):
+        raise InputError(f"record is {type(rec).__name__}; {shape}", path, line)
+    for key in ("instance", "method", "status"):
+        if not isinstance(rec.get(key), str):
+            raise InputError(f"record: {key} is {rec.get(key)!r}; {shape}", path, line)
+    for key in ("objective", "bound", "runtime"):
+        v = rec.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            raise InputError(f"record: {key} is {v!r}; {shape}", path, line)
+
+
+def read_config(out_dir: Path) -> dict | None:
+    """The settings ``bench.json`` of `out_dir` (None when absent);
+    InputError when it is not a JSON object."""
+    cfg_path = Path(out_dir) / CONFIG
+    if not cfg_path.exists():
+        return None
+    cfg = parse_json(read_text(cfg_path, "bench settings file"), cfg_path)
+    if not isinstance(cfg, dict):
+        raise InputError("expected a JSON object of bench settings (written by `schedcert bench`)", cfg_path, 1)
+    return cfg
 
 
 def _check_config(out_dir: Path, config: BenchConfig, methods: list[str]) -> None:
@@ -132,8 +163,8 @@ def _check_config(out_dir: Path, config: BenchConfig, methods: list[str]) -> Non
     order given (after those of earlier commands) for the report's rows."""
     cfg_path = out_dir / CONFIG
     listed: list[str] = []
-    if cfg_path.exists():
-        old = json.loads(cfg_path.read_text())
+    old = read_config(out_dir)
+    if old is not None:
         listed = old.pop("methods", [])
         if old != config.key():
             diff = {k: (old.get(k), v) for k, v in config.key().items() if old.get(k) != v}

@@ -20,7 +20,7 @@ import re
 import statistics
 from pathlib import Path
 
-from schedcert.bench import read_runs
+from schedcert.bench import read_config, read_runs
 from schedcert.errors import InputError
 from schedcert.plots.figure import pyplot, save
 
@@ -325,8 +325,6 @@ def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None 
     `out_dir` from its ``runs.jsonl``; with several methods also the gap to
     the proven optimum (``gaps.csv``, ``gaps.png``; per `group` regex of the
     instance name). Raises InputError when there is none."""
-    import json
-
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise InputError("no such folder (expected the --out folder of `schedcert bench`)"
@@ -335,8 +333,7 @@ def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None 
     records = read_runs(out_dir)
     if not records:
         raise InputError("no runs recorded (expected runs.jsonl from `schedcert bench`)", out_dir)
-    cfg_path = out_dir / "bench.json"
-    config = json.loads(cfg_path.read_text()) if cfg_path.exists() else None
+    config = read_config(out_dir)
     if config:  # rows in the order the bench commands named the methods, not the order runs finished
         rank = {m: i for i, m in enumerate(config.pop("methods", []))}
         records.sort(key=lambda r: rank.get(r["method"], len(rank)))

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from schedcert.bench import read_runs
 from schedcert.cli.main import cli
+from schedcert.registry import example_path, get_problem
 
 
 def _bench(out, files, *extra):
@@ -180,3 +181,28 @@ def test_runtime_axis_starts_at_zero(monkeypatch, tmp_path, longest, scale):
     R.plot(recs, tmp_path / "s.png", "t")
     ax = drawn[0].axes[0]
     assert ax.get_xscale() == scale and ax.get_xlim()[0] == 0 and ax.get_xlim()[1] >= longest
+
+
+@pytest.mark.parametrize("runs,config,message", [
+    ('{"x": 1}\n', None, "runs.jsonl:1: record: instance is None; expected a run written by `schedcert bench`"),
+    ('{"instance": "a", "method": "m", "status": "feasible"}\n[1]\n', None, "runs.jsonl:2: record is list"),
+    ('{"instance": "a", "method": "m", "status": "feasible", "objective": "7"}\n', None,
+     "runs.jsonl:1: record: objective is '7'"),
+    (b'\xff\xfe{\n', None, "runs.jsonl:1: corrupt record (not JSON)"),
+    ('{"instance": "a", "method": "m", "status": "feasible", "objective": 7}\n', "x",
+     "bench.json:1: invalid JSON"),
+    ('{"instance": "a", "method": "m", "status": "feasible", "objective": 7}\n', "[]",
+     "bench.json:1: expected a JSON object of bench settings"),
+])
+def test_report_on_a_foreign_folder_names_the_line(run, tmp_path, runs, config, message):
+    """A runs.jsonl of other records (or a non-UTF-8 one, or a broken
+    bench.json) was a KeyError / UnicodeDecodeError traceback in report."""
+    out = tmp_path / "b"
+    out.mkdir()
+    (out / "runs.jsonl").write_bytes(runs if isinstance(runs, bytes) else runs.encode())
+    if config is not None:
+        (out / "bench.json").write_text(config)
+    example = example_path(get_problem("rcpsp"))
+    for args in (("report", out), ("bench", "rcpsp", example, "-m", "sgs-lft", "-o", out)):
+        res = run(*args)
+        assert res.exit_code == 2 and message in res.output, (args, res.output)
