@@ -353,7 +353,8 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
 @click.argument("problem")
 @click.argument("file", required=False)
 @click.option("--example", is_flag=True, help="Use the bundled example instance of PROBLEM.")
-@click.option("--heuristic", "-H", required=True, help="Heuristic to certify.")
+@click.option("--heuristic", "-H", default=None,
+              help="Heuristic to certify (default: the problem's, the one `problems` names as warm start).")
 @click.option("--exact", "-e", default=None, help="Exact method (default: as solve's).")
 @with_common
 @click.option("--json", "as_json", is_flag=True, help="Print only the certificate JSON.")
@@ -364,6 +365,7 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
     from schedcert.certify import certify as run_certify
 
     prob = get_problem(problem)
+    heuristic = heuristic or prob.default_heuristic
     inst = _read_instance(prob, file, fmt, example, **reader)
     opts = _options(time_limit, workers, seed, log, params, objective)
     check_params(prob, [heuristic, exact or default_method_for(prob, inst)], opts.params)

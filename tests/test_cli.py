@@ -382,6 +382,14 @@ def test_certify_example(run):
     assert doc["heuristic_optimal"] == (doc["heuristic_objective"] == 59)
 
 
+@pytest.mark.parametrize("problem,heuristic", [("podpack", "default"), ("smtt", "mddc+dynasearch")])
+def test_certify_without_h_certifies_the_problems_heuristic(run, problem, heuristic):
+    """-H was required although every problem names its heuristic (podpack:
+    the default kube-scheduler, the one a user comes to certify)."""
+    doc = json.loads(run("certify", problem, "--example", "--time-limit", "10", "--json").output)
+    assert doc["heuristic"] == heuristic and doc["optimum_proven"]
+
+
 def test_files_that_are_not_utf8_text_are_named_and_a_bom_is_dropped(run, tmp_path):
     """A binary or Latin-1 file was a UnicodeDecodeError traceback; Excel's
     "CSV UTF-8" byte-order mark made the first column name unreadable."""
