@@ -149,6 +149,8 @@ def _read_instance(problem, file, fmt, example=False, **reader):
     if example:
         if file:
             raise InputError("give either FILE or --example, not both")
+        if fmt:
+            raise InputError(f"--format {fmt} is for FILE; the bundled example is read in its own format")
         return read_instance(problem, str(example_path(problem)), None, **reader)
     if not file:
         raise InputError("missing FILE (or pass --example to use the bundled example)")

@@ -342,6 +342,12 @@ def test_generate_flag_parameters(run, tmp_path):
         assert res.exit_code == 0 and Path(res.output.strip()).name.startswith(name)
 
 
+def test_format_with_the_example_is_refused(run):
+    """--format with --example was silently ignored."""
+    res = run("solve", "rcpsp", "--example", "--format", "patterson")
+    assert res.exit_code == 2 and "--format patterson is for FILE" in res.output
+
+
 def test_generate_to_one_named_file(run, tmp_path):
     """-o g.json wrote g.json/gen-....json, a folder named like a file."""
     f = tmp_path / "g.json"
