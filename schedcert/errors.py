@@ -13,8 +13,9 @@ surface loudly.
 path that must be a regular file of UTF-8 text holding valid JSON or YAML,
 ``--name value`` options that must match a function's keyword
 parameters; `require_list`, `reject_unknown_keys`, `require_problem` and
-`entry_errors` turn a slip inside a nested document into such a message, and
-`integer_expected` words a number that must be an integer.
+`entry_errors` turn a slip inside a nested document into such a message,
+`integer_expected` words a number that must be an integer and `did_you_mean`
+names the nearest of the valid names.
 `require_output_file` and `make_folder` check where results go before any
 work is done.
 """
@@ -175,6 +176,15 @@ def require_list(value, what: str, path: str | Path | None = None, line: int | N
     return list(value)
 
 
+def did_you_mean(word, choices) -> str:
+    """`` (did you mean 'x'?)`` for the choice closest to `word` (difflib
+    ratio >= 0.7), else ``''``: for messages about a misspelt name."""
+    import difflib
+
+    near = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.7)
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
 def reject_unknown_keys(entry, allowed, what: str, path: str | Path | None = None,
                         line: int | None = None) -> None:
     """InputError naming the first key of the mapping `entry` that is not in
@@ -182,15 +192,12 @@ def reject_unknown_keys(entry, allowed, what: str, path: str | Path | None = Non
     project's own formats a misspelt optional key (``relase: 5``) would
     otherwise be dropped without a word and the constraint lost. Anything
     but a mapping passes (its caller says what shape was expected)."""
-    import difflib
-
     if not isinstance(entry, dict):
         return
     allowed = [str(a) for a in allowed]
     unknown = [k for k in entry if str(k) not in allowed]
     if unknown:
-        near = difflib.get_close_matches(str(unknown[0]), allowed, n=1, cutoff=0.7)
-        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        hint = did_you_mean(unknown[0], allowed)
         raise InputError(f"{what}: unknown key {unknown[0]!r}{hint}; expected {', '.join(allowed)}", path, line)
 
 

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from schedcert.errors import InputError, ValidationError
+from schedcert.errors import InputError, ValidationError, did_you_mean
 from schedcert.interrupt import interrupted
 from schedcert.result import Options, Result, Status
 
@@ -224,7 +224,8 @@ def get_problem(key: str) -> Problem:
     """The registered problem `key`; InputError if there is none."""
     if key not in PROBLEM_MODULES:
         raise InputError(
-            f"unknown problem {key!r}; expected one of: {', '.join(PROBLEM_MODULES)}"
+            f"unknown problem {key!r}{did_you_mean(key, PROBLEM_MODULES)}; expected one of: "
+            + ", ".join(PROBLEM_MODULES)
         )
     if key not in _LOADED:
         for mod in PROBLEM_MODULES[key]:
@@ -261,7 +262,7 @@ def get_method(problem: Problem, name: str) -> Method:
         return Method(name, composed, "heuristic", f"{first.description}, then {second.description}")
     if name not in problem.methods:
         raise InputError(
-            f"unknown method {name!r} for {problem.key}; expected one of: "
+            f"unknown method {name!r} for {problem.key}{did_you_mean(name, problem.methods)}; expected one of: "
             + ", ".join(sorted(problem.methods))
         )
     return problem.methods[name]
@@ -310,7 +311,8 @@ def check_params(problem: Problem, names: list[str], params: dict) -> None:
             continue
         elif key not in known:
             raise InputError(f"{flag}: not read by {', '.join(names)} (takes: {param_listing(known)}"
-                             + ("; warm, warm_share, warm_KEY for the warm start" if exact else "") + ")")
+                             + ("; warm, warm_share, warm_KEY for the warm start" if exact else "") + ")"
+                             + did_you_mean(key, known))
         wrong = problem_of(value, kinds[key])
         if wrong:
             raise InputError(f"{flag}: expected {wrong}, got {value!r}")
