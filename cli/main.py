@@ -264,13 +264,15 @@ def with_common(f):
 # --------------------------------------------------------------------------
 
 @cli.command()
-def problems():
-    """List problems, their file formats and methods."""
+@click.argument("problem", required=False)
+def problems(problem):
+    """List problems, their file formats and methods (only PROBLEM's when
+    given)."""
     from rich.console import Console
 
     # piped (grep, a file): one line per entry; rich broke them at 80 columns, mid-entry
     con = Console(soft_wrap=not sys.stdout.isatty())
-    for key in problem_keys():
+    for key in [get_problem(problem).key] if problem else problem_keys():
         p = get_problem(key)
         con.print(f"[bold]{key}[/bold]: {p.title}")
         con.print("  formats: " + "; ".join(f"{k} ({v})" for k, v in p.formats.items()))

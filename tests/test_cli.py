@@ -347,6 +347,15 @@ def test_generate_flag_parameters(run, tmp_path):
         assert res.exit_code == 0 and Path(res.output.strip()).name.startswith(name)
 
 
+def test_problems_of_one_problem(run):
+    """`problems smtt` was a usage error (no argument)."""
+    res = run("problems", "smtt")
+    assert res.exit_code == 0 and res.output.startswith("smtt: ") and "rcpsp" not in res.output
+    assert "    lrdp " in res.output
+    res = run("problems", "smt")
+    assert res.exit_code == 2 and "unknown problem 'smt' (did you mean 'smtt'?)" in res.output
+
+
 def test_format_with_the_example_is_refused(run):
     """--format with --example was silently ignored."""
     res = run("solve", "rcpsp", "--example", "--format", "patterson")
