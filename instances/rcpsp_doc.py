@@ -443,17 +443,25 @@ class _Pairs(dict):
 
 def _csv_entries(path: Path) -> list:
     rows = list(csv.reader(io.StringIO(read_text(path, "solution file"))))
-    out = []
+    out, cols, first = [], (0, 1), True
     for ln, row in enumerate(rows, 1):
         cells = [c.strip() for c in row]
         if not cells or not any(cells) or cells[0].startswith("#"):
             continue
-        if ln == 1 and [c.lower() for c in cells[:2]] == ["activity", "start"]:  # any case, as spreadsheets write
+        names = [c.lower() for c in cells]  # any case, as spreadsheets write
+        if first and ("activity" in names or "start" in names):  # a header: its columns, in any order
+            if not ("activity" in names and "start" in names):
+                raise InputError(f"header {','.join(cells)}: expected columns 'activity' and 'start' (any order, "
+                                 "other columns ignored)", path, ln)
+            cols = names.index("activity"), names.index("start")
+            first = False
             continue
-        if len(cells) < 2:
+        first = False
+        if len(cells) <= max(cols):
             raise InputError(f"expected 'activity,start', found {row!r}", path, ln)
+        name, start = cells[cols[0]], cells[cols[1]]
         try:
-            out.append((cells[0], int(cells[1])))
+            out.append((name, int(start)))
         except ValueError:
-            raise InputError(f"activity {cells[0]}: start {cells[1]!r} is not an integer", path, ln) from None
+            raise InputError(f"activity {name}: start {start!r} is not an integer", path, ln) from None
     return out

@@ -17,6 +17,13 @@ def test_solve_example_and_validate_its_csv(run, tmp_path):
     csv.write_text("activity,start\n" + "".join(f"{a},{s}\n" for a, s in starts.items()))
     ok = run("validate", "rcpsp", EXAMPLE, csv)
     assert ok.exit_code == 0 and "feasible: objective 39" in ok.output
+    # a Gantt export: columns found by name in any order (Start,Activity read 'Start' as an activity name)
+    csv.write_text("Start,Finish,Activity\n" + "".join(f"{s},{s + 1},{a}\n" for a, s in starts.items()))
+    ok = run("validate", "rcpsp", EXAMPLE, csv)
+    assert ok.exit_code == 0 and "feasible: objective 39" in ok.output
+    csv.write_text("start,end\n0,1\n")
+    res = run("validate", "rcpsp", EXAMPLE, csv)
+    assert res.exit_code == 2 and "s.csv:1: header start,end: expected columns 'activity' and 'start'" in res.output
     # an LLM-style schedule: cable-a before the core switch is in, the dock used in its closure,
     # verify-a after its deadline, rerack-c and rerack-d together, dns-switch given twice, unrack-a missing
     bad = dict(starts)
