@@ -25,6 +25,7 @@ from schedcert.result import Options, Result, Status, false_claims, solution_of
 
 
 INTERRUPTED = 130  # exit code after Ctrl-C, as shells report SIGINT
+SHOWN_PER_KIND = 10  # violations listed per type by validate (all with --all)
 _POSITIVE = click.IntRange(min=1)  # counts: workers, jobs, instances
 _SEED = click.IntRange(min=0, max=2**31 - 1)  # CP-SAT's random_seed is a 32-bit int; numpy wants >= 0
 
@@ -428,11 +429,13 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
 @click.argument("solution", required=False, metavar="SOLUTION")
 @click.option("--example", is_flag=True, help="Check against the bundled example instance of PROBLEM.")
 @click.option("--format", "fmt", default=None, help="Instance format (default: from the file ending).")
+@click.option("--all", "show_all", is_flag=True,
+              help=f"List every violation (default: the first {SHOWN_PER_KIND} of each type).")
 @with_reader
-def validate(problem, file, solution, example, fmt, **reader):
+def validate(problem, file, solution, example, fmt, show_all, **reader):
     """Check SOLUTION (a solution, a solve Result or a certify document,
     JSON; rcpsp also CSV activity,start) against FILE (or the bundled
-    example) from the problem definition: every violation, grouped by type,
+    example) from the problem definition: the violations, counted by type,
     and every false claim; exit 0 if feasible and true, 1 if not."""
     if example and solution is None:  # validate PROBLEM --example SOLUTION
         file, solution = None, file
@@ -447,18 +450,19 @@ def validate(problem, file, solution, example, fmt, **reader):
     if isinstance(data, dict) and data.get("instance") not in (None, inst.name):
         click.echo(f"note: the result is for instance {data['instance']}, validated against {inst.name}", err=True)
     if isinstance(data, dict) and {"heuristic_result", "exact_result"} <= set(data):
-        sys.exit(0 if _check_certificate(prob, inst, data, sp) else 1)
+        sys.exit(0 if _check_certificate(prob, inst, data, sp, show_all) else 1)
     if prob.read_solution is not None:  # rcpsp: also CSV, and repeated JSON keys kept for the validator
         sol = prob.read_solution(inst, sp)
     else:
         sol = prob.solution_from_dict(inst, solution_of(data, sp), sp)  # a Result JSON from solve --out, or bare
-    sys.exit(0 if _verdict(prob, inst, sol, data)[0] else 1)
+    sys.exit(0 if _verdict(prob, inst, sol, data, show_all=show_all)[0] else 1)
 
 
-def _verdict(prob, inst, sol, data, label: str = "") -> tuple[bool, object]:
+def _verdict(prob, inst, sol, data, label: str = "", show_all: bool = False) -> tuple[bool, object]:
     """Print the validator's verdict on `sol` (and on the claims of the
-    Result `data` it came from): "feasible: objective ..." or every
-    violation grouped by type. Returns (feasible and every claim holds,
+    Result `data` it came from): "feasible: objective ..." or the
+    violations counted by type, the first :data:`SHOWN_PER_KIND` of each
+    listed (all with `show_all`). Returns (feasible and every claim holds,
     the validator's Evaluation)."""
     ev = prob.evaluate(inst, sol)
     if ev.feasible:
@@ -476,12 +480,20 @@ def _verdict(prob, inst, sol, data, label: str = "") -> tuple[bool, object]:
             kinds[head] = kinds.get(head, 0) + 1
     by_type = f" ({', '.join(f'{k} {c}' for k, c in kinds.items())})" if kinds else ""
     click.echo(f"{label}infeasible: {len(ev.violations)} violation(s){by_type}")
+    shown: dict[str, int] = {}
     for v in ev.violations:
-        click.echo(f"  - {v}")
+        head = v.split(":", 1)[0]
+        shown[head] = shown.get(head, 0) + 1
+        if show_all or shown[head] <= SHOWN_PER_KIND:
+            click.echo(f"  - {v}")
+    hidden = {k: c - SHOWN_PER_KIND for k, c in shown.items() if c > SHOWN_PER_KIND and not show_all}
+    if hidden:
+        more = ", ".join(f"{c} more {k}" for k, c in hidden.items())
+        click.echo(f"  ... {more} (validate --all lists every one)")
     return False, ev
 
 
-def _check_certificate(prob, inst, cert: dict, path) -> bool:
+def _check_certificate(prob, inst, cert: dict, path, show_all: bool = False) -> bool:
     """Validate both schedules of a ``certify --json`` document and what it
     states about them: each Result's claims (:func:`_verdict`), its
     ``heuristic_objective``/``exact_objective``, and its ``bound`` against
@@ -496,7 +508,7 @@ def _check_certificate(prob, inst, cert: dict, path) -> bool:
         sol = prob.solution_from_dict(inst, solution_of(doc, path), path)
         claimed = {"schema": 1, "objective": cert.get(role + "_objective"), "bound": cert.get("bound"),
                    "status": "optimal" if role == "heuristic" and cert.get("heuristic_optimal") else "feasible"}
-        fine, ev = _verdict(prob, inst, sol, doc, label)
+        fine, ev = _verdict(prob, inst, sol, doc, label, show_all)
         ok &= fine
         claims = false_claims(claimed, ev.objective, prob.sense) if ev.feasible else []
         if claims:

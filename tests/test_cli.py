@@ -347,6 +347,20 @@ def test_generate_flag_parameters(run, tmp_path):
         assert res.exit_code == 0 and Path(res.output.strip()).name.startswith(name)
 
 
+def test_validate_lists_ten_violations_per_type_unless_all(run, tmp_path):
+    """A schedule naming 2 of 32 activities printed 30 'missing' lines."""
+    f = tmp_path / "s.csv"
+    f.write_text("activity,start\n1,0\n2,0\n2,5\n")
+    res = run("validate", "rcpsp", "--example", f)
+    lines = res.output.splitlines()
+    assert res.exit_code == 1 and lines[0] == "infeasible: 31 violation(s) (duplicate 1, missing 30)"
+    assert sum(ln.startswith("  - missing:") for ln in lines) == 10 and "  - duplicate: activity 2" in res.output
+    assert lines[-1] == "  ... 20 more missing (validate --all lists every one)"
+    every = run("validate", "rcpsp", "--example", f, "--all")
+    assert every.exit_code == 1 and sum(ln.startswith("  - missing:") for ln in every.output.splitlines()) == 30
+    assert "more missing" not in every.output
+
+
 def test_problems_of_one_problem(run):
     """`problems smtt` was a usage error (no argument)."""
     res = run("problems", "smtt")
