@@ -639,8 +639,10 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, obj
 @click.option("--group", default=None, metavar="REGEX",
               help="Group instances by this regex of their name (first group) in the gap table, e.g. 'v(\\d+)-'.")
 def report(out_dir, no_plot, group):
-    """Summarise a bench folder: summary.md, summary.csv and summary.png (with
-    several methods also the gap to the proven optimum: gaps.csv, gaps.png)."""
+    """Summarise a bench folder: summary.md, summary.csv, summary.png and
+    bounds.csv (with several methods also the gap to the proven optimum:
+    gaps.csv, gaps.png; some problems add their own tables); prints the
+    files written."""
     import re
 
     from schedcert.report import write_report
@@ -650,9 +652,16 @@ def report(out_dir, no_plot, group):
             re.compile(group)
         except re.error as exc:
             raise InputError(f"--group: not a regular expression ({exc}): {group!r}") from None
+    folder = Path(out_dir)
+
+    def stamps():
+        return {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if p.is_file()} if folder.is_dir() else {}
+
+    before = stamps()
     write_report(out_dir, make_plot=not no_plot, group=group)
-    click.echo((Path(out_dir) / "summary.md").read_text())
-    click.echo(f"written: {Path(out_dir) / 'summary.md'}, summary.csv" + ("" if no_plot else ", summary.png"))
+    click.echo((folder / "summary.md").read_text())
+    written = sorted(name for name, t in stamps().items() if before.get(name) != t)
+    click.echo(f"written in {folder}: {', '.join(written)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -144,7 +144,10 @@ def test_report_rows_follow_the_methods_as_named(tmp_path):
     # the runs as if they had finished in another order
     lines = (out / "runs.jsonl").read_text().splitlines(keepends=True)
     (out / "runs.jsonl").write_text("".join(reversed(lines)))
-    assert CliRunner().invoke(cli, ["report", str(out)]).exit_code == 0
+    res = CliRunner().invoke(cli, ["report", str(out), "--no-plot"])
+    # it named summary.png under --no-plot, and neither bounds.csv nor gaps.csv
+    assert res.exit_code == 0 and res.output.splitlines()[-1] == \
+        f"written in {out}: bounds.csv, gaps.csv, summary.csv, summary.md"
     md = (out / "summary.md").read_text()
     assert re.findall(r"^\| (\S+) \| 1 \|", md, re.M) == ["sgs-lft", "sampling", "psgs-lft"]
     assert json.loads((out / "bench.json").read_text())["methods"] == ["sgs-lft", "sampling", "psgs-lft"]
