@@ -114,6 +114,8 @@ def parse_json(text: str, path: str | Path | None = None, **kwargs):
         return json.loads(text, **kwargs)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", path, exc.lineno) from None
+    except RecursionError:
+        raise InputError("invalid JSON: nested too deeply", path) from None
 
 
 def parse_yaml(text: str, path: str | Path | None = None, loader=None, every: bool = False):
@@ -134,6 +136,8 @@ def parse_yaml(text: str, path: str | Path | None = None, loader=None, every: bo
     except TypeError:  # a custom loader building a dict keyed by a mapping or list: '{a: 1}: 2'
         raise InputError("invalid YAML: a mapping or list used as a key (expected 'name: value' entries)",
                          path) from None
+    except RecursionError:
+        raise InputError("invalid YAML: nested too deeply", path) from None
 
 
 @contextmanager

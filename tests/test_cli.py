@@ -467,6 +467,8 @@ def test_bench_warns_when_the_reference_names_none_of_the_instances(run, tmp_pat
     ("podpack", ".json", "", 1, "JSON"),
     ("podpack", ".yaml", "nodes:\n  - {name: n1\npods: []\n", 3, "YAML"),
     ("smtt", ".json", '{"p": [1, 2],\n "d": [3 4]}', 2, "JSON"),
+    ("dag", ".json", "[" * 100000, None, "JSON"),  # a RecursionError traceback
+    ("rcpsp", ".yaml", "[" * 100000, None, "YAML"),
 ])
 def test_syntax_error_names_file_line_and_language(run, tmp_path, problem, suffix, text, line, kind):
     """Every reader of the project's JSON/YAML documents words a syntax error
@@ -475,5 +477,6 @@ def test_syntax_error_names_file_line_and_language(run, tmp_path, problem, suffi
     f = tmp_path / f"bad{suffix}"
     f.write_text(text)
     res = run("solve", problem, f)
-    assert res.exit_code == 2 and f"bad{suffix}:{line}: invalid {kind}: " in res.output, res.output
+    where = f"bad{suffix}" + ("" if line is None else f":{line}")
+    assert res.exit_code == 2 and f"{where}: invalid {kind}: " in res.output, res.output
     assert "char " not in res.output
