@@ -173,6 +173,10 @@ def _check_config(out_dir: Path, config: BenchConfig, methods: list[str]) -> Non
                 "rerun with the same settings to resume, or choose another --out", cfg_path)
     else:
         make_folder(out_dir, "--out folder of the bench")
+        foreign = sorted(p.name for p in out_dir.iterdir() if not p.name.startswith("."))
+        if foreign and not (out_dir / RUNS).exists():  # someone's folder: summary.md etc. would be overwritten
+            raise InputError(f"not a bench folder (no {CONFIG} or {RUNS}) and not empty ({', '.join(foreign[:3])}"
+                             f"{' ...' if len(foreign) > 3 else ''}); give a new or empty folder", out_dir)
     listed += [m for m in methods if m not in listed]
     cfg_path.write_text(json.dumps({**config.key(), "methods": listed}, indent=1) + "\n")
 

@@ -209,3 +209,18 @@ def test_report_on_a_foreign_folder_names_the_line(run, tmp_path, runs, config, 
     for args in (("report", out), ("bench", "rcpsp", example, "-m", "sgs-lft", "-o", out)):
         res = run(*args)
         assert res.exit_code == 2 and message in res.output, (args, res.output)
+
+
+def test_bench_leaves_a_folder_of_other_files_alone(run, tmp_path):
+    """`bench -o FOLDER` into a user's folder overwrote their summary.md."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "summary.md").write_text("my notes\n")
+    example = example_path(get_problem("rcpsp"))
+    res = run("bench", "rcpsp", example, "-m", "sgs-lft", "-o", mine)
+    assert res.exit_code == 2 and "mine: not a bench folder (no bench.json or runs.jsonl) and not empty" in res.output
+    assert (mine / "summary.md").read_text() == "my notes\n" and sorted(p.name for p in mine.iterdir()) == ["summary.md"]
+    (tmp_path / "empty").mkdir()
+    assert run("bench", "rcpsp", example, "-m", "sgs-lft", "-o", tmp_path / "empty").exit_code == 0
+    again = run("bench", "rcpsp", example, "-m", "sgs-lft", "-o", tmp_path / "empty")  # its own folder: resumes
+    assert again.exit_code == 0 and len(read_runs(tmp_path / "empty")) == 1
