@@ -290,6 +290,15 @@ def problems(problem):
 
 
 @cli.command()
+def schema():
+    """Print the JSON Schema of what schedcert writes: Results (solve --out,
+    --json), certificates (certify --json), bench run records."""
+    from importlib.resources import files
+
+    click.echo(files("schedcert").joinpath("result.schema.json").read_text(), nl=False)
+
+
+@cli.command()
 @click.argument("problem")
 @click.argument("file", required=False)
 @click.option("--example", is_flag=True, help="Solve the bundled example instance of PROBLEM.")

@@ -367,6 +367,8 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
     elapsed = time.perf_counter() - t0
     result.method = method_name
     result.runtime = elapsed
+    if not result.solver:  # schedcert's own algorithm, no solver behind it: say so (result.schema.json)
+        result.solver = {"name": "schedcert", "version": _own_version(), "params": dict(options.params)}
     if warm is not None:
         result.info["warm_start"] = heuristic
         result.info["warm_objective"] = warm.objective
@@ -380,6 +382,16 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
                 result.status = Status.OPTIMAL
     check_result(prob, instance, result)
     return result
+
+
+def _own_version() -> str:
+    """schedcert's installed version (``0+checkout`` when run uninstalled)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("schedcert")
+    except PackageNotFoundError:
+        return "0+checkout"
 
 
 def _warm_heuristic(prob: Problem, options: Options) -> str:

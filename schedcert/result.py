@@ -2,7 +2,9 @@
 
 Every method of every problem returns a :class:`Result`. The problem-specific
 solution sits under one key (``solution``) so that one JSON schema serves all
-problems.
+problems: ``result.schema.json`` beside this module (``schedcert schema``)
+describes :meth:`Result.to_dict`, certify's certificate and bench's run
+records; change them together.
 """
 
 from __future__ import annotations

@@ -1,0 +1,62 @@
+"""Every document schedcert writes matches schedcert/result.schema.json
+(`schedcert schema`): Results, certificates, bench run records."""
+
+import json
+
+import pytest
+
+jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is in the [test] extra")
+
+PROBLEMS = ("rcpsp", "dag", "smtt", "podpack")
+
+
+@pytest.fixture(scope="module")
+def validator():
+    from click.testing import CliRunner
+
+    from schedcert.cli.main import cli
+
+    schema = json.loads(CliRunner().invoke(cli, ["schema"]).output)  # the shipped file, as a user gets it
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _errors(validator, doc):
+    return [e.message for e in validator.iter_errors(doc)]
+
+
+@pytest.mark.parametrize("problem", PROBLEMS)
+def test_solve_and_certify_documents_match_the_schema(run, validator, problem):
+    result = json.loads(run("solve", problem, "--example", "--time-limit", "5", "--json").output)
+    assert _errors(validator, result) == [] and result["solver"].get("name")
+    cert = json.loads(run("certify", problem, "--example", "--time-limit", "5", "--json").output)
+    assert _errors(validator, cert) == []
+    # the project's own heuristics name themselves too ({} for HEFT, dynasearch ... before)
+    assert cert["heuristic_result"]["solver"]["name"] and "params" in cert["heuristic_result"]["solver"]
+
+
+def test_bench_records_match_the_schema(run, validator, tmp_path):
+    from schedcert.bench import read_runs
+    from schedcert.registry import example_path, get_problem
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    out = tmp_path / "b"
+    assert run("bench", "rcpsp", example_path(get_problem("rcpsp")), bad, "-m", "sgs-lft", "-o", out).exit_code == 0
+    records = read_runs(out)
+    assert sorted(r["status"] for r in records) == ["error", "feasible"]
+    assert all(_errors(validator, r) == [] for r in records)
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d.pop("bound"),
+    lambda d: d.update(status="done"),
+    lambda d: d.update(gap=-0.1),
+    lambda d: d["solution"]["starts"].update({"1": "zero"}),
+    lambda d: d.update(problem="jobshop"),
+])
+def test_a_document_off_the_schema_is_refused(run, validator, change):
+    doc = json.loads(run("solve", "rcpsp", "--example", "-m", "sgs-lft", "--json").output)
+    assert _errors(validator, doc) == []
+    change(doc)
+    assert _errors(validator, doc) != []
