@@ -177,6 +177,14 @@ def _summary_table(rows, title=None):
     return t
 
 
+def _pct(x: float) -> str:
+    """`x` as a percentage, 2 decimals; below 0.005 % but not 0, two
+    significant digits (podpack's weighted objective: one pod short of
+    124 562 879 is 0.00089 %, not "0.00 %", which reads as optimal)."""
+    p = 100 * x
+    return f"{p:.2g} %" if 0 < abs(p) < 0.005 else f"{p:.2f} %"
+
+
 def _result_rows(res: Result, sense: str):
     g = res.gap
     return [
@@ -185,7 +193,7 @@ def _result_rows(res: Result, sense: str):
         ("status", str(res.status)),
         ("objective", _fmt(res.objective)),
         ("lower bound" if sense == "min" else "upper bound", _fmt(res.bound)),
-        ("gap", "–" if g is None else f"{100 * g:.2f} %"),
+        ("gap", "–" if g is None else _pct(g)),
         ("runtime", f"{res.runtime:.2f} s"),
         ("validated", "feasible (independent check)" if res.evaluation and res.evaluation.feasible
          else "no solution"),
@@ -409,9 +417,9 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
     elif cert["heuristic_optimal"]:
         verdict = "PROVEN OPTIMAL"
     elif dev is not None and cert["optimum_proven"]:
-        verdict = f"{100 * dev:.2f} % {side} the optimum {_fmt(cert['bound'])} (proven)"
+        verdict = f"{_pct(dev)} {side} the optimum {_fmt(cert['bound'])} (proven)"
     elif dev is not None:
-        verdict = f"at most {100 * dev:.2f} % {side} the optimum (proven)"
+        verdict = f"at most {_pct(dev)} {side} the optimum (proven)"
     else:
         verdict = "not proven optimal; no relative bound (the proven bound is not positive)" \
             if hg is not None else "no bound"
@@ -419,7 +427,7 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
             ("exact", f"{e.method}: {_fmt(e.objective)}, {e.status} ({e.runtime:.2f} s)"),
             ("proven bound", _fmt(cert["bound"])), ("heuristic is", verdict)]
     if hg is not None and not cert["heuristic_optimal"]:
-        rows.append(("gap", f"{100 * hg:.2f} % (|heuristic - bound| / heuristic)"))
+        rows.append(("gap", f"{_pct(hg)} (|heuristic - bound| / heuristic)"))
     if short:
         rows.append(("short of bound", short))
     con = _console()

@@ -361,6 +361,15 @@ def test_validate_lists_ten_violations_per_type_unless_all(run, tmp_path):
     assert "more missing" not in every.output
 
 
+def test_percentages_below_a_hundredth_keep_two_digits():
+    """certify printed one tier-1000 pod short of 124 562 879 as
+    "0.00 % below the optimum", which reads as optimal."""
+    from schedcert.cli.main import _pct
+
+    assert _pct((124562879 - 124561770) / 124562879) == "0.00089 %"
+    assert (_pct(0), _pct(0.0123), _pct(4.9e-5), _pct(-2e-6)) == ("0.00 %", "1.23 %", "0.0049 %", "-0.0002 %")
+
+
 def test_problems_of_one_problem(run):
     """`problems smtt` was a usage error (no argument)."""
     res = run("problems", "smtt")
