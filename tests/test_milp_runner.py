@@ -182,3 +182,32 @@ def test_a_solver_that_is_not_here_is_refused_before_solving():
         check_params(get_problem("rcpsp"), ["milp"], {"solver": "no_such_solver"})
     with pytest.raises(InputError, match="not read by milp-cbc"):
         check_params(get_problem("rcpsp"), ["milp-cbc"], {"solver": "highs"})
+
+
+def _knapsack():
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(4), domain=pyo.Binary)
+    m.c = pyo.Constraint(expr=sum((i + 2) * m.x[i] for i in range(4)) <= 7)
+    m.obj = pyo.Objective(expr=sum((i + 3) * m.x[i] for i in range(4)), sense=pyo.maximize)
+    return m
+
+
+def test_highs_gets_the_time_left_after_the_transfer():
+    """The model's transfer to HiGHS (0.9 s for smtt's weighted MIP at
+    n = 100) was outside HiGHS's clock, and its limit had a 1 s floor:
+    `mip --time-limit 2` took 3.5 s there."""
+    out = milp.solve_pyomo(_knapsack(), Options(), 10.0, "highs")
+    assert out.status == Status.OPTIMAL and out.objective == 9  # weights 2..5, values 3..6, capacity 7: {2,5} or {3,4}
+    used = out.solver["params"]
+    assert 0 <= used["transfer_s"] < 10 and "no_time_left" not in used
+    late = milp.solve_pyomo(_knapsack(), Options(), 0.01, "highs")  # under MIN_SOLVE: HiGHS is not run
+    assert late.status == Status.UNKNOWN and late.solver["params"]["no_time_left"]
+
+
+def test_a_mip_without_time_left_returns_the_warm_start_with_a_note():
+    from schedcert.instances.smtt import generate as smtt_instance
+
+    inst = smtt_instance(seed=1, jobs=100, weighted=True)
+    res = run_method("smtt", "mip", inst, Options(time_limit=0.3))
+    assert res.status == Status.FEASIBLE and res.objective == res.info["warm_objective"]
+    assert "no time left for highs" in res.info["note"]
