@@ -319,7 +319,8 @@ def schema():
 @click.option("--json", "as_json", is_flag=True, help="Print only the Result JSON on stdout.")
 @click.option("--force", is_flag=True, help="Overwrite existing --out / --plot files.")
 @click.option("--plan", "plan_file", default=None,
-              help="Write the problem's change plan here (podpack: kubectl-applicable YAML, not executed).")
+              help="Write the problem's change plan here (podpack: eviction commands, then Bindings for "
+                   "kubectl create -f; not executed).")
 def solve(problem, file, example, method, time_limit, workers, seed, params, objective, log, fmt, out, plot,
           as_json, force, plan_file, **reader):
     """Solve FILE; print the solution, its objective, a proven bound and the gap."""
@@ -331,7 +332,7 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
     _guard_overwrite(plot, force, "--plot chart")
     if plan_file and prob.plan is None:
         raise InputError(f"{problem} has no change plan; --plan is for podpack")
-    _require_ending(plan_file, (".yaml", ".yml"), "--plan writes YAML for kubectl apply -f")
+    _require_ending(plan_file, (".yaml", ".yml"), "--plan writes YAML for kubectl create -f")
     _guard_overwrite(plan_file, force, "--plan file")
     if plot:
         _require_chart_format(prob, plot)

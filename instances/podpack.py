@@ -763,29 +763,49 @@ def _plot(inst, sol, path, title=None):
 
 
 def plan_yaml(inst: PodpackInstance, sol: PodpackSolution) -> str:
-    """A kubectl-applicable plan, **not executed**: ``Binding`` objects for
-    pods placed on a new node (pending pods, and moved pods once recreated)
-    and ``Eviction`` objects (policy/v1) for running pods moved or evicted.
-    Apply evictions first, then bindings."""
+    """The change plan of `sol`, **not executed**: YAML whose documents are
+    the ``Binding`` objects (v1) of the pods placed on a new node, for
+    ``kubectl create -f`` (a Binding can only be created, so not
+    ``kubectl apply``), headed by comments giving, first, one command per
+    running pod to evict (moved or evicted): the Eviction API (policy/v1)
+    is a subresource of the pod, POSTed to
+    ``/api/v1/namespaces/NS/pods/NAME/eviction`` (Kubernetes docs,
+    "API-initiated Eviction"), so it cannot be a document of the file. A
+    moved pod's Binding names the evicted pod; its controller recreates it
+    under a new name, which the Binding must be given before it is created
+    (it carries the annotation ``schedcert/plan: moved``)."""
+    import json
+
     import yaml
 
-    docs = []
+    evictions, bindings = [], []
     for pod, where in zip(inst.pods, sol.assignment):
         ns, _, name = pod.name.rpartition("/")
         ns = ns or "default"
         if pod.node is not None and where != pod.node:
-            docs.append({"apiVersion": "policy/v1", "kind": "Eviction",
-                         "metadata": {"name": name, "namespace": ns,
-                                      "annotations": {"schedcert/plan": "moved" if where else "evicted"}}})
-    for pod, where in zip(inst.pods, sol.assignment):
-        ns, _, name = pod.name.rpartition("/")
+            body = json.dumps({"apiVersion": "policy/v1", "kind": "Eviction",
+                               "metadata": {"name": name, "namespace": ns}}, separators=(",", ":"))
+            evictions.append(f"#   echo '{body}' | kubectl create --raw "
+                             f"/api/v1/namespaces/{ns}/pods/{name}/eviction -f -   # {'moved' if where else 'evicted'}")
         if where is not None and where != pod.node:
-            docs.append({"apiVersion": "v1", "kind": "Binding",
-                         "metadata": {"name": name, "namespace": ns or "default"},
-                         "target": {"apiVersion": "v1", "kind": "Node", "name": where}})
-    head = (f"# schedcert podpack PLAN for {inst.name} -- not executed.\n"
-            "# Review, then apply the Evictions first and the Bindings after.\n")
-    return head + yaml.safe_dump_all(docs, sort_keys=False) if docs else head + "# nothing to change\n"
+            meta = {"name": name, "namespace": ns}
+            if pod.node is not None:
+                meta["annotations"] = {"schedcert/plan": "moved"}
+            bindings.append({"apiVersion": "v1", "kind": "Binding", "metadata": meta,
+                             "target": {"apiVersion": "v1", "kind": "Node", "name": where}})
+    head = [f"# schedcert podpack PLAN for {inst.name} -- not executed; review it first."]
+    if evictions:
+        head += ["# Step 1: evict (the Eviction API is a pod subresource; PodDisruptionBudgets are respected):",
+                 *evictions]
+    if bindings:
+        head += [f"# Step {2 if evictions else 1}: bind, with this file's documents: kubectl create -f FILE",
+                 *(["#   (a Binding annotated 'schedcert/plan: moved' names an evicted pod: give it the name of",
+                    "#   the pod its controller creates in its place first)"]
+                   if any(b["metadata"].get("annotations") for b in bindings) else [])]
+    if not evictions and not bindings:
+        head.append("# nothing to change")
+    text = "\n".join(head) + "\n"
+    return text + yaml.safe_dump_all(bindings, sort_keys=False) if bindings else text
 
 
 PROBLEM = register_problem(Problem(

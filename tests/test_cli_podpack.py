@@ -71,3 +71,27 @@ def test_bad_input_exit_2(run, tmp_path):
     assert res.exit_code == 2 and "no such file" in res.output
     res = run("solve", "rcpsp", "--example", "--pods", f)
     assert res.exit_code == 2 and "take no --pods" in res.output
+
+
+def test_plan_evicts_by_command_and_binds_by_document():
+    """The plan put Eviction objects among its documents and called itself
+    kubectl-applicable: an Eviction is a pod subresource (POST
+    .../pods/NAME/eviction), and a Binding can only be created."""
+    from podpack_helpers import node, pod, snapshot
+
+    from schedcert.instances.podpack import PodpackSolution, plan_yaml
+
+    inst = snapshot([node("n1", 4000), node("n2", 4000)],
+                    [pod("prod/a", 2000, 5, "n1"), pod("b", 2000, 1, "n2"), pod("c", 4000, 5)])
+    text = plan_yaml(inst, PodpackSolution(("n2", None, "n1")))  # a moves to n2, b is evicted, c binds to n1
+    lines = text.splitlines()
+    assert lines[0].endswith("-- not executed; review it first.")
+    evict_a = ("#   echo '{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":\"a\","
+               "\"namespace\":\"prod\"}}' | kubectl create --raw /api/v1/namespaces/prod/pods/a/eviction -f -   # moved")
+    assert evict_a in lines and any(ln.endswith("/namespaces/default/pods/b/eviction -f -   # evicted") for ln in lines)
+    assert "# Step 2: bind, with this file's documents: kubectl create -f FILE" in lines
+    docs = [d for d in yaml.safe_load_all(text) if d]
+    assert [(d["kind"], d["metadata"]["name"], d["target"]["name"]) for d in docs] == [("Binding", "a", "n2"),
+                                                                                      ("Binding", "c", "n1")]
+    assert docs[0]["metadata"]["annotations"] == {"schedcert/plan": "moved"} and "annotations" not in docs[1]["metadata"]
+    assert plan_yaml(inst, PodpackSolution(("n1", "n2", None))).splitlines()[1:] == ["# nothing to change"]
