@@ -208,20 +208,21 @@ def evaluate(inst: DagInstance, sol: DagSolution) -> Evaluation:
     Violations: wrong lengths, unknown processor, a processor that cannot
     run the task, negative or non-integer start, two tasks overlapping on one
     processor, a start before a predecessor's data has arrived. Objective:
-    the makespan (None if the solution is malformed).
+    the makespan (None if the solution is malformed). Violations are typed
+    ``length``, ``processor``, ``start``, ``overlap``, ``precedence``.
     """
     v: list[str] = []
     if len(sol.procs) != inst.n or len(sol.starts) != inst.n:
-        return Evaluation(None, [f"expected {inst.n} tasks, got {len(sol.procs)} processors "
+        return Evaluation(None, [f"length: expected {inst.n} tasks, got {len(sol.procs)} processors "
                                  f"and {len(sol.starts)} starts"])
     for i in range(inst.n):
         a, s = sol.procs[i], sol.starts[i]
         if not isinstance(a, int) or not 0 <= a < inst.q:
-            v.append(f"task {inst.tasks[i]}: unknown processor {a!r}")
+            v.append(f"processor: task {inst.tasks[i]}: unknown processor {a!r}")
         elif inst.costs[i][a] is None:
-            v.append(f"task {inst.tasks[i]}: processor {inst.processors[a]} cannot run it")
+            v.append(f"processor: task {inst.tasks[i]}: processor {inst.processors[a]} cannot run it")
         if not isinstance(s, int) or s < 0:
-            v.append(f"task {inst.tasks[i]}: start {s!r} is not a non-negative integer")
+            v.append(f"start: task {inst.tasks[i]}: start {s!r} is not a non-negative integer")
     if v:
         return Evaluation(None, v)
     fin = [sol.finish(inst, i) for i in range(inst.n)]
@@ -230,12 +231,12 @@ def evaluate(inst: DagInstance, sol: DagSolution) -> Evaluation:
                     if sol.procs[i] == a and fin[i] > sol.starts[i])
         for (s1, f1, i1), (s2, f2, i2) in zip(on, on[1:]):
             if s2 < f1:
-                v.append(f"processor {inst.processors[a]}: {inst.tasks[i1]} [{s1}, {f1}) and "
+                v.append(f"overlap: processor {inst.processors[a]}: {inst.tasks[i1]} [{s1}, {f1}) and "
                          f"{inst.tasks[i2]} [{s2}, {f2}) overlap")
     for i, j, d in inst.edges:
         c = inst.comm(d, sol.procs[i], sol.procs[j])
         if sol.starts[j] < fin[i] + c:
-            v.append(f"edge {inst.tasks[i]}->{inst.tasks[j]}: {inst.tasks[j]} starts at {sol.starts[j]} on "
+            v.append(f"precedence: edge {inst.tasks[i]}->{inst.tasks[j]}: {inst.tasks[j]} starts at {sol.starts[j]} on "
                      f"{inst.processors[sol.procs[j]]}, but {inst.tasks[i]} finishes at {fin[i]} on "
                      f"{inst.processors[sol.procs[i]]} and its data needs {c} more")
     return Evaluation(max(fin, default=0), v)

@@ -349,24 +349,25 @@ def evaluate(inst: PodpackInstance, sol: PodpackSolution) -> Evaluation:
     Checks: one entry per pod, every named node exists, per node and
     resource Σ requests ≤ allocatable (a ``pods`` slot per pod), filters for
     pods placed away from their current node, no protected pod on another node.
-    Objective: :func:`lex_value` of the per-tier placed counts.
+    Objective: :func:`lex_value` of the per-tier placed counts. Violations
+    are typed ``length``, ``unknown``, ``protected``, ``filter``, ``capacity``.
     """
     v = []
     if len(sol.assignment) != len(inst.pods):
-        return Evaluation(None, [f"assignment has {len(sol.assignment)} entries for {len(inst.pods)} pods"])
+        return Evaluation(None, [f"length: assignment has {len(sol.assignment)} entries for {len(inst.pods)} pods"])
     nodes = {n.name: n for n in inst.nodes}
     used: dict = {n: {} for n in nodes}
     for pod, where in zip(inst.pods, sol.assignment):
         if where is None:  # pending, or evicted (any pod may be deleted, as preemption does)
             continue
         if not isinstance(where, str) or where not in nodes:
-            v.append(f"pod {pod.name} on unknown node {where!r}")
+            v.append(f"unknown: pod {pod.name} on unknown node {where!r}")
             continue
         if pod.node is not None and not pod.movable and where != pod.node:
-            v.append(f"protected pod {pod.name} moved from {pod.node} to {where}")
+            v.append(f"protected: protected pod {pod.name} moved from {pod.node} to {where}")
         if where != pod.node:
             for why in filter_reasons(nodes[where], pod):
-                v.append(f"pod {pod.name} on {where}: {why}")
+                v.append(f"filter: pod {pod.name} on {where}: {why}")
         u = used[where]
         u["pods"] = u.get("pods", 0) + 1
         for r, q in pod.requests.items():
@@ -375,7 +376,8 @@ def evaluate(inst: PodpackInstance, sol: PodpackSolution) -> Evaluation:
         alloc = nodes[name].allocatable
         for r, q in sorted(u.items()):
             if q > alloc.get(r, 0):
-                v.append(f"node {name}: {r} requested {q} > allocatable {alloc.get(r, 0)} (over by {q - alloc.get(r, 0)})")
+                v.append(f"capacity: node {name}: {r} requested {q} > allocatable {alloc.get(r, 0)} "
+                         f"(over by {q - alloc.get(r, 0)})")
     if v:
         return Evaluation(None, v)
     return Evaluation(lex_value(placed_counts(inst, sol), tier_sizes(inst)), [])

@@ -313,18 +313,18 @@ def solution_from_dict(inst: SmttInstance, data, source=None) -> SmttSolution:
 def evaluate(inst: SmttInstance, sol: SmttSolution) -> Evaluation:
     """Validator written from the definition: the sequence must hold every
     job 1..n exactly once; the objective ``Σ w_j max(0, C_j - d_j)`` is
-    recomputed with ``C_j`` the running sum of processing times."""
+    recomputed with ``C_j`` the running sum of processing times.
+    Violations are typed ``unknown: ...``, ``duplicate: ...``,
+    ``missing: ...`` (one per job)."""
     violations = []
     seen = set()
     for pos, j in enumerate(sol.sequence):
         if not 0 <= j < inst.n:
-            violations.append(f"position {pos + 1}: job {j + 1} does not exist (jobs are 1..{inst.n})")
+            violations.append(f"unknown: position {pos + 1}: job {j + 1} does not exist (jobs are 1..{inst.n})")
         elif j in seen:
-            violations.append(f"position {pos + 1}: job {j + 1} appears twice")
+            violations.append(f"duplicate: position {pos + 1}: job {j + 1} appears twice")
         seen.add(j)
-    missing = [j + 1 for j in range(inst.n) if j not in seen]
-    if missing:
-        violations.append(f"jobs missing from the sequence: {missing[:10]}{' ...' if len(missing) > 10 else ''}")
+    violations += [f"missing: job {j + 1} is not in the sequence" for j in range(inst.n) if j not in seen]
     if violations:
         return Evaluation(None, violations)
     t = total = 0

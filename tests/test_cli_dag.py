@@ -59,6 +59,9 @@ def test_generate_then_validate_catches_violation(run, tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(sol))
     res = run("validate", "dag", inst, tmp_path / "bad.json")
     assert res.exit_code == 1 and "overlap" in res.output
+    # violations are typed, so the first line counts them (it said only "infeasible: N violation(s)")
+    head = res.output.splitlines()[0]
+    assert head.startswith("infeasible: ") and "(overlap " in head and "precedence " in head, head
 
 
 def test_platform_errors_exit_2(run, tmp_path):

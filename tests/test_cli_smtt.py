@@ -82,4 +82,5 @@ def test_validate_result_json_and_violations(run, tmp_path):
     seq = example["solution"]["sequence"]
     (tmp_path / "bad.json").write_text(json.dumps({"sequence": [seq[1]] + seq[1:]}))
     res = run("validate", "smtt", inst, tmp_path / "bad.json")
-    assert res.exit_code == 1 and "appears twice" in res.output and f"[{seq[0]}]" in res.output
+    assert res.exit_code == 1 and res.output.splitlines()[0] == "infeasible: 2 violation(s) (duplicate 1, missing 1)"
+    assert "appears twice" in res.output and f"missing: job {seq[0]} is not in the sequence" in res.output

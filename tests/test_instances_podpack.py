@@ -241,6 +241,9 @@ def test_validator_catches_each_violation():
     assert any("untolerated taint gpu=:NoSchedule" in v for v in viol(("n2", None, "n1")))
     assert any("nodeSelector zone=b" in v for v in viol(("n2", "n2", None)))
     assert any("node n2: cpu requested 4000 > allocatable 3500 (over by 500)" in v for v in viol(("n2", None, "n2")))
+    kinds = {v.split(":", 1)[0] for sol in (("n1", None, None), ("n2", None, "n1"), ("n2", None, "n2"),
+                                            ("n9", None, None), ("n2",)) for v in viol(sol)}
+    assert kinds == {"protected", "filter", "capacity", "unknown", "length"}  # typed, as validate counts them
     assert any("unknown node 'n9'" in v for v in viol(("n2", None, "n9")))
     assert "entries" in viol(("n2",))[0]
 

@@ -108,6 +108,7 @@ def test_validator_recomputes_and_reports():
     assert not ev.feasible
     text = " ".join(ev.violations)
     assert "job 1 appears twice" in text and "job 10 does not exist" in text and "missing" in text
+    assert sorted(v.split(":", 1)[0] for v in ev.violations) == ["duplicate", "missing", "missing", "unknown"]
 
 
 def test_orlib_reference_one_value_per_line(tmp_path):
