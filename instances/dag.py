@@ -138,7 +138,8 @@ class DagInstance:
 @dataclass(frozen=True)
 class DagSolution:
     """A schedule: ``procs[i]`` (processor index) and ``starts[i]`` (time
-    units) per task, shape (n,) each."""
+    units) per task, shape (n,) each; both None for a task a schedule read
+    from a file leaves out (the validator reports it as missing)."""
 
     procs: tuple
     starts: tuple
@@ -209,7 +210,8 @@ def evaluate(inst: DagInstance, sol: DagSolution) -> Evaluation:
     run the task, negative or non-integer start, two tasks overlapping on one
     processor, a start before a predecessor's data has arrived. Objective:
     the makespan (None if the solution is malformed). Violations are typed
-    ``length``, ``processor``, ``start``, ``overlap``, ``precedence``.
+    ``length``, ``missing`` (a task without processor and start),
+    ``processor``, ``start``, ``overlap``, ``precedence``.
     """
     v: list[str] = []
     if len(sol.procs) != inst.n or len(sol.starts) != inst.n:
@@ -217,6 +219,9 @@ def evaluate(inst: DagInstance, sol: DagSolution) -> Evaluation:
                                  f"and {len(sol.starts)} starts"])
     for i in range(inst.n):
         a, s = sol.procs[i], sol.starts[i]
+        if a is None and s is None:
+            v.append(f"missing: task {inst.tasks[i]} has no processor and start")
+            continue
         if not isinstance(a, int) or not 0 <= a < inst.q:
             v.append(f"processor: task {inst.tasks[i]}: unknown processor {a!r}")
         elif inst.costs[i][a] is None:
@@ -305,12 +310,13 @@ def solution_from_dict(inst: DagInstance, data, source=None) -> DagSolution:
     unknown = [k for k in sched if k not in inst.tasks]
     if unknown:
         raise InputError(f"unknown task(s) {', '.join(map(str, unknown[:5]))}", source)
-    missing = [t for t in inst.tasks if t not in sched]
-    if missing:
-        raise InputError(f"no entry for task(s) {', '.join(missing[:5])}", source)
     pidx = {p: a for a, p in enumerate(inst.processors)}
     procs, starts = [], []
     for t in inst.tasks:
+        if t not in sched:  # a task left out: the validator reports it (missing), as rcpsp's and smtt's do
+            procs.append(None)
+            starts.append(None)
+            continue
         e = sched[t]
         if not isinstance(e, dict) or not isinstance(e.get("processor"), str) or e["processor"] not in pidx \
                 or "start" not in e:

@@ -59,6 +59,11 @@ def test_generate_then_validate_catches_violation(run, tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(sol))
     res = run("validate", "dag", inst, tmp_path / "bad.json")
     assert res.exit_code == 1 and "overlap" in res.output
+    # a task left out is a violation (exit 1), as in rcpsp and smtt; it was refused as bad input (exit 2)
+    del sol["schedule"][next(iter(sol["schedule"]))]
+    (tmp_path / "part.json").write_text(json.dumps(sol))
+    part = run("validate", "dag", inst, tmp_path / "part.json")
+    assert part.exit_code == 1 and part.output.startswith("infeasible: 1 violation(s) (missing 1)\n  - missing: task ")
     # violations are typed, so the first line counts them (it said only "infeasible: N violation(s)")
     head = res.output.splitlines()[0]
     assert head.startswith("infeasible: ") and "(overlap " in head and "precedence " in head, head
