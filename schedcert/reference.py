@@ -49,7 +49,8 @@ def _num(text: str, path, line: int, col: str) -> float | None:
 
 def read_reference(path: str | Path) -> dict[str, Reference]:
     """Map instance name -> :class:`Reference`. Raises InputError naming the
-    file and line of anything malformed."""
+    file and line of anything malformed: a word for a number, an instance
+    listed twice, a lower bound above the upper bound."""
     path = require_file(path, "reference file")
     rows = list(csv.reader(io.StringIO(read_text(path, "reference file"))))
     first = next((r for r in rows if "".join(r).strip()), None)
@@ -68,18 +69,29 @@ def read_reference(path: str | Path) -> dict[str, Reference]:
             raise InputError("expected columns lower_bound/upper_bound, or a column named value or opt*", path, 1)
         single = cands[0]
     out: dict[str, Reference] = {}
+    seen: dict[str, int] = {}
     for ln, row in enumerate(rows[1:], start=2):
         if not row or not "".join(row).strip():
             continue
         if len(row) != len(header):
             raise InputError(f"expected {len(header)} columns, found {len(row)}", path, ln)
         name = row[ii].strip()
+        if not name:
+            raise InputError("column 'instance': expected an instance name, found nothing", path, ln)
+        if name in seen:  # two rows for one instance: which holds?
+            raise InputError(f"instance {name} is listed twice (also line {seen[name]}); expected one row each",
+                             path, ln)
+        seen[name] = ln
         if single is not None:
             v = _num(row[single], path, ln, header[single])
             out[name] = Reference(v, v)
         else:
-            out[name] = Reference(_num(row[lo], path, ln, "lower_bound") if lo is not None else None,
-                                  _num(row[hi], path, ln, "upper_bound") if hi is not None else None)
+            ref = Reference(_num(row[lo], path, ln, "lower_bound") if lo is not None else None,
+                            _num(row[hi], path, ln, "upper_bound") if hi is not None else None)
+            if None not in (ref.lower_bound, ref.upper_bound) and ref.lower_bound > ref.upper_bound:
+                raise InputError(f"instance {name}: lower_bound {ref.lower_bound} is above upper_bound "
+                                 f"{ref.upper_bound}; expected lower_bound <= upper_bound", path, ln)
+            out[name] = ref
     return out
 
 

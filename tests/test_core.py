@@ -74,6 +74,13 @@ def test_reference_formats(tmp_path):
     c.write_text("instance,lower_bound,upper_bound\nx,abc,3\n")
     with pytest.raises(InputError, match=r"c.csv:2: column 'lower_bound'"):
         read_reference(c)
+    # an instance listed twice (the last row won) and bounds the wrong way round passed without a word
+    c.write_text("instance,lower_bound,upper_bound\nx,40,45\ny,1,2\nx,43,43\n")
+    with pytest.raises(InputError, match=r"c.csv:4: instance x is listed twice \(also line 2\)"):
+        read_reference(c)
+    c.write_text("instance,lower_bound,upper_bound\nx,50,43\n")
+    with pytest.raises(InputError, match=r"c.csv:2: instance x: lower_bound 50 is above upper_bound 43"):
+        read_reference(c)
 
 
 def test_highs_runner_survives_changing_worker_counts():
