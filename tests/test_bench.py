@@ -219,7 +219,8 @@ def test_bench_leaves_a_folder_of_other_files_alone(run, tmp_path):
     example = example_path(get_problem("rcpsp"))
     res = run("bench", "rcpsp", example, "-m", "sgs-lft", "-o", mine)
     assert res.exit_code == 2 and "mine: not a bench folder (no bench.json or runs.jsonl) and not empty" in res.output
-    assert (mine / "summary.md").read_text() == "my notes\n" and sorted(p.name for p in mine.iterdir()) == ["summary.md"]
+    assert (mine / "summary.md").read_text() == "my notes\n"
+    assert sorted(p.name for p in mine.iterdir()) == ["summary.md"]
     (tmp_path / "empty").mkdir()
     assert run("bench", "rcpsp", example, "-m", "sgs-lft", "-o", tmp_path / "empty").exit_code == 0
     again = run("bench", "rcpsp", example, "-m", "sgs-lft", "-o", tmp_path / "empty")  # its own folder: resumes

@@ -87,11 +87,13 @@ def test_plan_evicts_by_command_and_binds_by_document():
     lines = text.splitlines()
     assert lines[0].endswith("-- not executed; review it first.")
     evict_a = ("#   echo '{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":\"a\","
-               "\"namespace\":\"prod\"}}' | kubectl create --raw /api/v1/namespaces/prod/pods/a/eviction -f -   # moved")
+               "\"namespace\":\"prod\"}}' | kubectl create --raw /api/v1/namespaces/prod/pods/a/eviction -f -"
+               "   # moved")
     assert evict_a in lines and any(ln.endswith("/namespaces/default/pods/b/eviction -f -   # evicted") for ln in lines)
     assert "# Step 2: bind, with this file's documents: kubectl create -f FILE" in lines
     docs = [d for d in yaml.safe_load_all(text) if d]
     assert [(d["kind"], d["metadata"]["name"], d["target"]["name"]) for d in docs] == [("Binding", "a", "n2"),
                                                                                       ("Binding", "c", "n1")]
-    assert docs[0]["metadata"]["annotations"] == {"schedcert/plan": "moved"} and "annotations" not in docs[1]["metadata"]
+    assert docs[0]["metadata"]["annotations"] == {"schedcert/plan": "moved"}
+    assert "annotations" not in docs[1]["metadata"]
     assert plan_yaml(inst, PodpackSolution(("n1", "n2", None))).splitlines()[1:] == ["# nothing to change"]
