@@ -542,7 +542,8 @@ def _check_certificate(prob, inst, cert: dict, path, show_all: bool = False) -> 
 @click.option("--seed", type=_SEED, default=0, show_default=True)
 @click.option("--count", type=_POSITIVE, default=1, show_default=True, help="Instances (seeds seed..seed+count-1).")
 @click.option("-o", "--out", "out_dir", required=True,
-              help="Folder for the instance files (NAME.json: that one file, when one instance is made).")
+              help="Folder for the instance files (NAME.json, or another ending the problem writes: that one "
+                   "file, when one instance is made).")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @click.pass_context
 def generate(ctx, problem, seed, count, out_dir, force):
@@ -555,7 +556,11 @@ def generate(ctx, problem, seed, count, out_dir, force):
         raise InputError(f"{problem} has no generator")
     params = _generator_params(ctx.args)
     require_keywords(prob.generate, params, f"{problem} generator")
-    one_file = out_dir.lower().endswith(".json") and not Path(out_dir).is_dir()
+    ending = Path(out_dir).suffix.lower()
+    if ending in prob.suffixes and ending not in prob.write_suffixes and not Path(out_dir).is_dir():
+        raise InputError(f"{problem} instances are written as {', '.join(prob.write_suffixes)}, not {ending}; "
+                         "expected a folder or one of those endings", out_dir)
+    one_file = ending in prob.write_suffixes and not Path(out_dir).is_dir()
     out = None if one_file else make_folder(out_dir, "--out folder")
     batch = []
     for s in range(seed, seed + count):

@@ -430,6 +430,7 @@ PROBLEM = register_problem(Problem(
     plot=_plot,
     describe=describe,
     suffixes=(".json", ".yaml", ".yml", ".stg"),
+    write_suffixes=(".json", ".yaml", ".yml"),
     example="dag-example.json",
     default_method="cpsat",
     default_heuristic="list-best",

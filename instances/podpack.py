@@ -829,6 +829,7 @@ PROBLEM = register_problem(Problem(
     plot=_plot,
     shortfall=shortfall,
     suffixes=(".yaml", ".yml", ".json"),
+    write_suffixes=(".json", ".yaml", ".yml"),
     example="podpack-example.yaml",
     default_method="cpsat",
     default_heuristic="default",

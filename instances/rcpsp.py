@@ -872,6 +872,7 @@ PROBLEM = register_problem(Problem(
     plot=_plot,
     describe=describe,
     suffixes=tuple(_SUFFIX),
+    write_suffixes=(".json", ".yaml", ".yml"),
     example="rcpsp-example.json",
     default_method="cpsat",
     default_heuristic="ga",

@@ -404,6 +404,7 @@ PROBLEM = register_problem(Problem(
     plot=_plot,
     describe=describe,
     suffixes=(".txt", ".json"),
+    write_suffixes=(".json", ".txt"),
     example="smtt-example.txt",
     default_method="bb",
     default_heuristic="mddc+dynasearch",

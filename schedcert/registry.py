@@ -86,6 +86,9 @@ class Problem:
         ``read(path, format=None) -> instance``; raises InputError.
     write : callable
         ``write(instance, path)`` in the project's own format.
+    write_suffixes : tuple of str
+        File endings ``write`` writes by (``generate -o NAME.ENDING``
+        writes one file); ``.json`` always.
     evaluate : callable
         ``evaluate(instance, solution) -> Evaluation``, the validator.
     solution_to_dict, solution_from_dict : callable
@@ -133,7 +136,7 @@ class Problem:
         markdown section appended to ``schedcert report``'s summary.
     plan : callable, optional
         ``plan(instance, solution) -> str``: the change a user would apply
-        (``solve --plan FILE``), e.g. kubectl Bindings and Evictions.
+        (``solve --plan FILE``), e.g. kubectl eviction commands and Bindings.
     """
 
     key: str
@@ -150,6 +153,7 @@ class Problem:
     describe: Callable | None = None
     shortfall: Callable | None = None
     suffixes: tuple = ()
+    write_suffixes: tuple = (".json",)
     example: str = ""
     default_method: str = ""
     default_heuristic: str = ""

@@ -396,6 +396,12 @@ def test_generate_to_one_named_file(run, tmp_path):
     many = run("generate", "rcpsp", "--jobs", "8", "--count", "2", "-o", tmp_path / "h.json")
     assert many.exit_code == 2 and "h.json: --out names one file, but 2 instances were made" in many.output
     assert not (tmp_path / "h.json").exists()
+    for problem, name in (("podpack", "p.yaml"), ("smtt", "s.txt"), ("dag", "d.yml")):  # the endings each writes
+        res = run("generate", problem, "-o", tmp_path / name)
+        assert res.exit_code == 0 and (tmp_path / name).is_file(), res.output
+        assert run("solve", problem, tmp_path / name, "--time-limit", "5").exit_code == 0
+    res = run("generate", "dag", "-o", tmp_path / "g.stg")  # an instance ending the writer cannot write
+    assert res.exit_code == 2 and "g.stg: dag instances are written as .json, .yaml, .yml, not .stg" in res.output
     (tmp_path / "d.json").mkdir()  # an existing folder stays a folder
     res = run("generate", "smtt", "--jobs", "5", "-o", tmp_path / "d.json")
     assert res.exit_code == 0 and Path(res.output.strip()).parent == tmp_path / "d.json"
