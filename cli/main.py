@@ -381,14 +381,18 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
 @click.option("--exact", "-e", default=None, help="Exact method (default: as solve's).")
 @with_common
 @click.option("--json", "as_json", is_flag=True, help="Print only the certificate JSON.")
+@click.option("--out", "-o", default=None, help="Write the certificate JSON (both schedules) here.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
 def certify(problem, file, example, heuristic, exact, time_limit, workers, seed, params, objective, log, fmt,
-            as_json, **reader):
+            as_json, out, force, **reader):
     """Prove how far HEURISTIC is from optimal on FILE (--time-limit applies
     to each of the two runs). Exit 1 when the heuristic finds no solution."""
     from schedcert.certify import certify as run_certify
 
     prob = get_problem(problem)
     heuristic = heuristic or prob.default_heuristic
+    _require_ending(out, (".json",), "--out writes the certificate JSON document")
+    _guard_overwrite(out, force, "--out certificate")
     inst = _read_instance(prob, file, fmt, example, **reader)
     opts = _options(time_limit, workers, seed, log, params, objective)
     check_params(prob, [heuristic, exact or default_method_for(prob, inst)], opts.params)
@@ -407,6 +411,8 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
     code = 0 if h.objective is not None else 1  # as solve: 1 when there is no schedule to certify
     stopped = any(r.info.get("interrupted") for r in (h, e))
     code = INTERRUPTED if stopped else code
+    if out:
+        Path(out).write_text(json.dumps(doc, indent=1) + "\n")
     if as_json:
         click.echo(json.dumps(doc, indent=1))
         sys.exit(code)

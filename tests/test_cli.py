@@ -361,6 +361,21 @@ def test_validate_lists_ten_violations_per_type_unless_all(run, tmp_path):
     assert "more missing" not in every.output
 
 
+def test_certify_writes_its_certificate_with_out(run, tmp_path):
+    """certify had --json but no --out, unlike solve."""
+    f = tmp_path / "cert.json"
+    res = run("certify", "rcpsp", "--example", "-H", "sgs-lft", "--time-limit", "10", "-o", f)
+    assert res.exit_code == 0 and "certificate" in res.output
+    doc = json.loads(f.read_text())
+    assert doc["heuristic"] == "sgs-lft" and doc["bound"] == 59 and doc["heuristic_objective"] == 60
+    ok = run("validate", "rcpsp", "--example", f)
+    assert ok.exit_code == 0 and "heuristic (sgs-lft): feasible: objective 60" in ok.output
+    again = run("certify", "rcpsp", "--example", "-H", "sgs-lft", "-o", f)
+    assert again.exit_code == 2 and "exists; not overwritten" in again.output
+    bad = run("certify", "rcpsp", "--example", "-o", tmp_path / "cert.txt")
+    assert bad.exit_code == 2 and "cert.txt" in bad.output and not (tmp_path / "cert.txt").exists()
+
+
 def test_percentages_below_a_hundredth_keep_two_digits():
     """certify printed one tier-1000 pod short of 124 562 879 as
     "0.00 % below the optimum", which reads as optimal."""
