@@ -645,6 +645,11 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, obj
         click.echo(f"schedcert: warning: {reference} names none of the {len(paths)} instance(s) (first: "
                    f"{paths[0].name}; the file has e.g. {next(iter(refs), 'no rows')}); no deviation from "
                    "it will be reported", err=True)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if jobs * workers > cores:  # time-limited runs then share cores: fewer proofs than each would get alone
+        click.echo(f"schedcert: warning: --jobs {jobs} x --workers {workers} = {jobs * workers} solver threads on "
+                   f"{cores} core(s); the runs compete for them, so time-limited results are worse than on a "
+                   "machine of their own (jobs x workers <= cores keeps them comparable)", err=True)
     reader = {k: v for k, v in reader.items() if v is not None}
     if reader:
         read_instance(prob, paths[0], None, **reader)  # bad option or platform: fail before the bench starts

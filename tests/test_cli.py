@@ -489,6 +489,17 @@ def test_bench_warns_when_the_reference_names_none_of_the_instances(run, tmp_pat
     assert json.loads((tmp_path / "b" / "runs.jsonl").read_text())["reference"]["upper_bound"] == 59
 
 
+def test_bench_warns_when_jobs_times_workers_exceed_the_cores(run, tmp_path):
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    res = run("bench", "rcpsp", EXAMPLE, "-m", "sgs-lft", "--jobs", cores, "--workers", 2, "-o", tmp_path / "a")
+    assert res.exit_code == 0
+    assert f"--jobs {cores} x --workers 2 = {2 * cores} solver threads on {cores} core(s)" in res.output
+    res = run("bench", "rcpsp", EXAMPLE, "-m", "sgs-lft", "--jobs", cores, "-o", tmp_path / "b")
+    assert res.exit_code == 0 and "warning" not in res.output
+
+
 @pytest.mark.parametrize("problem,suffix,text,line,kind", [
     ("rcpsp", ".json", '{"resources": {"R1": 4},\n "activities": [,]}', 2, "JSON"),
     ("rcpsp", ".yaml", "resources: {R1: 4}\nactivities: [a: 1\n", 3, "YAML"),
