@@ -310,7 +310,8 @@ def errors_markdown(records: list[dict], limit: int = 30) -> str:
     errs = [r for r in records if r.get("status") == "error"]
     if not errs:
         return ""
-    lines = ["", f"## Errors ({len(errs)} runs)", "", "| instance | method | error |", "|---|---|---|"]
+    runs = f"{len(errs)} run{'' if len(errs) == 1 else 's'}"
+    lines = ["", f"## Errors ({runs})", "", "| instance | method | error |", "|---|---|---|"]
     for r in errs[:limit]:
         msg = str(r.get("error", "")).replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {r['instance']} | {r['method']} | {msg} |")
