@@ -345,7 +345,8 @@ def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None 
         prob = get_problem(config["problem"])
         sense = prob.sense
     rows = summarise(records, sense)
-    title = f"{out_dir.name}: {len({r['instance'] for r in records})} instances"
+    n = len({r["instance"] for r in records})
+    title = f"{out_dir.name}: {n} instance{'' if n == 1 else 's'}"
     text = markdown(rows, title, config, sense)
     if len(rows) > 1:
         crows = certified(records, sense, group)
