@@ -20,7 +20,7 @@ from schedcert.errors import (InputError, make_folder, parse_json, read_text, re
                               require_output_file)
 from schedcert.interrupt import interrupted
 from schedcert.registry import (check_params, default_method_for, example_path, get_method, get_problem,
-                                param_listing, problem_keys, read_instance, run_method)
+                                keyword_usage, param_listing, problem_keys, read_instance, run_method)
 from schedcert.result import Options, Result, Status, false_claims, solution_of
 
 
@@ -285,6 +285,8 @@ def problems(problem):
         p = get_problem(key)
         con.print(f"[bold]{key}[/bold]: {p.title}")
         con.print("  formats: " + "; ".join(f"{k} ({v})" for k, v in p.formats.items()))
+        if p.generate is not None:
+            con.print(f"  generate: {p.generate_help() if p.generate_help else keyword_usage(p.generate)}")
         note = f"; {p.default_note}" if p.default_note else ""
         con.print(f"  default: {p.default_method}{note} (warm-started by {p.default_heuristic})")
         for kind in ("exact", "heuristic"):
@@ -556,7 +558,8 @@ def generate(ctx, problem, seed, count, out_dir, force):
     """Generate seeded instances; generator parameters as --name value
     (e.g. rcpsp: --jobs 30 --resources 4 --complexity 1.5 --resource-factor 0.5
     --resource-strength 0.5; an R-ConstraintBench ramp: --ramp 10 --mix
-    all [--allow-infeasible])."""
+    all [--allow-infeasible]); 'schedcert problems PROBLEM' lists each
+    problem's with its defaults."""
     prob = get_problem(problem)
     if prob.generate is None:
         raise InputError(f"{problem} has no generator")

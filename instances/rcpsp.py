@@ -835,6 +835,15 @@ def generate_any(seed: int = 0, ramp: int | None = None, level: int | None = Non
     return ramp_instance(seed, level if level is not None else 1, mix or "all", **params)[0]
 
 
+def generate_help() -> str:
+    """The options of :func:`generate_any`, for ``schedcert problems``."""
+    from schedcert.instances.rcpsp_ramp import ramp_instance
+    from schedcert.registry import keyword_usage
+
+    return (f"{keyword_usage(generate, ('seed', 'name'))}; an R-ConstraintBench ramp: --ramp N (levels 1..N) "
+            f"or --level L, --mix M, {keyword_usage(ramp_instance, ('seed', 'level', 'mix'))}")
+
+
 def describe(inst: RcpspInstance, sol: RcpspSolution):
     """The schedule as ``(headers, rows)``: activity, start, finish, sorted by
     start (zero-duration dummies included)."""
@@ -869,6 +878,7 @@ PROBLEM = register_problem(Problem(
     read_solution=read_solution,
     report=_report,
     generate=generate_any,
+    generate_help=generate_help,
     plot=_plot,
     describe=describe,
     suffixes=tuple(_SUFFIX),

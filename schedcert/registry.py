@@ -96,6 +96,10 @@ class Problem:
         ``solution_from_dict(instance, data, source)`` raises InputError.
     generate : callable, optional
         ``generate(seed=..., **params) -> instance``.
+    generate_help : callable, optional
+        ``generate_help() -> str``: the generator's ``--name default``
+        options for ``schedcert problems`` when its signature does not show
+        them (default: :func:`keyword_usage` of ``generate``).
     plot : callable, optional
         ``plot(instance, solution, path, title)``.
     describe : callable, optional
@@ -149,6 +153,7 @@ class Problem:
     solution_to_dict: Callable
     solution_from_dict: Callable
     generate: Callable | None = None
+    generate_help: Callable | None = None
     plot: Callable | None = None
     describe: Callable | None = None
     shortfall: Callable | None = None
@@ -190,6 +195,19 @@ def read_instance(problem: Problem, path, format=None, **reader_options):
     if bad:
         raise InputError(f"{problem.key} inputs take no --{bad[0].replace('_', '-')}")
     return problem.read(path, format, **given)
+
+
+def keyword_usage(fn, skip=("seed",)) -> str:
+    """``--name default`` for each keyword parameter of `fn` not in `skip`
+    (``--name N`` where the default is None): a generator's options as
+    ``schedcert generate`` takes them."""
+    import inspect
+
+    params = [p for p in inspect.signature(fn).parameters.values()
+              if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in skip]
+    return " ".join(f"--{p.name.replace('_', '-')} "
+                    f"{'N' if p.default is None else int(p.default) if isinstance(p.default, bool) else p.default}"
+                    for p in params)
 
 
 def register_problem(problem: Problem) -> Problem:

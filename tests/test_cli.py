@@ -394,6 +394,16 @@ def test_problems_of_one_problem(run):
     assert res.exit_code == 2 and "unknown problem 'smt' (did you mean 'smtt'?)" in res.output
 
 
+@pytest.mark.parametrize("problem", ["rcpsp", "dag", "smtt", "podpack"])
+def test_problems_lists_the_generator_options_generate_takes(run, tmp_path, problem):
+    """Only rcpsp's generator options were written anywhere in the CLI."""
+    line = next(ln for ln in run("problems", problem).output.splitlines() if ln.startswith("  generate: "))
+    options = line.split(": ", 1)[1].split(";")[0].split()  # rcpsp: the ProGen part, before the ramp's
+    assert options[0].startswith("--") and len(options) >= 8
+    res = run("generate", problem, *options, "-o", tmp_path / "g.json")  # the defaults as listed: accepted
+    assert res.exit_code == 0, res.output
+
+
 def test_format_with_the_example_is_refused(run):
     """--format with --example was silently ignored."""
     res = run("solve", "rcpsp", "--example", "--format", "patterson")
