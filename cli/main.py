@@ -302,7 +302,7 @@ def problems(problem):
 @cli.command()
 def schema():
     """Print the JSON Schema of what schedcert writes: Results (solve --out,
-    --json), certificates (certify --json), bench run records."""
+    --json), certificates (certify --out, --json), bench run records."""
     from importlib.resources import files
 
     click.echo(files("schedcert").joinpath("result.schema.json").read_text(), nl=False)
@@ -672,7 +672,7 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, obj
 
 @cli.command()
 @click.argument("out_dir", type=click.Path())
-@click.option("--no-plot", is_flag=True)
+@click.option("--no-plot", is_flag=True, help="Skip the charts (summary.png, gaps.png).")
 @click.option("--group", default=None, metavar="REGEX",
               help="Group instances by this regex of their name (first group) in the gap table, e.g. 'v(\\d+)-'.")
 def report(out_dir, no_plot, group):
