@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -100,8 +101,13 @@ def _parse_params(items, objective=None) -> dict:
     return out
 
 
+def _cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def _options(time_limit, workers, seed, log, params, objective=None) -> Options:
-    return Options(time_limit=time_limit, workers=workers or os.cpu_count() or 1, seed=seed, log=log,
+    return Options(time_limit=time_limit, workers=workers or _cores(), seed=seed, log=log,
                    params=_parse_params(params, objective))
 
 
@@ -499,20 +505,16 @@ def _verdict(prob, inst, sol, data, label: str = "", show_all: bool = False) -> 
             for c in claims:
                 click.echo(f"  - {c}")
         return not claims, ev
-    kinds: dict[str, int] = {}
-    for v in ev.violations:
-        head = v.split(":", 1)[0]
-        if " " not in head:
-            kinds[head] = kinds.get(head, 0) + 1
+    heads = [v.split(":", 1)[0] for v in ev.violations]  # the type: every validator writes "type: detail"
+    kinds = Counter(heads)
     by_type = f" ({', '.join(f'{k} {c}' for k, c in kinds.items())})" if kinds else ""
     click.echo(f"{label}infeasible: {len(ev.violations)} violation(s){by_type}")
-    shown: dict[str, int] = {}
-    for v in ev.violations:
-        head = v.split(":", 1)[0]
-        shown[head] = shown.get(head, 0) + 1
+    shown: Counter = Counter()
+    for v, head in zip(ev.violations, heads):
+        shown[head] += 1
         if show_all or shown[head] <= SHOWN_PER_KIND:
             click.echo(f"  - {v}")
-    hidden = {k: c - SHOWN_PER_KIND for k, c in shown.items() if c > SHOWN_PER_KIND and not show_all}
+    hidden = {k: c - SHOWN_PER_KIND for k, c in kinds.items() if c > SHOWN_PER_KIND and not show_all}
     if hidden:
         more = ", ".join(f"{c} more {k}" for k, c in hidden.items())
         click.echo(f"  ... {more} (validate --all lists every one)")
@@ -648,7 +650,7 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, obj
         click.echo(f"schedcert: warning: {reference} names none of the {len(paths)} instance(s) (first: "
                    f"{paths[0].name}; the file has e.g. {next(iter(refs), 'no rows')}); no deviation from "
                    "it will be reported", err=True)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = _cores()
     if jobs * workers > cores:  # time-limited runs then share cores: fewer proofs than each would get alone
         click.echo(f"schedcert: warning: --jobs {jobs} x --workers {workers} = {jobs * workers} solver threads on "
                    f"{cores} core(s); the runs compete for them, so time-limited results are worse than on a "
@@ -689,16 +691,9 @@ def report(out_dir, no_plot, group):
             re.compile(group)
         except re.error as exc:
             raise InputError(f"--group: not a regular expression ({exc}): {group!r}") from None
-    folder = Path(out_dir)
-
-    def stamps():
-        return {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if p.is_file()} if folder.is_dir() else {}
-
-    before = stamps()
-    write_report(out_dir, make_plot=not no_plot, group=group)
-    click.echo((folder / "summary.md").read_text())
-    written = sorted(name for name, t in stamps().items() if before.get(name) != t)
-    click.echo(f"written in {folder}: {', '.join(written)}")
+    written = write_report(out_dir, make_plot=not no_plot, group=group)
+    click.echo((Path(out_dir) / "summary.md").read_text())
+    click.echo(f"written in {Path(out_dir)}: {', '.join(written)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

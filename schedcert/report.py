@@ -320,17 +320,29 @@ def errors_markdown(records: list[dict], limit: int = 30) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None = None) -> list[dict]:
+def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None = None) -> list[str]:
     """Write ``summary.md``, ``summary.csv`` (and ``summary.png``) and the
     best bounds per instance (``bounds.csv``, see :func:`bounds_rows`) into
     `out_dir` from its ``runs.jsonl``; with several methods also the gap to
     the proven optimum (``gaps.csv``, ``gaps.png``; per `group` regex of the
-    instance name). Raises InputError when there is none."""
+    instance name), and the problem's own tables. Returns the names of the
+    files written (those whose modification time changed), sorted. Raises
+    InputError when there is no run."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise InputError("no such folder (expected the --out folder of `schedcert bench`)"
                          if not out_dir.exists() else "is a file; expected the --out folder of `schedcert bench`",
                          out_dir)
+    before = _stamps(out_dir)
+    _write_report(out_dir, make_plot, group)
+    return sorted(name for name, t in _stamps(out_dir).items() if before.get(name) != t)
+
+
+def _stamps(folder: Path) -> dict:
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if p.is_file()}
+
+
+def _write_report(out_dir: Path, make_plot: bool, group: str | None) -> None:
     records = read_runs(out_dir)
     if not records:
         raise InputError("no runs recorded (expected runs.jsonl from `schedcert bench`)", out_dir)
@@ -362,4 +374,3 @@ def write_report(out_dir: str | Path, make_plot: bool = True, group: str | None 
     write_csv(out_dir / "bounds.csv", bounds_rows(records, sense))
     if make_plot:
         plot(records, out_dir / "summary.png", title, sense)
-    return rows
