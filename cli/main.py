@@ -9,6 +9,7 @@ print one line naming file, line and what was expected, never a traceback.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 import click
 
 from schedcert.errors import (InputError, make_folder, parse_json, read_text, require_file, require_keywords,
-                              require_output_file)
+                              require_output_file, write_output)
 from schedcert.interrupt import interrupted
 from schedcert.registry import (check_params, default_method_for, example_path, get_method, get_problem,
                                 keyword_usage, param_listing, problem_keys, read_instance, run_method)
@@ -52,8 +53,9 @@ _PARAM_HELP = "Method parameter (repeatable); 'schedcert problems' lists each me
 
 
 class _Group(click.Group):
-    """Turns InputError into a one-line message and its exit code, and
-    Ctrl-C outside a solve into "interrupted" and exit 130."""
+    """Turns InputError, and a file the system refuses (OSError), into a
+    one-line message and its exit code, and Ctrl-C outside a solve into
+    "interrupted" and exit 130."""
 
     def invoke(self, ctx):
         try:
@@ -61,6 +63,12 @@ class _Group(click.Group):
         except InputError as exc:
             click.echo(f"schedcert: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # a file the system would not write or read (a full disk, no permission)
+            if exc.errno == errno.EPIPE:  # `| head`: Click's own handling, exit 1 without a word
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"schedcert: error: {where}{exc.strerror or exc}", err=True)
+            ctx.exit(InputError.exit_code)
         except (KeyboardInterrupt, SystemError) as exc:
             # Ctrl-C inside numba-compiled code surfaces as SystemError "returned a result with an exception set"
             if isinstance(exc, SystemError) and not interrupted():
@@ -126,6 +134,33 @@ def _guard_overwrite(path: str | None, force: bool, what: str = "output file") -
     raise InputError("exists; not overwritten (pass --force to overwrite)", path)
 
 
+def _write_outputs(jobs) -> tuple[list, list]:
+    """Run each ``(file, label, write)`` of `jobs` whose file is given.
+    Returns the ``(file, label)`` pairs written and the InputErrors of
+    those that could not be: the caller prints its answer first and then
+    fails (:func:`_exit_if_failed`), so a long solve is never lost to an
+    unwritable output file."""
+    written, failed = [], []
+    for path, label, write in jobs:
+        if path is None:
+            continue
+        try:
+            write()
+            written.append((path, label))
+        except InputError as exc:
+            failed.append(exc)
+    return written, failed
+
+
+def _exit_if_failed(failed) -> None:
+    """After the answer is printed: each failed write as an error line on
+    stderr, exit code 2."""
+    for exc in failed:
+        click.echo(f"schedcert: error: {exc} (the answer is printed above)", err=True)
+    if failed:
+        sys.exit(failed[0].exit_code)
+
+
 _INTERRUPTED_NOTE = ("Ctrl-C stopped the search early: the answer is the best found so far, the bound is "
                      "still proven (exit code 130)")
 
@@ -175,11 +210,13 @@ def _fmt(v):
 def _summary_table(rows, title=None):
     from rich.table import Table
 
+    from rich.text import Text
+
     t = Table(title=title, show_header=False, box=None, pad_edge=False)
     t.add_column(style="bold")
     t.add_column()
     for k, v in rows:
-        t.add_row(k, v)
+        t.add_row(k, Text(str(v)))  # plain text: a name like "[red]setup" is the user's, not markup
     return t
 
 
@@ -214,6 +251,7 @@ def _shortfall(prob, inst, objective, bound) -> str | None:
 def _solution_table(headers, rows, width: int = 80):
     """Rows laid out in side-by-side column groups that fit `width`."""
     from rich.table import Table
+    from rich.text import Text
 
     cell = max(len(str(c)) for r in rows[:50] for c in r) if rows else 1
     group_w = sum(max(len(h), cell) + 2 for h in headers) + 1
@@ -228,7 +266,7 @@ def _solution_table(headers, rows, width: int = 80):
         cells = []
         for g in range(ngroups):
             idx = g * per + r
-            cells += [str(c) for c in rows[idx]] if idx < len(rows) else [""] * len(headers)
+            cells += [Text(str(c)) for c in rows[idx]] if idx < len(rows) else [""] * len(headers)
         t.add_row(*cells)
     return t
 
@@ -237,6 +275,13 @@ def _console():
     from rich.console import Console
 
     return Console()
+
+
+def escape(text) -> str:
+    """`text` (a user's file or activity name) safe inside rich markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(str(text))
 
 
 reader_options = [
@@ -350,12 +395,13 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
     check_params(prob, [method], opts.params)
     res = run_method(prob, method, inst, opts)
     doc = res.to_dict(lambda s: prob.solution_to_dict(s, inst))
-    if out:
-        Path(out).write_text(json.dumps(doc, indent=1) + "\n")
-    if plan_file and res.solution is not None:
-        Path(plan_file).write_text(prob.plan(inst, res.solution))
-    if plot and res.solution is not None:
-        prob.plot(inst, res.solution, plot, f"{inst.name}: {method}, objective {_fmt(res.objective)}")
+    found = res.solution is not None
+    written, failed = _write_outputs([
+        (out, "result", lambda: write_output(out, json.dumps(doc, indent=1) + "\n", "--out result")),
+        (plot if found else None, "chart",
+         lambda: prob.plot(inst, res.solution, plot, f"{inst.name}: {method}, objective {_fmt(res.objective)}")),
+        (plan_file if found else None, "plan (not executed)",
+         lambda: write_output(plan_file, prob.plan(inst, res.solution), "--plan file"))])
     if as_json:
         click.echo(json.dumps(doc, indent=1))
     else:
@@ -369,12 +415,15 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
         con.print(_summary_table(rows))
         for key, label in (("explanation", "conflict"), ("failure", "no schedule"), ("note", "note")):
             if res.info.get(key):
-                con.print(f"[bold]{label}:[/bold] {res.info[key]}")
+                con.print(f"[bold]{label}:[/bold] {escape(str(res.info[key]))}")
         if res.info.get("interrupted"):
             con.print(f"[bold]interrupted:[/bold] {_INTERRUPTED_NOTE}")
-        for f, what in ((out, "result"), (plot, "chart"), (plan_file, "plan (not executed)")):
-            if f:
-                con.print(f"{what} written to {f}")
+        for f, what in written:
+            con.print(f"{what} written to {escape(f)}", soft_wrap=True)
+        for f, what in ((plot, "chart"), (plan_file, "plan")):
+            if f and not found:
+                con.print(f"{what} not written: no solution")
+    _exit_if_failed(failed)
     if res.info.get("interrupted"):
         sys.exit(INTERRUPTED)
     sys.exit(0 if res.status in (Status.OPTIMAL, Status.FEASIBLE) else 1)
@@ -419,10 +468,11 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
     code = 0 if h.objective is not None else 1  # as solve: 1 when there is no schedule to certify
     stopped = any(r.info.get("interrupted") for r in (h, e))
     code = INTERRUPTED if stopped else code
-    if out:
-        Path(out).write_text(json.dumps(doc, indent=1) + "\n")
+    written, failed = _write_outputs([
+        (out, "certificate", lambda: write_output(out, json.dumps(doc, indent=1) + "\n", "--out certificate"))])
     if as_json:
         click.echo(json.dumps(doc, indent=1))
+        _exit_if_failed(failed)
         sys.exit(code)
     hg, dev = cert["heuristic_gap"], cert["heuristic_deviation"]
     side = "above" if prob.sense == "min" else "below"
@@ -449,9 +499,12 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
     con.print(_summary_table(rows, "certificate"))
     for role, r in (("heuristic", h), ("exact", e)):
         if r.info.get("note"):
-            con.print(f"[bold]note ({role}):[/bold] {r.info['note']}")
+            con.print(f"[bold]note ({role}):[/bold] {escape(str(r.info['note']))}")
     if stopped:
         con.print(f"[bold]interrupted:[/bold] {_INTERRUPTED_NOTE}")
+    for f, what in written:
+        con.print(f"{what} written to {escape(f)}", soft_wrap=True)
+    _exit_if_failed(failed)
     sys.exit(code)
 
 

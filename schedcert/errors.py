@@ -225,6 +225,16 @@ def require_output_file(path: str | Path, what: str = "output file") -> Path:
     return p
 
 
+def write_output(path: str | Path, text: str, what: str = "output file") -> None:
+    """Write `text` to the file `path`; InputError naming it and the system's
+    reason when it cannot be written (no permission, a full disk, a
+    read-only or special file system such as /proc)."""
+    try:
+        Path(path).write_text(text)
+    except OSError as exc:
+        raise InputError(f"cannot write the {what}: {exc.strerror or exc}", path) from None
+
+
 def make_folder(path: str | Path, what: str = "output folder") -> Path:
     """Create the folder `path` and its parents if missing; InputError if it
     or a parent is a file, or it cannot be created (e.g. no permission)."""

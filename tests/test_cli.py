@@ -135,6 +135,82 @@ def test_outputs_that_cannot_be_written_are_refused_before_solving(run, tmp_path
     assert (tmp_path / "afile").read_text() == "mine"
 
 
+def test_a_write_that_fails_after_solving_keeps_the_answer(run, tmp_path, monkeypatch):
+    """A write that fails only after the solve (a full disk, a read-only or
+    special file system: ``-o /proc/r.json``) was a traceback, and the
+    answer of a possibly long run was lost. Now the answer is printed, each
+    failed file is named with the system's reason, and the exit code is 2."""
+    import errno
+    import pathlib
+
+    write_text = pathlib.Path.write_text
+
+    def disk_full_for(name):
+        def write(self, *args, **kwargs):
+            if self.name == name:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return write_text(self, *args, **kwargs)
+        return write
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(pathlib.Path, "write_text", disk_full_for("full.json"))
+    full = tmp_path / "full.json"
+    res = run("solve", "rcpsp", "--example", "--method", "sgs-lft", "--out", full)
+    assert res.exit_code == 2 and "validated    feasible (independent check)" in res.output  # the answer first
+    assert f"{full}: cannot write the --out result: No space left on device" in res.output
+    assert "result written to" not in res.output
+    monkeypatch.setattr("matplotlib.figure.Figure.savefig", read_only)
+    png = tmp_path / "g.png"
+    res = run("solve", "smtt", "--example", "--method", "edd", "--plot", png, "--out", tmp_path / "r.json")
+    assert res.exit_code == 2 and f"{png}: cannot write the chart: Read-only file system" in res.output
+    assert "result written to" in res.output and json.loads((tmp_path / "r.json").read_text())["method"] == "edd"
+    res = run("solve", "smtt", "--example", "--method", "edd", "--json", "--out", full)
+    assert res.exit_code == 2 and json.loads(res.output.split("schedcert: error")[0])["objective"] == 1484
+    res = run("certify", "smtt", "--example", "-H", "edd", "--out", full)
+    assert res.exit_code == 2 and "heuristic is" in res.output and "cannot write the --out certificate" in res.output
+    res = run("certify", "smtt", "--example", "-H", "edd", "--out", tmp_path / "c.json")
+    assert res.exit_code == 0 and f"certificate written to {tmp_path / 'c.json'}" in res.output
+
+    def no_permission(self, *args, **kwargs):
+        raise OSError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(pathlib.Path, "write_text", no_permission)  # any other command: one line, exit 2
+    res = run("generate", "smtt", "-o", tmp_path / "gen")
+    assert res.exit_code == 2 and res.output == f"schedcert: error: {tmp_path / 'gen'}/smtt-n20-tf0.6-rdd0.6-s0.json: " \
+        "Permission denied\n"
+
+
+def test_no_chart_is_claimed_without_a_solution(run, tmp_path):
+    """With no schedule (here proven infeasible) solve said "chart written
+    to g.png" although no chart was drawn."""
+    example = Path(__file__).parents[1] / "schedcert" / "examples" / "rcpsp-dc-migration.yaml"
+    doc = tmp_path / "x.yaml"
+    doc.write_text(example.read_text().replace("deadline: 44", "deadline: 12"))
+    res = run("solve", "rcpsp", doc, "--plot", tmp_path / "g.png", "--time-limit", "20", "--workers", "2")
+    assert res.exit_code == 1 and "infeasible" in res.output
+    assert "chart not written: no solution" in res.output and "chart written" not in res.output
+    assert not (tmp_path / "g.png").exists()
+
+
+def test_names_with_brackets_are_printed_as_written(run, tmp_path):
+    """rich read a user's "[red]verify-a" as markup: the activity was
+    printed as "verify-a", "final[x]cutover" as "finalcutover", and
+    ``-o r[x].json`` was reported as "result written to r.json"."""
+    example = Path(__file__).parents[1] / "schedcert" / "examples" / "rcpsp-dc-migration.yaml"
+    text = example.read_text().replace("verify-a", '"[red]verify-a"').replace("final-cutover", '"final[x]cutover"')
+    doc = tmp_path / "x.yaml"
+    doc.write_text(text)
+    out = tmp_path / "r[x].json"
+    res = run("solve", "rcpsp", doc, "--method", "sgs-lft", "--out", out)
+    assert res.exit_code == 0 and "[red]verify-a" in res.output and "final[x]cutover" in res.output
+    assert f"result written to {out}" in res.output and out.exists()
+    doc.write_text(text.replace("deadline: 44", "deadline: 12"))
+    res = run("solve", "rcpsp", doc, "--time-limit", "20", "--workers", "2")
+    assert res.exit_code == 1 and "activity [red]verify-a's deadline 12" in res.output
+
+
 @pytest.mark.parametrize("args, code, message", [
     (["solve", "rcpsp", "missing.sm"], 2, "missing.sm: no such file"),
     (["solve", "rcpsp", "--example", "--method", "nope"], 2, "unknown method 'nope'"),

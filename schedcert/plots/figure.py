@@ -19,9 +19,15 @@ def pyplot():
 
 def save(fig, path: str | Path, dpi: int = 110) -> None:
     """Write `fig` to `path` (PNG/PDF/SVG ... by its ending, margins trimmed)
-    and close it."""
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    pyplot().close(fig)
+    and close it. InputError naming `path` when it cannot be written."""
+    from schedcert.errors import InputError
+
+    try:
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    except OSError as exc:
+        raise InputError(f"cannot write the chart: {exc.strerror or exc}", path) from None
+    finally:
+        pyplot().close(fig)
 
 
 def drop_labels_wider_than_their_bars(fig, ax, labels) -> None:
