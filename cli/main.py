@@ -435,25 +435,40 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
 @click.option("--example", is_flag=True, help="Use the bundled example instance of PROBLEM.")
 @click.option("--heuristic", "-H", default=None,
               help="Heuristic to certify (default: the problem's, the one `problems` names as warm start).")
+@click.option("--solution", "-s", "solution_file", default=None,
+              help="Certify this schedule instead of a heuristic's: one made elsewhere (the formats validate "
+                   "reads: a solution or Result JSON; rcpsp also CSV activity,start).")
 @click.option("--exact", "-e", default=None, help="Exact method (default: as solve's).")
 @with_common
 @click.option("--json", "as_json", is_flag=True, help="Print only the certificate JSON.")
 @click.option("--out", "-o", default=None, help="Write the certificate JSON (both schedules) here.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
-def certify(problem, file, example, heuristic, exact, time_limit, workers, seed, params, objective, log, fmt,
-            as_json, out, force, **reader):
-    """Prove how far HEURISTIC is from optimal on FILE (--time-limit applies
-    to each of the two runs). Exit 1 when the heuristic finds no solution."""
-    from schedcert.certify import certify as run_certify
+def certify(problem, file, example, heuristic, solution_file, exact, time_limit, workers, seed, params, objective,
+            log, fmt, as_json, out, force, **reader):
+    """Prove how far HEURISTIC (or the schedule in --solution) is from
+    optimal on FILE (--time-limit applies to each of the two runs). Exit 1
+    when the heuristic finds no solution or the given one is infeasible."""
+    from schedcert.certify import certify_result, exact_method, given_result
 
     prob = get_problem(problem)
-    heuristic = heuristic or prob.default_heuristic
+    if heuristic and solution_file:
+        raise InputError("give either --heuristic or --solution, not both")
+    heuristic = heuristic or (None if solution_file else prob.default_heuristic)
+    if heuristic:
+        get_method(prob, heuristic)
+    if exact:
+        get_method(prob, exact)
     _require_ending(out, (".json",), "--out writes the certificate JSON document")
     _guard_overwrite(out, force, "--out certificate")
     inst = _read_instance(prob, file, fmt, example, **reader)
     opts = _options(time_limit, workers, seed, log, params, objective)
-    check_params(prob, [heuristic, exact or default_method_for(prob, inst)], opts.params)
-    cert = run_certify(prob, inst, heuristic, exact, opts)
+    exact = exact_method(prob, inst, exact)
+    check_params(prob, [m for m in (heuristic, exact) if m], opts.params)
+    if solution_file:
+        h = _given_schedule(prob, inst, solution_file, given_result)
+    else:
+        h = run_method(prob, heuristic, inst, opts)
+    cert = certify_result(prob, inst, h, exact, opts)
     h, e = cert["heuristic"], cert["exact"]
     short = _shortfall(prob, inst, h.objective, cert["bound"])
     doc = {
@@ -488,11 +503,15 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
     else:
         verdict = "not proven optimal; no relative bound (the proven bound is not positive)" \
             if hg is not None else "no bound"
-    rows = [("instance", inst.name), ("heuristic", f"{h.method}: {_fmt(h.objective)} ({h.runtime:.2f} s)"),
+    if h.solver.get("name") == "file":  # certify --solution: a schedule made elsewhere
+        role, made = "schedule", f"{h.solver['params']['path']}: {_fmt(h.objective)} (feasible, validated)"
+    else:
+        role, made = "heuristic", f"{h.method}: {_fmt(h.objective)} ({h.runtime:.2f} s)"
+    rows = [("instance", inst.name), (role, made),
             ("exact", f"{e.method}: {_fmt(e.objective)}, {e.status} ({e.runtime:.2f} s)"),
-            ("proven bound", _fmt(cert["bound"])), ("heuristic is", verdict)]
+            ("proven bound", _fmt(cert["bound"])), (f"{role} is", verdict)]
     if hg is not None and not cert["heuristic_optimal"]:
-        rows.append(("gap", f"{_pct(hg)} (|heuristic - bound| / heuristic)"))
+        rows.append(("gap", f"{_pct(hg)} (|{role} - bound| / {role})"))
     if short:
         rows.append(("short of bound", short))
     con = _console()
@@ -506,6 +525,24 @@ def certify(problem, file, example, heuristic, exact, time_limit, workers, seed,
         con.print(f"{what} written to {escape(f)}", soft_wrap=True)
     _exit_if_failed(failed)
     sys.exit(code)
+
+
+def _given_schedule(prob, inst, path, given_result) -> Result:
+    """The schedule in the file `path` as a certificate's heuristic Result
+    (:func:`schedcert.certify.given_result`); an infeasible one is reported
+    as validate would, exit 1."""
+    sp = require_file(path, "solution file")
+    data = _solution_document(prob, inst, sp, "certified")
+    if _is_certificate(data):
+        raise InputError("a certificate holds two schedules; expected one: a solution or a Result "
+                         "(solve --out)", sp)
+    sol = _solution_in(prob, inst, sp, data)
+    try:
+        return given_result(prob, inst, sol, str(sp))
+    except InputError:
+        click.echo(f"{sp}: nothing to certify, the schedule is not feasible:")
+        _verdict(prob, inst, sol, None)
+        sys.exit(1)
 
 
 @cli.command()
@@ -529,18 +566,35 @@ def validate(problem, file, solution, example, fmt, show_all, **reader):
     prob = get_problem(problem)
     inst = _read_instance(prob, file, fmt, example, **reader)
     sp = require_file(solution, "solution file")
+    data = _solution_document(prob, inst, sp, "validated")
+    if _is_certificate(data):
+        sys.exit(0 if _check_certificate(prob, inst, data, sp, show_all) else 1)
+    sol = _solution_in(prob, inst, sp, data)
+    sys.exit(0 if _verdict(prob, inst, sol, data, show_all=show_all)[0] else 1)
+
+
+def _solution_document(prob, inst, sp: Path, verb: str):
+    """The parsed JSON of the solution file `sp` (None for a CSV the
+    problem reads itself); a note on stderr when it names another instance
+    than `inst`'s."""
     data = None
     if sp.suffix.lower() != ".csv" or prob.read_solution is None:
         data = parse_json(read_text(sp, "solution file"), sp)
     if isinstance(data, dict) and data.get("instance") not in (None, inst.name):
-        click.echo(f"note: the result is for instance {data['instance']}, validated against {inst.name}", err=True)
-    if isinstance(data, dict) and {"heuristic_result", "exact_result"} <= set(data):
-        sys.exit(0 if _check_certificate(prob, inst, data, sp, show_all) else 1)
+        click.echo(f"note: the result is for instance {data['instance']}, {verb} against {inst.name}", err=True)
+    return data
+
+
+def _is_certificate(data) -> bool:
+    return isinstance(data, dict) and {"heuristic_result", "exact_result"} <= set(data)
+
+
+def _solution_in(prob, inst, sp: Path, data):
+    """The solution object in the file `sp` (`data`: its parsed JSON): a
+    bare solution or a Result's (``solve --out``); rcpsp also CSV."""
     if prob.read_solution is not None:  # rcpsp: also CSV, and repeated JSON keys kept for the validator
-        sol = prob.read_solution(inst, sp)
-    else:
-        sol = prob.solution_from_dict(inst, solution_of(data, sp), sp)  # a Result JSON from solve --out, or bare
-    sys.exit(0 if _verdict(prob, inst, sol, data, show_all=show_all)[0] else 1)
+        return prob.read_solution(inst, sp)
+    return prob.solution_from_dict(inst, solution_of(data, sp), sp)
 
 
 def _verdict(prob, inst, sol, data, label: str = "", show_all: bool = False) -> tuple[bool, object]:

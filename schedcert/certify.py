@@ -1,6 +1,6 @@
-"""Certify a heuristic: run it, then an exact method warm-started from its
-solution, and report whether the heuristic is proven optimal or its proven
-gap.
+"""Certify a heuristic: run it (or take a schedule someone else made, from a
+file), then an exact method warm-started from its solution, and report
+whether the heuristic is proven optimal or its proven gap.
 
 The certificate's ``heuristic_gap`` uses the one gap definition of
 :func:`schedcert.result.gap` with the exact method's proven bound (relative
@@ -12,10 +12,11 @@ number: :func:`deviation_bound` gives the most it can be, proven.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from schedcert.errors import InputError
 from schedcert.registry import Problem, default_method_for, get_method, run_method
-from schedcert.result import Options, Result, gap
+from schedcert.result import Options, Result, Status, gap
 
 
 def deviation_bound(objective: float | None, bound: float | None, sense: str = "min") -> float | None:
@@ -70,12 +71,52 @@ def certify(problem: Problem, instance, heuristic: str, exact: str | None = None
         Unknown method names, or `exact` is a heuristic.
     """
     options = options or Options()
-    exact = exact or default_method_for(problem, instance)
+    exact = exact_method(problem, instance, exact)
     get_method(problem, heuristic)
+    h: Result = run_method(problem, heuristic, instance, options)
+    return certify_result(problem, instance, h, exact, options)
+
+
+def exact_method(problem: Problem, instance, exact: str | None = None) -> str:
+    """`exact`, or the problem's default exact method for `instance`;
+    InputError for an unknown name or a heuristic (it proves no bound)."""
+    exact = exact or default_method_for(problem, instance)
     if get_method(problem, exact).kind != "exact":
         names = ", ".join(m.name for m in problem.methods.values() if m.kind == "exact")
         raise InputError(f"{exact} is a heuristic; --exact takes an exact method: {names}")
-    h: Result = run_method(problem, heuristic, instance, options)
+    return exact
+
+
+def given_result(problem: Problem, instance, solution, source: str) -> Result:
+    """A schedule someone else made (read from the file `source`) as the
+    heuristic Result of a certificate: method ``file:NAME``, objective
+    from the independent validator, no bound, runtime 0.
+
+    Raises
+    ------
+    InputError
+        The schedule is not feasible (the first violations named): there is
+        nothing to certify.
+    """
+    ev = problem.evaluate(instance, solution)
+    if not ev.feasible:
+        shown = "; ".join(ev.violations[:3]) + (f" (and {len(ev.violations) - 3} more)" if len(ev.violations) > 3
+                                                 else "")
+        raise InputError(f"not a feasible {problem.key} solution of {instance.name}, nothing to certify: {shown} "
+                         "(schedcert validate lists every violation)", source)
+    name = Path(source).name
+    return Result(problem=problem.key, instance=instance.name, method=f"file:{name}", status=Status.FEASIBLE,
+                  objective=ev.objective, bound=None, runtime=0.0,
+                  solver={"name": "file", "version": None, "params": {"path": str(source)}},
+                  solution=solution, evaluation=ev)
+
+
+def certify_result(problem: Problem, instance, h: Result, exact: str, options: Options | None = None) -> dict:
+    """The certificate of the heuristic Result `h` (a method's, or a
+    schedule from a file, :func:`given_result`): run the exact method
+    `exact` warm-started from its solution and compare. Returns the dict
+    :func:`certify` describes."""
+    options = options or Options()
     e: Result = run_method(problem, exact, instance, replace(options, warm_start=h.solution))
     bounds = [b for b in (h.bound, e.bound) if b is not None]
     bound = (max(bounds) if problem.sense == "min" else min(bounds)) if bounds else None

@@ -97,6 +97,43 @@ def test_validate_checks_both_schedules_of_a_certificate(run, tmp_path):
     assert "exact (cpsat): infeasible: " in res.output and "activity 30 starts at 0 before" in res.output
 
 
+def test_certify_a_schedule_made_elsewhere(run, tmp_path, monkeypatch):
+    """certify --solution: a schedule from a file (a user's own heuristic,
+    a production scheduler) is validated and then certified like a
+    heuristic's: EDD's sequence on the smtt example has total tardiness
+    1484, the proven optimum is 731, so it lies 103.01 % above it."""
+    monkeypatch.chdir(tmp_path)  # short paths: a long one wraps in the table
+    seq = Path("mine.json")
+    seq.write_text(json.dumps({"sequence": json.loads(run("solve", "smtt", "--example", "-m", "edd", "--json")
+                                                      .output)["solution"]["sequence"]}))
+    res = run("certify", "smtt", "--example", "--solution", seq)
+    assert res.exit_code == 0, res.output
+    assert f"schedule      {seq}: 1484 (feasible, validated)" in res.output
+    assert "schedule is   103.01 % above the optimum 731 (proven)" in res.output
+    cert = tmp_path / "cert.json"
+    doc = json.loads(run("certify", "smtt", "--example", "-s", seq, "-o", cert, "--json").output)
+    assert doc["heuristic"] == "file:mine.json" and doc["heuristic_objective"] == 1484 and doc["bound"] == 731
+    assert doc["heuristic_result"]["runtime"] == 0 and doc["heuristic_result"]["solver"]["params"]["path"] == str(seq)
+    check = run("validate", "smtt", "--example", cert)  # the certificate validates as any other
+    assert check.exit_code == 0 and "heuristic (file:mine.json): feasible: objective 1484" in check.output
+    # rcpsp: a CSV activity,start from a spreadsheet; the optimum 59 of the example, proven
+    starts = json.loads(run("solve", "rcpsp", "--example", "--json", "--time-limit", "10").output)["solution"]
+    csv = Path("plan.csv")
+    csv.write_text("activity,start\n" + "".join(f"{a},{t}\n" for a, t in starts["starts"].items()))
+    res = run("certify", "rcpsp", "--example", "-s", csv, "--time-limit", "10")
+    assert res.exit_code == 0 and "schedule is   PROVEN OPTIMAL" in res.output and "proven bound  59" in res.output
+    starts["starts"]["31"] = 0  # activity 31 now starts at 0, before its predecessors finish
+    csv.write_text("activity,start\n" + "".join(f"{a},{t}\n" for a, t in starts["starts"].items()))
+    res = run("certify", "rcpsp", "--example", "-s", csv)
+    assert res.exit_code == 1 and "nothing to certify, the schedule is not feasible" in res.output
+    assert "precedence: 16->31: activity 31 starts at 0 before 16 finishes at" in res.output
+    for args, message in [(["-s", seq, "-H", "edd"], "give either --heuristic or --solution, not both"),
+                          (["-s", tmp_path / "none.json"], "none.json: no such solution file"),
+                          (["-s", cert], "a certificate holds two schedules; expected one")]:
+        res = run("certify", "smtt", "--example", *args)
+        assert res.exit_code == 2 and message in res.output, (args, res.output)
+
+
 def test_out_and_plot_are_not_overwritten(run, tmp_path):
     out = tmp_path / "r.json"
     out.write_text("mine")

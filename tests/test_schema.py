@@ -26,13 +26,17 @@ def _errors(validator, doc):
 
 
 @pytest.mark.parametrize("problem", PROBLEMS)
-def test_solve_and_certify_documents_match_the_schema(run, validator, problem):
+def test_solve_and_certify_documents_match_the_schema(run, validator, problem, tmp_path):
     result = json.loads(run("solve", problem, "--example", "--time-limit", "5", "--json").output)
     assert _errors(validator, result) == [] and result["solver"].get("name")
     cert = json.loads(run("certify", problem, "--example", "--time-limit", "5", "--json").output)
     assert _errors(validator, cert) == []
     # the project's own heuristics name themselves too ({} for HEFT, dynasearch ... before)
     assert cert["heuristic_result"]["solver"]["name"] and "params" in cert["heuristic_result"]["solver"]
+    mine = tmp_path / "mine.json"  # certify --solution: a schedule made elsewhere
+    mine.write_text(json.dumps(result))
+    given = json.loads(run("certify", problem, "--example", "-s", mine, "--time-limit", "5", "--json").output)
+    assert _errors(validator, given) == [] and given["heuristic"] == "file:mine.json"
 
 
 def test_bench_records_match_the_schema(run, validator, tmp_path):
