@@ -87,7 +87,8 @@ def cli():
     and an independent feasibility check."""
 
 
-def main():  # console-script entry point
+def main():
+    """The ``schedcert`` console script: Ctrl-C handling installed, then the CLI."""
     from schedcert.interrupt import install
 
     install()
@@ -294,6 +295,7 @@ reader_options = [
 
 
 def with_reader(f):
+    """Add the reader options (--platform, --n, --pods, --max-pods) to a command."""
     for opt in reversed(reader_options):
         f = opt(f)
     return f
@@ -314,6 +316,7 @@ common = [
 
 
 def with_common(f):
+    """Add the solving options (time limit, workers, seed, params, log, format, readers) to a command."""
     for opt in reversed(common):
         f = opt(f)
     return f

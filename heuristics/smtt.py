@@ -57,14 +57,22 @@ def _arrays(inst: SmttInstance):
 # ---------------------------------------------------------------- sort rules
 
 def edd(inst: SmttInstance) -> list[int]:
+    """EDD (Jackson 1955): jobs by non-decreasing due date ``d_j``, ties by
+    job index (a stable sort, as the code of arXiv 2510.24013). Returns the
+    sequence: a permutation of the 0-based job indices, length n."""
     return sorted(range(inst.n), key=lambda j: (inst.d[j], j))
 
 
 def spt(inst: SmttInstance) -> list[int]:
+    """SPT: jobs by non-decreasing processing time ``p_j``, ties by earlier
+    due date, then index. Returns a permutation of the 0-based job indices."""
     return sorted(range(inst.n), key=lambda j: (inst.p[j], inst.d[j], j))
 
 
 def wspt(inst: SmttInstance) -> list[int]:
+    """WSPT (Smith 1956; optimal for 1||ΣwjCj): jobs by non-decreasing
+    ``p_j / w_j`` (exact fractions), ties by earlier due date, then index.
+    Returns a permutation of the 0-based job indices."""
     return sorted(range(inst.n), key=lambda j: (Fraction(inst.p[j], inst.w[j]), inst.d[j], j))
 
 
@@ -87,6 +95,11 @@ def _dispatch(inst: SmttInstance, score, order=None) -> list[int]:
 
 
 def mdd(inst: SmttInstance) -> list[int]:
+    """MDD (Baker & Bertrand 1982): at time t (the sum of the processing
+    times scheduled so far) append the unscheduled job with the smallest
+    modified due date ``max(d_j, t + p_j)``; on weighted instances WMDD
+    (Kanet & Li 2004): the smallest ``max(p_j, d_j - t) / w_j``. Ties: the
+    lowest job index. Returns a permutation of the 0-based job indices."""
     p, d, w = _arrays(inst)
     if not inst.weighted:
         return _dispatch(inst, lambda t, r: np.maximum(d[r], t + p[r]))
@@ -94,12 +107,24 @@ def mdd(inst: SmttInstance) -> list[int]:
 
 
 def atc(inst: SmttInstance, k: float = 2.0) -> list[int]:
+    """ATC, apparent tardiness cost (Vepsalainen & Morton 1987): at time t
+    append the unscheduled job with the largest
+    ``w_j / p_j * exp(-max(0, d_j - p_j - t) / (k * p̄))``, p̄ the mean
+    processing time of the unscheduled jobs; `k` is the look-ahead
+    parameter (dimensionless, > 0). Ties: the earlier job in EDD order.
+    Returns a permutation of the 0-based job indices."""
     p, d, w = _arrays(inst)
     return _dispatch(inst, lambda t, r: -(w[r] / p[r]) * np.exp(
         -np.maximum(0, d[r] - p[r] - t) / (k * p[r].mean())), edd(inst))
 
 
 def covert(inst: SmttInstance, k: float = 2.0) -> list[int]:
+    """COVERT, cost over time (Carroll 1965): at time t append the
+    unscheduled job with the largest
+    ``w_j / p_j * max(0, 1 - max(0, d_j - t - p_j) / (k * p_j))`` (`k`:
+    slack in multiples of ``p_j`` below which a job counts as urgent; > 0).
+    Ties: the earlier job in EDD order. Returns a permutation of the
+    0-based job indices."""
     p, d, w = _arrays(inst)
     return _dispatch(inst, lambda t, r: -(w[r] / p[r]) * np.maximum(
         0.0, 1.0 - np.maximum(0, d[r] - t - p[r]) / (k * p[r])), edd(inst))
@@ -440,6 +465,11 @@ def iterated_dynasearch(inst: SmttInstance, seq, seconds: float, seed: int = 0, 
 # ---------------------------------------------------------------- registration
 
 def augmented(inst: SmttInstance, seq) -> list[int]:
+    """The augmented form of the rule that built `seq` (arXiv 2510.24013,
+    after Bean & Hall): jobs are appended in `seq`'s order, and after each
+    append every earlier job is tried at the end of the partial sequence,
+    the best strictly improving move kept. `seq`: 0-based job indices,
+    length n; returns a permutation of them."""
     p, d, w = _arrays(inst)
     return [int(x) for x in _augment(p, d, w, np.asarray(seq, dtype=np.int64))]
 

@@ -265,6 +265,8 @@ def lower_bound(inst: DagInstance) -> int:
 # ---------------------------------------------------------------- JSON
 
 def to_dict(inst: DagInstance) -> dict:
+    """`inst` as the project's dag document (``problem: dag``, processors,
+    tasks with one cost per processor, edges with their data cost)."""
     d = {"problem": "dag", "format": "schedcert-dag", "version": 1, "name": inst.name,
          "processors": list(inst.processors),
          "tasks": [{"name": t, "costs": list(inst.costs[i])} for i, t in enumerate(inst.tasks)],
@@ -290,6 +292,8 @@ def write(inst: DagInstance, path) -> None:
 
 
 def solution_to_dict(sol: DagSolution, inst: DagInstance | None = None) -> dict:
+    """`sol` as JSON: task name -> processor name and start time, and the
+    makespan; without `inst`, the raw per-task processor indices and starts."""
     if inst is None:
         return {"procs": list(sol.procs), "starts": list(sol.starts)}
     return {"schedule": {inst.tasks[i]: {"processor": inst.processors[sol.procs[i]], "start": sol.starts[i]}

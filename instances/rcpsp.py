@@ -711,6 +711,8 @@ def read_solution(inst: RcpspInstance, path) -> RcpspSolution:
 
 
 def solution_to_dict(sol: RcpspSolution, inst: RcpspInstance | None = None) -> dict:
+    """`sol` as JSON: activity name -> start period, and the makespan;
+    without `inst`, the list of starts in activity order."""
     if inst is None:
         return {"starts": list(sol.starts)}
     return {"starts": dict(zip(inst.activity_names, sol.starts)), "makespan": sol.makespan(inst)}

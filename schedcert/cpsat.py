@@ -46,6 +46,8 @@ class CpsatOutcome:
 
 
 def solver_info(params: dict) -> dict:
+    """The Result's ``solver`` entry for CP-SAT: name, OR-Tools version and
+    the parameters given (result.schema.json)."""
     return {"name": "cp-sat", "version": ortools.__version__, "params": params}
 
 

@@ -239,6 +239,8 @@ def method(problem: str, name: str, kind: str, description: str, improves: bool 
 
 
 def problem_keys() -> list[str]:
+    """The registered problems' keys (``rcpsp``, ``dag``, ``smtt``,
+    ``podpack``), in the order ``schedcert problems`` lists them."""
     return list(PROBLEM_MODULES)
 
 

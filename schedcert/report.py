@@ -187,6 +187,8 @@ def _natural(s: str):
 
 
 def certified_markdown(rows: list[dict]) -> str:
+    """The "Gap to the proven optimum" section of summary.md: one table row
+    per (group, method) dict of `rows` (:func:`certified`)."""
     cols = [("group", "group"), ("method", "method"), ("instances", "instances"),
             ("proven_optimum", "optimum proven"), ("hits_optimum", "= optimum"),
             ("mean_gap_opt_pct", "mean gap to opt. %"), ("median_gap_opt_pct", "median %"),
@@ -231,6 +233,9 @@ def _fmt(v, digits=2):
 
 
 def markdown(rows: list[dict], title: str, config: dict | None = None, sense: str = "min") -> str:
+    """summary.md's head and per-method table: `rows` one dict per method
+    (:func:`summarise`), `config` the bench settings, `sense` min or max
+    (which reference bound the deviation is to)."""
     bound, better = _REF[sense]
     cols = [("method", "method"), ("runs", "runs"), ("optimal", "optimal"), ("feasible", "feasible"),
             ("errors", "errors"), ("mean_gap_pct", "mean gap %"), ("median_gap_pct", "median gap %"),

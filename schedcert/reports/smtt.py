@@ -38,6 +38,10 @@ def instance_class(name: str):
 
 
 def class_rows(records: list, exact: set) -> list[dict]:
+    """Runs, proofs and median / max runtime (s) of the exact methods
+    `exact` per (n, RDD, TF) class of the paper's instances (names
+    ``smtt_n{n}_{k}``; the class from k), one dict per method and class,
+    from bench run `records`."""
     by = defaultdict(list)
     for r in records:
         cls = instance_class(r["instance"])
