@@ -181,15 +181,18 @@ class RcpspSolution:
     """A schedule: ``starts[j]`` is the integer start time ``S_j`` of activity j
     (shape (n,), time units; None where a written schedule gave none).
 
-    ``duplicates`` and ``unknown`` keep what a hand-written schedule got
-    wrong so that the validator can report it: ``(j, start)`` for every
-    repeated entry of activity j, and ``(name, start)`` for names the
-    instance does not have.
+    ``duplicates``, ``unknown`` and ``finishes`` keep what a hand-written
+    schedule got wrong, or states beside the starts, so that the validator
+    can report it: ``(j, start)`` for every repeated entry of activity j,
+    ``(name, start)`` for names the instance does not have, and
+    ``(j, finish)`` for each finish time a schedule states (a CSV's
+    ``finish`` column), which must be ``S_j + p_j``.
     """
 
     starts: tuple
     duplicates: tuple = ()
     unknown: tuple = ()
+    finishes: tuple = ()
 
     def makespan(self, instance: RcpspInstance) -> int:
         return max((s + p for s, p in zip(self.starts, instance.durations)), default=0)
@@ -200,7 +203,7 @@ class RcpspSolution:
 # --------------------------------------------------------------------------
 
 #: Violation classes, the prefix of every message of :func:`evaluate`.
-VIOLATION_TYPES = ("missing", "duplicate", "unknown", "start", "precedence", "lag", "resource", "downtime",
+VIOLATION_TYPES = ("missing", "duplicate", "unknown", "start", "finish", "precedence", "lag", "resource", "downtime",
                    "window", "horizon", "disjunctive")
 
 
@@ -212,7 +215,9 @@ def evaluate(instance: RcpspInstance, solution: RcpspSolution) -> Evaluation:
     terms>"`` with type from :data:`VIOLATION_TYPES`:
 
     * ``missing`` / ``duplicate`` / ``unknown``: one start per activity;
-    * ``start``: integer ``S_j >= 0``;
+    * ``start``: integer ``S_j >= 0``; ``finish``: a finish time the
+      schedule states is ``S_j + p_j`` (else the schedule was made with
+      other durations than the instance's);
     * ``precedence``: ``S_j >= S_i + p_i + min_lag_ij`` for every edge;
       ``lag``: ``S_j <= S_i + p_i + max_lag_ij`` where a maximum lag is set;
     * ``resource``: for every period t and resource k,
@@ -254,6 +259,10 @@ def evaluate(instance: RcpspInstance, solution: RcpspSolution) -> Evaluation:
             v.append(f"start: activity {names[j]}: start {s} < 0")
     ok = [isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in starts]
     p = instance.durations
+    for j, f in solution.finishes:
+        if ok[j] and f != starts[j] + p[j]:
+            v.append(f"finish: activity {names[j]}: the schedule states finish {f}, but start {starts[j]} + "
+                     f"duration {p[j]} = {starts[j] + p[j]}")
     for i, j in instance.edges():
         if not (ok[i] and ok[j]):
             continue  # only what the given starts decide is checked

@@ -390,7 +390,10 @@ def write(inst, path) -> None:
 def read_schedule(inst, path):
     """A schedule from a JSON document (``{"starts": {activity: start}}``, a
     list of starts, or a Result from ``solve --out``) or a CSV file with
-    columns ``activity,start`` (header optional).
+    columns ``activity,start`` (header optional; columns found by name in
+    any order; separated by commas, semicolons or tabs; a ``finish`` or
+    ``end`` column is kept for the validator to check against start +
+    duration).
 
     Repeated and unknown activities are kept on the solution for the
     validator to report; missing ones get start None.
@@ -403,8 +406,9 @@ def read_schedule(inst, path):
     from schedcert.instances.rcpsp import RcpspSolution
 
     path = require_file(path)
+    finishes = []
     if path.suffix.lower() == ".csv":
-        entries = _csv_entries(path)
+        entries, finishes = _csv_entries(path)
     else:
         data = parse_json(read_text(path, "solution file"), path, object_pairs_hook=lambda pairs: _Pairs(pairs))
         data = solution_of(data, path)  # a Result JSON from solve --out, or bare
@@ -429,7 +433,11 @@ def read_schedule(inst, path):
             dups.append((j, s))
         else:
             starts[j] = s
-    return RcpspSolution(tuple(starts), tuple(dups), tuple(unknown))
+    stated = {}  # the first finish stated per activity, as the first start counts
+    for name, f in finishes:
+        if str(name) in index:
+            stated.setdefault(index[str(name)], f)
+    return RcpspSolution(tuple(starts), tuple(dups), tuple(unknown), tuple(sorted(stated.items())))
 
 
 class _Pairs(dict):
@@ -441,9 +449,29 @@ class _Pairs(dict):
         self.pairs = list(pairs)
 
 
-def _csv_entries(path: Path) -> list:
-    rows = list(csv.reader(io.StringIO(read_text(path, "solution file"))))
-    out, cols, first = [], (0, 1), True
+#: column names of a schedule CSV's finish times (checked against start + duration)
+FINISH_COLUMNS = ("finish", "end")
+
+
+def _csv_dialect(text: str) -> str:
+    """The delimiter of a schedule CSV: ``,``, ``;`` (spreadsheets in
+    locales with a decimal comma) or a tab, found by :class:`csv.Sniffer`
+    on its first lines; ``,`` when it cannot tell (one column)."""
+    sample = "\n".join(ln for ln in text.splitlines()[:20] if ln.strip() and not ln.lstrip().startswith("#"))
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def _csv_entries(path: Path) -> tuple[list, list]:
+    """``(name, start)`` rows of a schedule CSV and ``(name, finish)`` for
+    the rows of a ``finish`` (or ``end``) column, when the header has one."""
+    text = read_text(path, "solution file")
+    sep = _csv_dialect(text)
+    shape = "activity,start".replace(",", sep if sep != "\t" else "<tab>")
+    rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    out, finishes, cols, fin, first = [], [], (0, 1), None, True
     for ln, row in enumerate(rows, 1):
         cells = [c.strip() for c in row]
         if not cells or not any(cells) or cells[0].startswith("#"):
@@ -451,17 +479,24 @@ def _csv_entries(path: Path) -> list:
         names = [c.lower() for c in cells]  # any case, as spreadsheets write
         if first and ("activity" in names or "start" in names):  # a header: its columns, in any order
             if not ("activity" in names and "start" in names):
-                raise InputError(f"header {','.join(cells)}: expected columns 'activity' and 'start' (any order, "
-                                 "other columns ignored)", path, ln)
+                raise InputError(f"header {sep.join(cells)}: expected columns 'activity' and 'start' (any order; "
+                                 f"optional {' or '.join(FINISH_COLUMNS)}, checked to be start + duration; other "
+                                 "columns ignored)", path, ln)
             cols = names.index("activity"), names.index("start")
+            fin = next((names.index(c) for c in FINISH_COLUMNS if c in names), None)
             first = False
             continue
         first = False
         if len(cells) <= max(cols):
-            raise InputError(f"expected 'activity,start', found {row!r}", path, ln)
+            raise InputError(f"expected '{shape}', found {row!r}", path, ln)
         name, start = cells[cols[0]], cells[cols[1]]
         try:
             out.append((name, int(start)))
         except ValueError:
             raise InputError(f"activity {name}: start {start!r} is not an integer", path, ln) from None
-    return out
+        if fin is not None and fin < len(cells) and cells[fin]:
+            try:
+                finishes.append((name, int(cells[fin])))
+            except ValueError:
+                raise InputError(f"activity {name}: finish {cells[fin]!r} is not an integer", path, ln) from None
+    return out, finishes
