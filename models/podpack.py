@@ -481,6 +481,7 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
             cg_time = phase_time(0.4, 10.0)
             frozen = {inst.tiers[s]: found[s] for s in range(t)}
             lp = PatternLP(inst, prio, frozen, _patterns(pm, values_best))
+            lp.deadline = None if options.time_limit is None else t0 + options.time_limit  # the method's end
             tried = None
             if greedy_on:  # greedy vector packings: where every pod fits they usually find it at once
                 pool: set = set()
