@@ -28,6 +28,7 @@ from schedcert.result import Options, Result, Status, false_claims, solution_of
 
 INTERRUPTED = 130  # exit code after Ctrl-C, as shells report SIGINT
 SHOWN_PER_KIND = 10  # violations listed per type by validate (all with --all)
+SHOWN_ROWS = 200  # rows of the solution table solve prints (j120's 122 activities all fit)
 _POSITIVE = click.IntRange(min=1)  # counts: workers, jobs, instances
 _SEED = click.IntRange(min=0, max=2**31 - 1)  # CP-SAT's random_seed is a 32-bit int; numpy wants >= 0
 
@@ -410,7 +411,11 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
     else:
         con = _console()
         if res.solution is not None and prob.describe is not None:
-            con.print(_solution_table(*prob.describe(inst, res.solution), width=con.width))
+            headers, table = prob.describe(inst, res.solution)
+            con.print(_solution_table(headers, table[:SHOWN_ROWS], width=con.width))
+            if len(table) > SHOWN_ROWS:  # rich took 12 s to lay out 10 000 smtt jobs
+                con.print(f"... {len(table) - SHOWN_ROWS} more rows (the first {SHOWN_ROWS} are shown; -o FILE.json "
+                          "or --json writes the whole solution)", soft_wrap=True)
         rows = _result_rows(res, prob.sense)
         short = _shortfall(prob, inst, res.objective, res.bound)
         if short:

@@ -260,11 +260,23 @@ for _name, (_fn, _desc) in HEURISTICS.items():
 
 @method("dag", "list-best", "heuristic", "best of HEFT, HEFT without insertion, CPOP and PEFT")
 def list_best(instance: DagInstance, options: Options) -> Result:
-    """Run every list scheduler of :data:`HEURISTICS`; keep the shortest
-    schedule (ties: the order of HEURISTICS). ``info`` lists all makespans."""
+    """Run the list schedulers of :data:`HEURISTICS` in turn, each while
+    the time limit lasts (the first always); keep the shortest schedule
+    (ties: the order of HEURISTICS). ``info`` lists the makespans, and
+    ``skipped`` those not run (each is O(n²·q) with insertion: at 5 000
+    tasks on 3 processors HEFT, CPOP and PEFT take about 8 s each, and as
+    the 1 s warm start of ``cpsat`` they took 19.8 s)."""
     t0 = time.perf_counter()
-    found = {name: fn(instance) for name, (fn, _) in HEURISTICS.items()}
+    found = {}
+    for name, (fn, _) in HEURISTICS.items():
+        if found and options.time_limit is not None and time.perf_counter() - t0 >= options.time_limit:
+            break
+        found[name] = fn(instance)
     spans = {name: s.makespan(instance) for name, s in found.items()}
     best = min(spans, key=spans.get)
-    return _result(instance, found[best], {"makespans": spans, "chosen": best,
-                                           "time": round(time.perf_counter() - t0, 4)})
+    info = {"makespans": spans, "chosen": best, "time": round(time.perf_counter() - t0, 4)}
+    skipped = [name for name in HEURISTICS if name not in found]
+    if skipped:
+        info["skipped"] = skipped
+        info["note"] = f"time limit reached; not run: {', '.join(skipped)}"
+    return _result(instance, found[best], info)

@@ -134,6 +134,18 @@ def test_certify_a_schedule_made_elsewhere(run, tmp_path, monkeypatch):
         assert res.exit_code == 2 and message in res.output, (args, res.output)
 
 
+def test_solve_prints_the_first_rows_of_a_long_solution(run, tmp_path):
+    """The table of a 10 000-job smtt solution took rich 12 s to lay out;
+    solve prints the first SHOWN_ROWS rows and says where the rest is."""
+    from schedcert.cli.main import SHOWN_ROWS
+
+    run("generate", "smtt", "--jobs", SHOWN_ROWS + 50, "-o", tmp_path / "big.txt")
+    res = run("solve", "smtt", tmp_path / "big.txt", "-m", "edd", "-o", tmp_path / "r.json")
+    assert res.exit_code == 0
+    assert f"... 50 more rows (the first {SHOWN_ROWS} are shown; -o FILE.json or --json writes the whole" in res.output
+    assert len(json.loads((tmp_path / "r.json").read_text())["solution"]["sequence"]) == SHOWN_ROWS + 50
+
+
 def test_out_and_plot_are_not_overwritten(run, tmp_path):
     out = tmp_path / "r.json"
     out.write_text("mine")
