@@ -261,6 +261,7 @@ MAX_TOTAL_TIME = 1_000_000
 #: neither starts when its estimate does not fit the time left (with
 #: --time-limit 2 that instance ran 50 s).
 DP_RATE, FIXING_RATE = 3.5e-9, 7.5e-9
+IDS_MARGIN = 0.1  # seconds kept back from iterated dynasearch when the fixing is skipped (validation, return)
 
 
 @method("smtt", "lrdp", "exact",
@@ -282,7 +283,11 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     80 % of what is left; the rounds end earlier when M cannot grow and
     nothing more is eliminated) prove UB optimal or prune the domains, and
     CP-SAT goes on over what is left; ``mod_states`` (default 24) caps
-    the (arc, subset) states at 2^mod_states (8 bytes each, twice)."""
+    the (arc, subset) states at 2^mod_states (8 bytes each, twice). When
+    (3) does not fit the time left (estimated ``FIXING_RATE`` s per
+    time unit × n²: n = 300 jobs of Σp = 15 000 would need 10 s), the rest
+    of the time goes to iterated dynasearch and the result is its
+    schedule with the bound of (2) or the pairing bound."""
     from schedcert.errors import InputError
     from schedcert.instances.smtt import lower_bound
     from schedcert.models.smtt import _conclude, _incumbent
@@ -336,6 +341,13 @@ def solve_lrdp(inst: SmttInstance, options: Options) -> Result:
     while True:
         if limit is not None and FIXING_RATE * T * n * n > limit - (time.perf_counter() - t0):
             info["fixing_skipped"] = "its estimated time does not fit the time left"
+            rest = limit - (time.perf_counter() - t0) - IDS_MARGIN
+            if rest > IDS_MARGIN:  # the time left improves the schedule (it returned after 0.9 s of 10 before)
+                better = run_method("smtt", "ids", inst, Options(time_limit=rest, seed=options.seed,
+                                                                 warm_start=sol, params={"ls_time": rest}))
+                info["ids_after_skip"] = {"objective": int(better.objective), "time": round(better.runtime, 3)}
+                if better.objective < ub:
+                    sol, ub = better.solution, int(better.objective)
             return _conclude(inst, sol, lb, None, False, solver, info)
         domains = completion_domains(inst, lr["mu"], ub)
         if pruned is not None:

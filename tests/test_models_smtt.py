@@ -266,3 +266,15 @@ def test_lrdp_starts_no_dp_pass_that_would_end_after_the_run(monkeypatch):
     assert res.status.value == "feasible" and res.runtime < 5
     assert res.bound == lower_bound(inst) and res.info["subgradient_iterations"] == 0
     assert "fixing_skipped" in res.info and res.objective >= res.bound
+
+
+def test_lrdp_spends_the_time_left_when_the_fixing_does_not_fit():
+    """Where the variable fixing's estimate does not fit the limit (200
+    weighted jobs at 2 s), lrdp returned the warm start's schedule at once
+    and left the rest of the time unused; now iterated dynasearch gets it
+    (its schedule is validated like any other and never worse)."""
+    inst = generate(seed=3, jobs=200, weighted=True)
+    res = run_method("smtt", "lrdp", inst, Options(time_limit=2.0, workers=1))
+    assert res.info["fixing_skipped"] and "ids_after_skip" in res.info
+    assert res.objective == min(res.info["ids_objective"], res.info["ids_after_skip"]["objective"])
+    assert res.bound <= res.objective and res.status.value == "feasible"
