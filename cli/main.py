@@ -211,7 +211,6 @@ def _fmt(v):
 
 def _summary_table(rows, title=None):
     from rich.table import Table
-
     from rich.text import Text
 
     t = Table(title=title, show_header=False, box=None, pad_edge=False)
@@ -423,7 +422,7 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
         con.print(_summary_table(rows))
         for key, label in (("explanation", "conflict"), ("failure", "no schedule"), ("note", "note")):
             if res.info.get(key):
-                con.print(f"[bold]{label}:[/bold] {escape(str(res.info[key]))}")
+                con.print(f"[bold]{label}:[/bold] {escape(res.info[key])}")
         if res.info.get("interrupted"):
             con.print(f"[bold]interrupted:[/bold] {_INTERRUPTED_NOTE}")
         for f, what in written:
@@ -456,7 +455,7 @@ def certify(problem, file, example, heuristic, solution_file, exact, time_limit,
     """Prove how far HEURISTIC (or the schedule in --solution) is from
     optimal on FILE (--time-limit applies to each of the two runs). Exit 1
     when the heuristic finds no solution or the given one is infeasible."""
-    from schedcert.certify import certify_result, exact_method, given_result
+    from schedcert.certify import certify_result, exact_method
 
     prob = get_problem(problem)
     if heuristic and solution_file:
@@ -473,7 +472,7 @@ def certify(problem, file, example, heuristic, solution_file, exact, time_limit,
     exact = exact_method(prob, inst, exact)
     check_params(prob, [m for m in (heuristic, exact) if m], opts.params)
     if solution_file:
-        h = _given_schedule(prob, inst, solution_file, given_result)
+        h = _given_schedule(prob, inst, solution_file)
     else:
         h = run_method(prob, heuristic, inst, opts)
     cert = certify_result(prob, inst, h, exact, opts)
@@ -524,9 +523,9 @@ def certify(problem, file, example, heuristic, solution_file, exact, time_limit,
         rows.append(("short of bound", short))
     con = _console()
     con.print(_summary_table(rows, "certificate"))
-    for role, r in (("heuristic", h), ("exact", e)):
+    for who, r in ((role, h), ("exact", e)):
         if r.info.get("note"):
-            con.print(f"[bold]note ({role}):[/bold] {escape(str(r.info['note']))}")
+            con.print(f"[bold]note ({who}):[/bold] {escape(r.info['note'])}")
     if stopped:
         con.print(f"[bold]interrupted:[/bold] {_INTERRUPTED_NOTE}")
     for f, what in written:
@@ -535,10 +534,12 @@ def certify(problem, file, example, heuristic, solution_file, exact, time_limit,
     sys.exit(code)
 
 
-def _given_schedule(prob, inst, path, given_result) -> Result:
+def _given_schedule(prob, inst, path) -> Result:
     """The schedule in the file `path` as a certificate's heuristic Result
     (:func:`schedcert.certify.given_result`); an infeasible one is reported
     as validate would, exit 1."""
+    from schedcert.certify import given_result
+
     sp = require_file(path, "solution file")
     data = _solution_document(prob, inst, sp, "certified")
     if _is_certificate(data):

@@ -227,8 +227,8 @@ def test_a_write_that_fails_after_solving_keeps_the_answer(run, tmp_path, monkey
 
     monkeypatch.setattr(pathlib.Path, "write_text", no_permission)  # any other command: one line, exit 2
     res = run("generate", "smtt", "-o", tmp_path / "gen")
-    assert res.exit_code == 2 and res.output == f"schedcert: error: {tmp_path / 'gen'}/smtt-n20-tf0.6-rdd0.6-s0.json: " \
-        "Permission denied\n"
+    gen = tmp_path / "gen" / "smtt-n20-tf0.6-rdd0.6-s0.json"
+    assert res.exit_code == 2 and res.output == f"schedcert: error: {gen}: Permission denied\n"
 
 
 def test_no_chart_is_claimed_without_a_solution(run, tmp_path):

@@ -26,13 +26,12 @@ def test_solve_example_and_validate_its_csv(run, tmp_path):
     ok = run("validate", "rcpsp", EXAMPLE, csv)
     assert ok.exit_code == 0 and "feasible: objective 39" in ok.output
     # its finish times are checked: one a period short was a schedule made with another duration (ignored before)
-    csv.write_text(csv.read_text().replace(f"{starts['transport-a']},{starts['transport-a'] + p['transport-a']},transport-a",
-                                           f"{starts['transport-a']},{starts['transport-a'] + p['transport-a'] - 1},transport-a"))
+    t, d = starts["transport-a"], p["transport-a"]
+    csv.write_text(csv.read_text().replace(f"{t},{t + d},transport-a", f"{t},{t + d - 1},transport-a"))
     res = run("validate", "rcpsp", EXAMPLE, csv)
     assert res.exit_code == 1 and res.output.splitlines()[0] == "infeasible: 1 violation(s) (finish 1)"
-    t = starts["transport-a"]
-    assert (f"finish: activity transport-a: the schedule states finish {t + p['transport-a'] - 1}, but start {t} + duration "
-            f"{p['transport-a']} = {t + p['transport-a']}") in res.output
+    assert (f"finish: activity transport-a: the schedule states finish {t + d - 1}, but start {t} + duration "
+            f"{d} = {t + d}") in res.output
     # a spreadsheet in a locale with a decimal comma writes semicolons; a tab-separated export tabs
     for sep in (";", "\t"):
         csv.write_text(f"Activity{sep}Start\n" + "".join(f"{a}{sep}{s}\n" for a, s in starts.items()))
