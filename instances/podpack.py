@@ -449,6 +449,8 @@ def summary(inst: PodpackInstance, sol: PodpackSolution) -> dict:
 # ---------------------------------------------------------------- readers & writer
 
 def _make(name, nodes, pods, arrival=False, meta=None, source=None) -> PodpackInstance:
+    if not nodes:  # nothing could be placed; always a slip (an empty list, a CSV with its header only)
+        raise InputError("no nodes: expected at least one node to place the pods on", source)
     nodes = tuple(Node(**n) for n in nodes)
     pods = tuple(Pod(**p) for p in pods)
     for x in nodes + pods:

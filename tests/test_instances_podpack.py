@@ -311,6 +311,16 @@ def test_alibaba_pod_list_without_qos_spec_or_times(tmp_path):
         read(tmp_path / "nodes.csv", pods=tmp_path / "bad.csv")
 
 
+def test_no_nodes_is_an_input_error(tmp_path):
+    # both used to pass the reader and crash the scheduler (IndexError on an empty node array)
+    (tmp_path / "e.yaml").write_text("nodes: []\npods:\n  - {name: a, requests: {cpu: 1}}\n")
+    (tmp_path / "nodes.csv").write_text("sn,cpu_milli,memory_mib,gpu,model\n")
+    (tmp_path / "pods.csv").write_text("name,cpu_milli,memory_mib,num_gpu\np,1000,1024,0\n")
+    for args in (("e.yaml",), ("nodes.csv", "pods.csv")):
+        with pytest.raises(InputError, match=rf"{args[0]}: no nodes: expected at least one node"):
+            read(tmp_path / args[0], pods=tmp_path / args[1] if len(args) > 1 else None)
+
+
 def test_alibaba_reader(instances_dir):
     d = instances_dir / "k8s" / "alibaba-openb"
     if not (d / "openb_node_list_all_node.csv").is_file():
