@@ -38,8 +38,8 @@ from pathlib import Path
 
 from schedcert.errors import (InputError, entry_errors, parse_json, parse_yaml, read_text, reject_unknown_keys,
                               require_file, require_list, require_problem)
-from schedcert.instances.podpack_formats import (GPU, NONZERO, read_alibaba, read_kubectl,
-                                                 resource_map)
+from schedcert.instances.podpack_formats import (GPU, KUBELET_MAX_PODS, NONZERO, node_allocatable, read_alibaba,
+                                                 read_kubectl, resource_map)
 from schedcert.registry import Problem, register_problem
 from schedcert.reports.podpack import report as podpack_report
 from schedcert.result import Evaluation
@@ -448,14 +448,60 @@ def summary(inst: PodpackInstance, sol: PodpackSolution) -> dict:
 
 # ---------------------------------------------------------------- readers & writer
 
-def _make(name, nodes, pods, arrival=False, meta=None, source=None) -> PodpackInstance:
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+TOLERATION_OPERATORS = ("Equal", "Exists")
+AFFINITY_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
+
+
+def _scheduling_fields_error(x) -> str | None:
+    """What in node or pod `x` the Kubernetes API would refuse among the
+    fields the filters read: labels and selectors are maps of strings,
+    taint effects NoSchedule | PreferNoSchedule | NoExecute, toleration
+    operators Equal | Exists (effect: one of those or empty), node-affinity
+    operators In | NotIn | Exists | DoesNotExist | Gt | Lt, preemption
+    policy PreemptLowerPriority | Never. None: all is well."""
+    def strings(d, what):
+        bad = [(k, v) for k, v in d.items() if not isinstance(k, str) or not isinstance(v, str)]
+        return f"{what}: keys and values must be strings, got {bad[0][0]!r}: {bad[0][1]!r}" if bad else None
+
+    if isinstance(x, Node):
+        for key, value, effect in x.taints:
+            if not isinstance(key, str) or not isinstance(value, str) or effect not in TAINT_EFFECTS:
+                return (f"taint {(key, value, effect)!r}: expected a string key and value and an effect in "
+                        f"{', '.join(TAINT_EFFECTS)}")
+        return strings(x.labels, "labels")
+    for key, op, value, effect in x.tolerations:
+        if not isinstance(key, str) or not isinstance(value, str) or op not in TOLERATION_OPERATORS \
+                or effect not in ("", *TAINT_EFFECTS):
+            return (f"toleration {(key, op, value, effect)!r}: expected a string key and value, an operator in "
+                    f"{', '.join(TOLERATION_OPERATORS)} and an effect in {', '.join(TAINT_EFFECTS)} or none")
+    for term in x.affinity:
+        for _, key, op, values in term:
+            if not isinstance(key, str) or op not in AFFINITY_OPERATORS \
+                    or not all(isinstance(v, str) for v in values):
+                return (f"node affinity expression {(key, op, values)!r}: expected a string key, an operator in "
+                        f"{', '.join(AFFINITY_OPERATORS)} and string values")
+    if x.preemption_policy not in ("PreemptLowerPriority", "Never"):
+        return f"preemptionPolicy {x.preemption_policy!r}: expected PreemptLowerPriority or Never"
+    return strings(x.node_selector, "nodeSelector")
+
+
+def _make(name, nodes, pods, arrival=False, meta=None, source=None, pod_source=None) -> PodpackInstance:
+    """The instance of node and pod field dicts, checked as the Kubernetes
+    API and the kubelet would (InputError naming `source`, or `pod_source`
+    for a pod's own fields when the pods came from a second file)."""
+    pod_source = pod_source or source
     if not nodes:  # nothing could be placed; always a slip (an empty list, a CSV with its header only)
         raise InputError("no nodes: expected at least one node to place the pods on", source)
     nodes = tuple(Node(**n) for n in nodes)
     pods = tuple(Pod(**p) for p in pods)
     for x in nodes + pods:
+        kind, src = type(x).__name__.lower(), source if isinstance(x, Node) else pod_source
         if not isinstance(x.name, str):
-            raise InputError(f"a {type(x).__name__.lower()} name must be a string, got {x.name!r}", source)
+            raise InputError(f"a {kind} name must be a string, got {x.name!r}", src)
+        problem = _scheduling_fields_error(x)
+        if problem:
+            raise InputError(f"{kind} {x.name}: {problem}", src)
     names = {}
     for n in nodes:
         if n.name in names:
@@ -464,20 +510,21 @@ def _make(name, nodes, pods, arrival=False, meta=None, source=None) -> PodpackIn
     seen = set()
     for p in pods:
         if p.name in seen:
-            raise InputError(f"two pods named {p.name}", source)
+            raise InputError(f"two pods named {p.name}", pod_source)
         seen.add(p.name)
         if p.node is not None and not isinstance(p.node, str):
-            raise InputError(f"pod {p.name}: its node must be a node's name, got {p.node!r}", source)
+            raise InputError(f"pod {p.name}: its node must be a node's name, got {p.node!r}", pod_source)
         if p.node is not None and p.node not in names:
-            raise InputError(f"pod {p.name} is bound to unknown node {p.node!r}", source)
+            raise InputError(f"pod {p.name} is bound to unknown node {p.node!r}", pod_source)
     inst = PodpackInstance(name, nodes, pods, bool(arrival), dict(meta or {}))
-    for node in nodes:  # protected pods must fit where they are, or no placement exists
-        fixed = [p for p in pods if p.node == node.name and not p.movable]
+    for node in nodes:  # the kubelet admits a pod only if it fits (NodeResourcesFit at admission)
+        bound = [p for p in pods if p.node == node.name]
         for r in inst.resources:
-            need = sum(demand(p, r) for p in fixed)
+            need = sum(demand(p, r) for p in bound)
             if need > node.allocatable.get(r, 0):
-                raise InputError(f"node {node.name}: its protected pods request {need} {r} > allocatable "
-                                 f"{node.allocatable.get(r, 0)}", source)
+                raise InputError(f"node {node.name}: the pods bound to it request {need} {r} > allocatable "
+                                 f"{node.allocatable.get(r, 0)}; a snapshot the kubelet would not admit "
+                                 "(raise the allocatable or lower the requests)", source)
     return inst
 
 
@@ -535,7 +582,7 @@ def _entries(items, keys: tuple, what: str) -> list:
 
 
 def _compact_node(n: dict) -> dict:
-    return dict(name=str(n["name"]), allocatable=resource_map(n["allocatable"], f"node {n['name']} allocatable"),
+    return dict(name=str(n["name"]), allocatable=node_allocatable(n["allocatable"], f"node {n['name']} allocatable"),
                 labels={str(k): str(v) for k, v in (n.get("labels") or {}).items()},
                 taints=tuple((t.get("key", ""), str(t.get("value", "") or ""), t.get("effect", "NoSchedule"))
                              for t in _entries(n.get("taints"), ("key", "value", "effect"),
@@ -629,14 +676,14 @@ def read(path, format=None, pods=None, max_pods=None) -> PodpackInstance:
     if fmt == "kubectl":
         nodes, plist, dropped = read_kubectl(path, pods_path)
         return _make(path.stem if pods_path is None else f"{path.stem}+{pods_path.stem}", nodes, plist, False,
-                     {"source": "kubectl", "dropped_finished_pods": len(dropped)}, path)
+                     {"source": "kubectl", "dropped_finished_pods": len(dropped)}, path, pods_path)
     if fmt == "alibaba":
         if pods_path is None:  # the node list alone is an instance with nothing to place
             raise InputError("an Alibaba node list holds no pods: give the pod list with --pods FILE "
                              "(e.g. openb_pod_list_default.csv)", path)
         nodes, plist, meta = read_alibaba(path, pods_path, int(max_pods) if max_pods else None)
         name = pods_path.stem + (f"-{max_pods}" if max_pods else "")
-        return _make(name, nodes, plist, True, meta, path)
+        return _make(name, nodes, plist, True, meta, path, pods_path)
     raise InputError(f"unknown format {fmt!r}; expected compact, kubectl or alibaba", path)
 
 
@@ -711,7 +758,7 @@ def generate(seed: int = 0, nodes: int = 4, pods_per_node: int = 4, priorities: 
         rs += 1
     cap_cpu = int(sum(p["requests"]["cpu"] for p in pods) / (nodes * utilisation))
     cap_mem = int(sum(p["requests"]["memory"] for p in pods) / (nodes * utilisation))
-    node_list = [dict(name=f"node-{i:02d}", allocatable={"cpu": cap_cpu, "memory": cap_mem, "pods": 110})
+    node_list = [dict(name=f"node-{i:02d}", allocatable={"cpu": cap_cpu, "memory": cap_mem, "pods": KUBELET_MAX_PODS})
                  for i in range(nodes)]
     name = f"podpack-n{nodes}-k{pods_per_node}-p{priorities}-u{utilisation:g}-s{seed}"
     meta = {"generator": "christensen2025", "seed": seed, "nodes": nodes, "pods_per_node": pods_per_node,

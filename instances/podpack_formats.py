@@ -50,6 +50,11 @@ _EXPONENT = re.compile(r"^[eE]([+-]?\d+)$")
 #: no memory (DefaultMilliCPURequest, DefaultMemoryRequest; "non-zero requests").
 NONZERO = {"cpu": 100, "memory": 200 * 2 ** 20}
 
+#: Pod slots of a node whose allocatable names none: the kubelet's default
+#: ``--max-pods`` (every Node it registers reports ``pods``; a hand-written
+#: node without it would otherwise hold no pod at all).
+KUBELET_MAX_PODS = 110
+
 #: Kubernetes' default priority for pods whose class is unknown / absent.
 BUILTIN_PRIORITY_CLASSES = {"system-cluster-critical": 2000000000, "system-node-critical": 2000001000}
 
@@ -123,6 +128,14 @@ def resource_map(data, what: str) -> dict:
     if not isinstance(data, dict):
         raise InputError(f"{what}: expected a mapping of resource name to quantity")
     return {str(k): quantity_int(str(k), v, f"{what}.{k}") for k, v in data.items()}
+
+
+def node_allocatable(data, what: str) -> dict:
+    """A node's allocatable (see :func:`resource_map`), with
+    :data:`KUBELET_MAX_PODS` pod slots where it names none."""
+    alloc = resource_map(data, what)
+    alloc.setdefault("pods", KUBELET_MAX_PODS)
+    return alloc
 
 
 def _requirements(resources, where: str) -> tuple[dict, dict]:
@@ -231,7 +244,7 @@ def node_from_object(obj: dict, src) -> dict:
         raise InputError(f"{what}: expected status.allocatable (cpu, memory, pods)", src)
     taints = tuple((t.get("key", ""), t.get("value", "") or "", t.get("effect", ""))
                    for t in spec.get("taints") or [])
-    return dict(name=name, allocatable=resource_map(alloc, f"{what} status.allocatable"),
+    return dict(name=name, allocatable=node_allocatable(alloc, f"{what} status.allocatable"),
                 labels=dict(meta.get("labels") or {}), taints=taints,
                 unschedulable=bool(spec.get("unschedulable", False)))
 
@@ -286,10 +299,7 @@ def _term(t: dict, what: str) -> tuple:
         if e.get("key") != "metadata.name":
             raise InputError(f"{what}: node affinity matchFields supports only metadata.name, got {e.get('key')!r}")
         exprs.append(("field", "metadata.name", e.get("operator", ""), tuple(str(v) for v in e.get("values") or ())))
-    for kind, key, op, vals in exprs:
-        if op not in ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"):
-            raise InputError(f"{what}: node affinity operator {op!r} (expected In, NotIn, Exists, DoesNotExist, Gt, Lt)")
-    return tuple(exprs)
+    return tuple(exprs)  # keys and operators are checked with every other reader's (podpack._make)
 
 
 _KUBECTL_SHAPE = "the object as `kubectl get nodes,pods -o json` writes it (Kubernetes API fields)"
@@ -394,7 +404,7 @@ def read_alibaba(nodes_path: Path, pods_path: Path | None, max_pods: int | None 
     nodes = []
     for line, row in _csv_rows(nodes_path, ("sn", "cpu_milli", "memory_mib", "gpu", "model")):
         alloc = {"cpu": _csv_int(row, "cpu_milli", nodes_path, line),
-                 "memory": _csv_int(row, "memory_mib", nodes_path, line) * 2 ** 20, "pods": 110}
+                 "memory": _csv_int(row, "memory_mib", nodes_path, line) * 2 ** 20, "pods": KUBELET_MAX_PODS}
         g = _csv_int(row, "gpu", nodes_path, line)
         if g:
             alloc[GPU] = g

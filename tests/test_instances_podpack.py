@@ -193,6 +193,63 @@ def test_malformed_entries_name_file_and_entry(tmp_path):
             read(compact)
 
 
+def test_fields_the_filters_read_are_checked(tmp_path):
+    """Values the Kubernetes API refuses (a list as a nodeSelector value, a
+    mapping as a toleration operator, an unknown taint effect or preemption
+    policy) are input errors; the first two passed the kubectl reader and
+    crashed the scheduler (TypeError: unhashable type)."""
+    job = {"kind": "Pod", "metadata": {"name": "j"}, "spec": {"containers": []}}
+    for spec, message in [
+        ({"nodeSelector": {"zone": ["a"]}}, r"pod default/j: nodeSelector: keys and values must be strings"),
+        ({"tolerations": [{"key": "gpu", "operator": {"a": 1}}]}, r"pod default/j: toleration .*an operator in Equal"),
+        ({"preemptionPolicy": "Sometimes"}, r"pod default/j: preemptionPolicy 'Sometimes': expected"),
+        ({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchExpressions": [{"key": "zone", "operator": "Is", "values": ["a"]}]}]}}}},
+         r"pod default/j: node affinity expression .*an operator in In, NotIn"),
+    ]:
+        n, p = _kubectl(tmp_path, [{**job, "spec": {**job["spec"], **spec}}])
+        with pytest.raises(InputError, match=r"pods.json: " + message):
+            read(n, pods=p)
+    compact = tmp_path / "c.yaml"
+    compact.write_text("nodes: [{name: a, allocatable: {cpu: 1}, taints: [{key: k, value: v, effect: NoRun}]}]\n"
+                       "pods: []\n")
+    with pytest.raises(InputError, match=r"c.yaml: node a: taint .*an effect in NoSchedule, PreferNoSchedule"):
+        read(compact)
+
+
+def test_bound_pods_must_fit_their_node(tmp_path):
+    """A snapshot whose running pods exceed their node's allocatable is one
+    the kubelet never admits; it made the default scheduler's placement
+    fail validation (a ValidationError traceback, 'a bug in schedcert')."""
+    compact = tmp_path / "c.yaml"
+    compact.write_text("nodes: [{name: a, allocatable: {cpu: 1}}, {name: b, allocatable: {cpu: 2}}]\n"
+                       "pods: [{name: x, requests: {cpu: 2}, node: a}, {name: y, requests: {cpu: 1}}]\n")
+    with pytest.raises(InputError, match=r"c.yaml: node a: the pods bound to it request 2000 cpu > allocatable 1000"):
+        read(compact)
+    compact.write_text("nodes: [{name: a, allocatable: {cpu: 1, pods: 1}}]\n"
+                       "pods: [{name: x, node: a, protected: true}, {name: y, node: a}]\n")
+    with pytest.raises(InputError, match=r"node a: the pods bound to it request 2 pods > allocatable 1"):
+        read(compact)
+
+
+def test_pod_slots_default_to_the_kubelets_110(tmp_path):
+    """A node whose allocatable names no 'pods' held no pod at all (solve
+    said: optimal, 0 placed); the kubelet's default --max-pods is 110."""
+    compact = tmp_path / "c.yaml"
+    compact.write_text("nodes: [{name: a, allocatable: {cpu: 4}}, {name: b, allocatable: {cpu: 4, pods: 0}}]\n"
+                       "pods: [{name: x, requests: {cpu: 1}}]\n")
+    inst = read(compact)
+    assert [nd.allocatable["pods"] for nd in inst.nodes] == [110, 0]
+    from schedcert.heuristics.podpack import default_scheduler
+    from schedcert.result import Options
+    assert default_scheduler(inst, Options()).solution.assignment == ("a",)
+    n, p = _kubectl(tmp_path)
+    doc = json.loads(n.read_text())
+    del doc["items"][0]["status"]["allocatable"]["pods"]
+    n.write_text(json.dumps(doc))
+    assert read(n, pods=p).nodes[0].allocatable["pods"] == 110
+
+
 def test_misspelt_keys_in_the_compact_format_are_named(tmp_path):
     """'toleration' (for 'tolerations') or a taint's 'efect' changed where a
     pod may go without a word; 'limits' (kubectl's habit) was ignored."""
