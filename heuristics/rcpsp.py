@@ -222,8 +222,8 @@ def _parallel_sgs(prio, dur, dem, cap, succ_ptr, succ_idx, pred_ptr):
             best = -1
             for j in range(n):
                 if state[j] == 1 and ready[j] <= t:
-                    fits = True
-                    for k in range(K):
+                    fits = True  # an activity of zero duration occupies no period, whatever its demand
+                    for k in range(K if dur[j] > 0 else 0):
                         if used[k] + dem[j, k] > cap[k]:
                             fits = False
                             break

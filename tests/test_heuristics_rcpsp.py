@@ -39,6 +39,27 @@ def test_parallel_sgs_hand_checked():
     assert list(H.parallel_sgs(inst, prio)) == [0, 2, 0, 5, 5, 9]
 
 
+def test_zero_duration_activity_with_any_demand():
+    """A milestone (p = 0) occupies no period, so its demand, even above
+    capacity, binds nothing (the reader and validator agree). The parallel
+    SGS found it never 'fit', stopped, and returned starts at 0 that broke
+    precedences (a ValidationError in psgs-*, sampling). Tiny + a milestone
+    5 (p=0, r=5 > 2) after job 1, before job 4 (sink 6): every heuristic
+    matches CP-SAT's optimum 9 or is above it, and is validated."""
+    inst = R.RcpspInstance(
+        "milestone", (0, 3, 2, 2, 4, 0, 0), ((0,), (2,), (1,), (1,), (1,), (5,), (0,)), (2,),
+        ((1, 2), (3, 5), (4,), (6,), (6,), (4,), ()))
+    prob = get_problem("rcpsp")
+    opt = run_method(prob, "cpsat", inst, Options(time_limit=10))
+    assert opt.status.value == "optimal" and opt.objective == 9
+    # LFT (critical path 1 -> 5 -> 4 = 7): 1 and 2 tie at 3, 1 first takes both units in [0, 3);
+    # at t=3 jobs 2, 3 and the milestone start; 4 (after 2 and 5) at 5; sink 9.
+    assert list(H.parallel_sgs(inst, H.priority_values(inst, "lft"))) == [0, 0, 3, 3, 5, 3, 9]
+    for name in [m for m, meth in prob.methods.items() if meth.kind == "heuristic"]:
+        res = run_method(prob, name, inst, Options(time_limit=1))  # validated inside
+        assert res.objective >= 9, name
+
+
 def test_justification_never_worse_and_valid(psplib):
     for name in ["j301_1.sm", "j3013_1.sm", "j6010_3.sm"]:
         sub = "j30" if name.startswith("j30") else "j60"
