@@ -521,9 +521,11 @@ def _make(name, nodes, pods, arrival=False, meta=None, source=None, pod_source=N
         bound = [p for p in pods if p.node == node.name]
         for r in inst.resources:
             need = sum(demand(p, r) for p in bound)
-            if need > node.allocatable.get(r, 0):
-                raise InputError(f"node {node.name}: the pods bound to it request {need} {r} > allocatable "
-                                 f"{node.allocatable.get(r, 0)}; a snapshot the kubelet would not admit "
+            have = node.allocatable.get(r, 0)
+            if need > have:
+                over = (f"{need} pods are bound to it > allocatable pods {have}" if r == "pods" else
+                        f"the pods bound to it request {need} {r} > allocatable {have}")
+                raise InputError(f"node {node.name}: {over}; a snapshot the kubelet would not admit "
                                  "(raise the allocatable or lower the requests)", source)
     return inst
 

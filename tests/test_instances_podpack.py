@@ -228,7 +228,7 @@ def test_bound_pods_must_fit_their_node(tmp_path):
         read(compact)
     compact.write_text("nodes: [{name: a, allocatable: {cpu: 1, pods: 1}}]\n"
                        "pods: [{name: x, node: a, protected: true}, {name: y, node: a}]\n")
-    with pytest.raises(InputError, match=r"node a: the pods bound to it request 2 pods > allocatable 1"):
+    with pytest.raises(InputError, match=r"node a: 2 pods are bound to it > allocatable pods 1"):
         read(compact)
 
 
