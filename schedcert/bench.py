@@ -11,6 +11,8 @@ Layout of an output folder ``OUT``:
   most the runs in flight; rerunning the same command skips every run already
   recorded (a torn last line is dropped first). A run cut short by Ctrl-C is
   never recorded (:mod:`schedcert.interrupt`): the bench stops instead.
+  One bench at a time writes to a folder (:func:`bench_lock`); ``report``
+  reads it at any time.
 
 Runs execute in worker processes (``--jobs``); each gets its own time limit
 and solver worker count. :class:`Executor` is the seam where a distributed
@@ -26,6 +28,7 @@ import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -100,13 +103,15 @@ def expand_inputs(inputs: Iterable[str], suffixes: Iterable[str], expand=None) -
     return uniq
 
 
-def read_runs(out_dir: Path) -> list[dict]:
+def read_runs(out_dir: Path, repair: bool = False) -> list[dict]:
     """All complete records of ``runs.jsonl``.
 
     Every record is written with its newline, so a last line without one is
-    a record torn by a kill: it is cut from the file (it is our own unfinished
-    write, never user data) and that run is redone. A complete line that is
-    not JSON is an InputError naming the line.
+    a record torn by a kill, or one a running bench is still writing: it is
+    left out, and with `repair` (the bench, holding :func:`bench_lock`) cut
+    from the file (our own unfinished write, never user data) so that the
+    run is redone. A complete line that is not JSON is an InputError naming
+    the line.
     """
     path = Path(out_dir) / RUNS
     if not path.exists():
@@ -114,8 +119,9 @@ def read_runs(out_dir: Path) -> list[dict]:
     raw = path.read_bytes()
     if raw and not raw.endswith(b"\n"):
         raw = raw[: raw.rfind(b"\n") + 1]
-        with path.open("r+b") as fh:
-            fh.truncate(len(raw))
+        if repair:
+            with path.open("r+b") as fh:
+                fh.truncate(len(raw))
     records = []
     for ln, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
         if not line.strip():
@@ -172,7 +178,6 @@ def _check_config(out_dir: Path, config: BenchConfig, methods: list[str]) -> Non
                 f"{out_dir} holds runs made with other settings {diff} (was, now); "
                 "rerun with the same settings to resume, or choose another --out", cfg_path)
     else:
-        make_folder(out_dir, "--out folder of the bench")
         foreign = sorted(p.name for p in out_dir.iterdir() if not p.name.startswith("."))
         if foreign and not (out_dir / RUNS).exists():  # someone's folder: summary.md etc. would be overwritten
             raise InputError(f"not a bench folder (no {CONFIG} or {RUNS}) and not empty ({', '.join(foreign[:3])}"
@@ -252,17 +257,52 @@ def _interrupt_workers(pool) -> None:
             pass
 
 
+@contextmanager
+def bench_lock(out_dir: Path):
+    """Hold an exclusive lock on the folder `out_dir` (``flock`` on the
+    folder itself, so nothing is added to it) while a bench writes there.
+
+    Raises
+    ------
+    InputError
+        Another bench holds it: two benches appending to one ``runs.jsonl``
+        would run every missing pair twice, and the second one's repair of
+        a torn last line could cut a record the first was still writing.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock (the folder is still resumable)
+        yield
+        return
+    fd = os.open(out_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError("another `schedcert bench` is writing to this folder; wait for it to finish "
+                             "(`schedcert report` reads it meanwhile) or choose another --out", out_dir) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def run_bench(config: BenchConfig, paths: list[Path], methods: list[str], out_dir: str | Path,
               jobs: int = 1, references: dict[str, Reference] | None = None,
               progress: bool = True, executor: Executor | None = None) -> list[dict]:
     """Run every (instance, method) pair not yet in ``out_dir/runs.jsonl``.
 
     Returns all records (old and new). Raises InputError on a settings
-    mismatch with an existing folder.
+    mismatch with an existing folder, or when another bench is writing to
+    it (:func:`bench_lock`).
     """
-    out_dir = Path(out_dir)
+    out_dir = make_folder(out_dir, "--out folder of the bench")
+    with bench_lock(out_dir):
+        return _run_locked(config, paths, methods, out_dir, jobs, references, progress, executor)
+
+
+def _run_locked(config, paths, methods, out_dir: Path, jobs, references, progress, executor) -> list[dict]:
     _check_config(out_dir, config, methods)
-    records = read_runs(out_dir)
+    records = read_runs(out_dir, repair=True)
     done = {(r["instance"], r["method"]) for r in records}
     refs = references or {}
     tasks = [(config.key(), str(p), m, refs[p.name].to_dict() if p.name in refs else None)

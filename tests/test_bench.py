@@ -225,3 +225,29 @@ def test_bench_leaves_a_folder_of_other_files_alone(run, tmp_path):
     assert run("bench", "rcpsp", example, "-m", "sgs-lft", "-o", tmp_path / "empty").exit_code == 0
     again = run("bench", "rcpsp", example, "-m", "sgs-lft", "-o", tmp_path / "empty")  # its own folder: resumes
     assert again.exit_code == 0 and len(read_runs(tmp_path / "empty")) == 1
+
+
+def test_one_bench_at_a_time_and_report_reads_a_running_one(run, tmp_path):
+    """Two benches on one folder both ran every missing pair (duplicate
+    records), and a second bench or a `report` cut the torn last line — a
+    record the first bench could still be writing."""
+    import fcntl
+    import os
+
+    example = example_path(get_problem("rcpsp"))
+    out = tmp_path / "b"
+    assert run("bench", "rcpsp", example, "-m", "sgs-lft", "-o", out).exit_code == 0
+    (out / "runs.jsonl").write_text((out / "runs.jsonl").read_text() + '{"instance": "x", "met')  # being written
+    before = (out / "runs.jsonl").read_bytes()
+    assert len(read_runs(out)) == 1 and run("report", out).exit_code == 0
+    assert (out / "runs.jsonl").read_bytes() == before  # readers leave a line being written alone
+    fd = os.open(out, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a bench at work
+    try:
+        res = run("bench", "rcpsp", example, "-m", "sgs-lft,psgs-lft", "-o", out)
+        assert res.exit_code == 2 and "b: another `schedcert bench` is writing to this folder" in res.output
+        assert (out / "runs.jsonl").read_bytes() == before
+    finally:
+        os.close(fd)
+    assert run("bench", "rcpsp", example, "-m", "sgs-lft,psgs-lft", "-o", out).exit_code == 0
+    assert [r["method"] for r in read_runs(out)] == ["sgs-lft", "psgs-lft"]  # torn tail cut, then resumed
