@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from schedcert.errors import InputError
+from schedcert.errors import InputError, require_sizes
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -364,6 +364,8 @@ def generate(seed: int = 0, tasks: int = 20, processors: int = 3, ccr: float = 1
     if tasks < 1 or processors < 1 or alpha <= 0 or not 0 <= beta <= 2 or ccr < 0 or out_degree < 1:
         raise InputError("generator: need tasks >= 1, processors >= 1, alpha > 0, 0 <= beta <= 2, ccr >= 0, "
                          "out_degree >= 1")
+    require_sizes("generate dag", tasks=(tasks, 10_000), processors=(processors, 1_000),
+                  out_degree=(out_degree, 10_000))
     rng = random.Random(seed)
     v, q = tasks, processors
     h = min(v, max(1, round(math.sqrt(v) / alpha)))

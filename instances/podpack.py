@@ -37,7 +37,7 @@ from functools import cached_property
 from pathlib import Path
 
 from schedcert.errors import (InputError, entry_errors, parse_json, parse_yaml, read_text, reject_unknown_keys,
-                              require_file, require_list, require_problem)
+                              require_file, require_list, require_problem, require_sizes)
 from schedcert.instances.podpack_formats import (GPU, KUBELET_MAX_PODS, NONZERO, node_allocatable, read_alibaba,
                                                  read_kubectl, resource_map)
 from schedcert.registry import Problem, register_problem
@@ -592,6 +592,10 @@ def _compact_node(n: dict) -> dict:
                 unschedulable=bool(n.get("unschedulable", False)))
 
 
+#: the most pods a compact document may expand to (``replicas``)
+MAX_PODS = 1_000_000
+
+
 def _compact_pods(data: dict, path: Path) -> list:
     pods = []
     for i, p in enumerate(require_list(data.get("pods"), "pods", path)):
@@ -602,6 +606,9 @@ def _compact_pods(data: dict, path: Path) -> list:
         reps = p.get("replicas")
         if reps is not None and (not isinstance(reps, int) or reps < 1):
             raise InputError(f"{what}: replicas must be a positive integer", path)
+        if len(pods) + (reps or 1) > MAX_PODS:  # a slip of zeros would fill the memory
+            raise InputError(f"{what}: replicas {reps} make more than {MAX_PODS:,} pods in all (Kubernetes "
+                             "supports 150,000 per cluster)", path)
         prio = p.get("priority", 0)
         if isinstance(prio, bool) or not isinstance(prio, int):
             raise InputError(f"{what}: priority must be an integer (a PriorityClass value), got {prio!r}", path)
@@ -748,6 +755,8 @@ def generate(seed: int = 0, nodes: int = 4, pods_per_node: int = 4, priorities: 
     """
     if nodes < 1 or pods_per_node < 1 or priorities < 1 or utilisation <= 0:
         raise InputError("generate podpack: nodes, pods-per-node, priorities >= 1 and utilisation > 0 expected")
+    # Kubernetes' own limits: 5 000 nodes per cluster, 110 pods per node (the kubelet's --max-pods)
+    require_sizes("generate podpack", nodes=(nodes, 5_000), pods_per_node=(pods_per_node, KUBELET_MAX_PODS))
     rng = random.Random(seed)
     target = nodes * pods_per_node
     pods, rs = [], 0

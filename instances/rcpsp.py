@@ -30,7 +30,7 @@ from pathlib import Path
 import networkx as nx
 
 from schedcert.errors import (InfeasibleInstance, InputError, entry_errors, read_text, require_file,
-                              require_keywords)
+                              require_keywords, require_sizes)
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -779,6 +779,7 @@ def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: floa
     if jobs < 1 or resources < 1 or max_duration < 1 or max_demand < 1 or complexity < 0:
         raise InputError("generate rcpsp: expected --jobs, --resources, --max-duration, --max-demand >= 1 and "
                          f"--complexity >= 0; got {jobs}, {resources}, {max_duration}, {max_demand}, {complexity}")
+    require_sizes("generate rcpsp", jobs=(jobs, 10_000), resources=(resources, 100))
     if not 0 < resource_factor <= 1 or not 0 <= resource_strength <= 1:
         raise InputError("generate rcpsp: expected --resource-factor in (0, 1] and --resource-strength in [0, 1]; "
                          f"got {resource_factor}, {resource_strength}")

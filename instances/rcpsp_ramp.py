@@ -34,7 +34,7 @@ import random
 
 import networkx as nx
 
-from schedcert.errors import InputError
+from schedcert.errors import InputError, require_sizes
 from schedcert.instances.rcpsp import RcpspInstance
 
 MIXES = {
@@ -163,6 +163,7 @@ def ramp_instance(seed: int = 0, level: int = 1, mix: str = "all", jobs: int = 3
         raise InputError("ramp: expected level >= 0, jobs >= 2, 2 <= layers <= jobs, resources >= 1, 0 <= prob <= 1, "
                          f"max-duration >= 1, slack >= 0; got level {level}, jobs {jobs}, layers {layers}, "
                          f"resources {resources}, prob {prob}, max-duration {max_duration}, slack {slack}")
+    require_sizes("ramp", jobs=(jobs, 10_000), resources=(resources, 100))
     durations, demands, caps, layer = _base(seed, jobs, resources, layers, max_duration)
     edges = ramp_edges(seed, level, layer, edges_per_level)
     witness = _witness(seed, level, durations, demands, caps, edges)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schedcert.errors import (InputError, integer_expected, parse_json, read_text, reject_unknown_keys, require_file,
-                              require_problem)
+                              require_problem, require_sizes)
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -345,6 +345,7 @@ def generate(seed: int = 0, jobs: int = 20, tf: float = 0.6, rdd: float = 0.6, w
     recorded in ``meta``."""
     if jobs < 1 or pmax < 1 or wmax < 1 or rdd < 0:
         raise InputError("generator: need jobs >= 1, pmax >= 1, wmax >= 1, rdd >= 0")
+    require_sizes("generate smtt", jobs=(jobs, 1_000_000))
     rng = random.Random(seed)
     p = [rng.randint(1, pmax) for _ in range(jobs)]
     w = [rng.randint(1, wmax) for _ in range(jobs)] if weighted else None

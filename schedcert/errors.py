@@ -248,6 +248,18 @@ def make_folder(path: str | Path, what: str = "output folder") -> Path:
     return p
 
 
+def require_sizes(what: str, **sizes: tuple[int, int]) -> None:
+    """InputError naming the first of `sizes` (``name=(value, largest)``)
+    above its largest value: a generator asked for an instance it would
+    take hours and all the memory to make (``--jobs 100000000``, a slip of
+    zeros) says so instead of hanging."""
+    for name, (value, largest) in sizes.items():
+        if value > largest:
+            big = f"{largest:,}".replace(",", " ")
+            raise InputError(f"{what}: --{name.replace('_', '-')} {value} is above {big}, the largest this generator "
+                             "makes")
+
+
 def require_keywords(fn, params: dict, what: str) -> None:
     """InputError unless every key of `params` is a keyword parameter of `fn`
     (``seed`` aside) and every value has the parameter's type (an integer or

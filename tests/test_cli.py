@@ -381,6 +381,13 @@ def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
     (["rcpsp", "--level", "3", "--slack", "-1"], "max-duration >= 1, slack >= 0; got level 3"),
     (["rcpsp", "--resource-strength", "1.5"], "expected --resource-factor in (0, 1] and --resource-strength in [0, 1]; "
      "got 0.5, 1.5"),
+    # a slip of zeros: each hung for minutes, filling the memory, or ended in a MemoryError traceback
+    (["rcpsp", "--jobs", "100000000"], "generate rcpsp: --jobs 100000000 is above 10 000, the largest this generator"),
+    (["rcpsp", "--level", "3", "--jobs", "100000"], "ramp: --jobs 100000 is above 10 000"),
+    (["smtt", "--jobs", "10000000000"], "generate smtt: --jobs 10000000000 is above 1 000 000"),
+    (["dag", "--tasks", "100000000"], "generate dag: --tasks 100000000 is above 10 000"),
+    (["podpack", "--nodes", "100000000"], "generate podpack: --nodes 100000000 is above 5 000"),
+    (["podpack", "--pods-per-node", "111"], "generate podpack: --pods-per-node 111 is above 110"),
 ])
 def test_generate_names_a_bad_parameter_and_what_it_expects(run, tmp_path, args, message):
     res = run("generate", *args, "-o", tmp_path)

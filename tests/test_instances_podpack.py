@@ -232,6 +232,13 @@ def test_bound_pods_must_fit_their_node(tmp_path):
         read(compact)
 
 
+def test_replicas_beyond_a_million_pods_are_refused(tmp_path):
+    compact = tmp_path / "c.yaml"  # expanding them filled the memory until the process was killed
+    compact.write_text("nodes: [{name: a, allocatable: {cpu: 4}}]\npods: [{name: x, replicas: 4611686018427387904}]\n")
+    with pytest.raises(InputError, match=r"c.yaml: pod x: replicas 4611686018427387904 make more than 1,000,000 pods"):
+        read(compact)
+
+
 def test_pod_slots_default_to_the_kubelets_110(tmp_path):
     """A node whose allocatable names no 'pods' held no pod at all (solve
     said: optimal, 0 placed); the kubelet's default --max-pods is 110."""
