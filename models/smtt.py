@@ -8,7 +8,9 @@
     2009, the formulation the SMTT paper uses): ``x_jk = 1`` if job j is in
     position k; ``C_k = C_{k-1} + Σ_j p_j x_jk``; ``T_k >= C_k - Σ_j d_j x_jk``
     (unweighted: tardiness per position) or, weighted,
-    ``T_j >= C_k - d_j - M (1 - x_jk)``; Pyomo on HiGHS or CBC.
+    ``T_j >= C_k - d_j - M (1 - x_jk)``, ``M = Σp - d_j``; a due date past
+    ``Σp`` enters as ``Σp`` (never missed either way; keeps coefficients in
+    an LP solver's range); Pyomo on HiGHS or CBC.
 """
 
 from __future__ import annotations
@@ -115,6 +117,9 @@ def build_mip(inst: SmttInstance) -> pyo.ConcreteModel:
 
     jobs = range(inst.n)
     pos = range(inst.n)
+    # a due date at or past Σp is never missed; as Σp it keeps the coefficients within what an LP
+    # solver represents (d = 2^62 broke HiGHS's numerics: no assignment came back)
+    d = [min(dj, sum(inst.p)) for dj in inst.d]
     m = pyo.ConcreteModel(name=f"smtt-{inst.name}")
     m.x = pyo.Var(jobs, pos, domain=pyo.Binary)
     m.C = pyo.Var(pos, domain=pyo.NonNegativeReals)
@@ -124,13 +129,13 @@ def build_mip(inst: SmttInstance) -> pyo.ConcreteModel:
                             + sum(inst.p[j] * m.x[j, k] for j in jobs))
     if not inst.weighted:
         m.T = pyo.Var(pos, domain=pyo.NonNegativeReals)
-        m.tard = pyo.Constraint(pos, rule=lambda m, k: m.T[k] >= m.C[k] - sum(inst.d[j] * m.x[j, k] for j in jobs))
+        m.tard = pyo.Constraint(pos, rule=lambda m, k: m.T[k] >= m.C[k] - sum(d[j] * m.x[j, k] for j in jobs))
         m.obj = pyo.Objective(expr=sum(m.T[k] for k in pos), sense=pyo.minimize)
     else:
         big = sum(inst.p)
         m.T = pyo.Var(jobs, domain=pyo.NonNegativeReals)
-        m.tard = pyo.Constraint(jobs, pos, rule=lambda m, j, k: m.T[j] >= m.C[k] - inst.d[j]
-                                - max(0, big - inst.d[j]) * (1 - m.x[j, k]))
+        m.tard = pyo.Constraint(jobs, pos, rule=lambda m, j, k: m.T[j] >= m.C[k] - d[j]
+                                - (big - d[j]) * (1 - m.x[j, k]))
         m.obj = pyo.Objective(expr=sum(inst.w[j] * m.T[j] for j in jobs), sense=pyo.minimize)
     return m
 
@@ -149,14 +154,18 @@ def _solve_mip(inst: SmttInstance, options: Options, solver: str) -> Result:
     m = build_mip(inst)
     remaining = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
     out = solve_pyomo(m, options, remaining, solver)
-    sol = inc
+    sol, bound, trusted = inc, out.bound, True
     if out.has_solution and out.objective < ub - 0.5:
-        seq = [next(j for j in range(inst.n) if (pyo.value(m.x[j, k], exception=False) or 0) > 0.5)
+        seq = [next((j for j in range(inst.n) if (pyo.value(m.x[j, k], exception=False) or 0) > 0.5), None)
                for k in range(inst.n)]
-        sol = SmttSolution(tuple(seq))
+        if sorted(s for s in seq if s is not None) == list(range(inst.n)):
+            sol = SmttSolution(tuple(seq))
+        else:  # numerical trouble: x is no assignment, so neither its objective nor its bound is trusted
+            info["note"] = "the MIP solution is not an assignment of jobs to positions; the warm start is kept"
+            bound, trusted = None, False
     value = inst.tardiness(sol.sequence)
-    proven = out.status == Status.OPTIMAL and out.objective is not None and value <= out.objective + 0.5
-    return _conclude(inst, sol, 0, out.bound, proven, out.solver, info)
+    proven = trusted and out.status == Status.OPTIMAL and out.objective is not None and value <= out.objective + 0.5
+    return _conclude(inst, sol, 0, bound, proven, out.solver, info)
 
 
 register_pair("smtt", "mip", "positional assignment MIP (Keha et al. 2009) in Pyomo, the paper's baseline",

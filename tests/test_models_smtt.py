@@ -97,6 +97,21 @@ def test_cpsat_and_mip_equal_brute_force_weighted(inst):
         assert res.status.value == "optimal" and res.objective == res.bound == opt, name
 
 
+def test_mip_with_a_due_date_far_past_the_horizon():
+    """d = 2^62 went into the MIP as a coefficient; HiGHS came back with no
+    assignment and the method died (StopIteration). A due date at or past
+    Σp is never missed, so the model uses Σp: the optimum agrees with bb's,
+    weighted (big-M rows) and not."""
+    p = [7, 20, 51, 84, 7, 2, 69, 13, 12]
+    d = [218, 214, 124, 168, 130, 248, 215, 122, 2 ** 62]
+    assert run_method(PROB, "bb", make("far", p, d), Options(time_limit=30)).objective == 38
+    for w in (None, [2] + [1] * 8):
+        inst = make("far", p, d, w)
+        want = run_method(PROB, "cpsat", inst, Options(time_limit=30, workers=1))
+        res = run_method(PROB, "mip", inst, Options(time_limit=30, workers=1))
+        assert res.status.value == want.status.value == "optimal" and res.objective == res.bound == want.objective
+
+
 def test_mip_cbc_on_unweighted(instances_dir):
     inst = make("t", [4, 2, 3, 1, 5], [5, 6, 4, 1, 7])
     res = run_method(PROB, "mip-cbc", inst, Options(time_limit=30))
