@@ -628,6 +628,10 @@ def _check_rcp(text: str, path: Path) -> dict:
 #: resource profile over it (K x horizon 64-bit integers)
 MAX_HORIZON = 1_000_000
 
+#: largest capacity or demand: with durations summing to at most
+#: MAX_HORIZON, energies (duration x demand) and their sums stay in 64 bits
+MAX_AMOUNT = 10 ** 12
+
 
 def check_semantics(inst: RcpspInstance, path, lines: dict | None) -> None:
     """Range, cycle and capacity checks common to every format."""
@@ -639,6 +643,9 @@ def check_semantics(inst: RcpspInstance, path, lines: dict | None) -> None:
     for k, cap in enumerate(inst.capacities):
         if cap < 0:
             raise InputError(f"resource {inst.resource_names[k]}: negative capacity {cap}", path)
+        if inst.peak_capacity(k) > MAX_AMOUNT:
+            raise InputError(f"resource {inst.resource_names[k]}: capacity {inst.peak_capacity(k):.3g} is above "
+                             f"{MAX_AMOUNT:.0e}, the largest amount schedcert takes; scale the unit", path)
     for j in range(inst.n):
         if inst.durations[j] < 0:
             raise InputError(f"activity {names[j]}: negative duration {inst.durations[j]}; expected >= 0",
@@ -650,6 +657,10 @@ def check_semantics(inst: RcpspInstance, path, lines: dict | None) -> None:
             if r < 0:
                 raise InputError(f"activity {names[j]}: negative demand {r} for resource "
                                  f"{inst.resource_names[k]}", path, line("req", j))
+            if r > MAX_AMOUNT:
+                raise InputError(f"activity {names[j]}: demand {r:.3g} for resource {inst.resource_names[k]} is above "
+                                 f"{MAX_AMOUNT:.0e}, the largest amount schedcert takes; scale the unit",
+                                 path, line("req", j))
         for s in inst.successors[j]:
             if not 0 <= s < inst.n:
                 raise InputError(f"activity {names[j]}: successor index {s + 1} out of range 1..{inst.n}",

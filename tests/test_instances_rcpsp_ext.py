@@ -273,3 +273,19 @@ def test_horizon_beyond_the_supported_range_is_refused(tmp_path):
     """A duration of 10^12 made the SGS allocate a 73 TiB resource profile."""
     with pytest.raises(InputError, match=r"planning horizon is 1,000,000,000,\d{3} time units.*up to 1,000,000"):
         tiny(tmp_path, TINY.replace("{name: a, duration: 3", "{name: a, duration: 1000000000000"))
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("{name: crew, capacity: 2,", "{name: crew, capacity: 1.0e+300,", r"resource crew: capacity 1e\+300 is above 1e\+12"),
+    ("{start: 20, end: 30, capacity: 2}", "{start: 20, end: 30, capacity: 10000000000000}",
+     r"resource lift: capacity 1e\+13 is above 1e\+12"),
+    ("{name: a, duration: 3, demands: {crew: 1}", "{name: a, duration: 0, demands: {crew: 1180591620717411303424}",
+     r"activity a: demand 1.18e\+21 for resource crew is above 1e\+12, the largest amount schedcert takes; scale"),
+])
+def test_amounts_beyond_64_bit_energies_are_refused(tmp_path, old, new, message):
+    """A capacity of 1e300 (or a milestone's demand of 2^70, allowed above
+    capacity since it occupies no period) ended in an OverflowError
+    traceback in the SGS's 64-bit arrays."""
+    assert old in TINY
+    with pytest.raises(InputError, match=message):
+        tiny(tmp_path, TINY.replace(old, new))
