@@ -517,8 +517,11 @@ def _make(name, nodes, pods, arrival=False, meta=None, source=None, pod_source=N
         if p.node is not None and p.node not in names:
             raise InputError(f"pod {p.name} is bound to unknown node {p.node!r}", pod_source)
     inst = PodpackInstance(name, nodes, pods, bool(arrival), dict(meta or {}))
+    bound_to: dict = {}
+    for p in pods:
+        bound_to.setdefault(p.node, []).append(p)
     for node in nodes:  # the kubelet admits a pod only if it fits (NodeResourcesFit at admission)
-        bound = [p for p in pods if p.node == node.name]
+        bound = bound_to.get(node.name, [])
         for r in inst.resources:
             need = sum(demand(p, r) for p in bound)
             have = node.allocatable.get(r, 0)
