@@ -586,10 +586,22 @@ def _entries(items, keys: tuple, what: str) -> list:
     return items
 
 
+def _text(value):
+    """A label or taint value as YAML gave it: a number or boolean as its
+    text (``zone: 1`` is ``"1"``); a list or mapping unchanged, for
+    :func:`_make` to refuse (it read as ``"['a', 'b']"``)."""
+    return value if isinstance(value, (list, dict)) else str(value)
+
+
+def _text_map(data) -> dict:
+    """Labels or a nodeSelector with :func:`_text` keys and values."""
+    return {_text(k): _text(v) for k, v in (data or {}).items()}
+
+
 def _compact_node(n: dict) -> dict:
     return dict(name=str(n["name"]), allocatable=node_allocatable(n["allocatable"], f"node {n['name']} allocatable"),
-                labels={str(k): str(v) for k, v in (n.get("labels") or {}).items()},
-                taints=tuple((t.get("key", ""), str(t.get("value", "") or ""), t.get("effect", "NoSchedule"))
+                labels=_text_map(n.get("labels")),
+                taints=tuple((t.get("key", ""), _text(t.get("value", "") or ""), t.get("effect", "NoSchedule"))
                              for t in _entries(n.get("taints"), ("key", "value", "effect"),
                                                f"node {n['name']} taints")),
                 unschedulable=bool(n.get("unschedulable", False)))
@@ -629,9 +641,9 @@ def _compact_pod(p: dict, i: int, prio: int) -> dict:
                            for e in _entries(term, ("key", "operator", "values"), f"{what} affinity"))
                      for term in require_list(p.get("affinity"), f"{what} affinity"))
     return dict(requests=resource_map(p.get("requests"), f"{what} requests"), priority=prio, node=p.get("node"),
-                node_selector={str(k): str(v) for k, v in (p.get("nodeSelector") or {}).items()},
+                node_selector=_text_map(p.get("nodeSelector")),
                 affinity=affinity,
-                tolerations=tuple((t.get("key", ""), t.get("operator", "Equal"), str(t.get("value", "") or ""),
+                tolerations=tuple((t.get("key", ""), t.get("operator", "Equal"), _text(t.get("value", "") or ""),
                                    t.get("effect", ""))
                                   for t in _entries(p.get("tolerations"), ("key", "operator", "value", "effect"),
                                                     f"{what} tolerations")),

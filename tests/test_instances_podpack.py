@@ -215,6 +215,13 @@ def test_fields_the_filters_read_are_checked(tmp_path):
                        "pods: []\n")
     with pytest.raises(InputError, match=r"c.yaml: node a: taint .*an effect in NoSchedule, PreferNoSchedule"):
         read(compact)
+    compact.write_text("nodes: [{name: a, allocatable: {cpu: 1}, labels: {zone: 1}}]\n"
+                       "pods: [{name: p, nodeSelector: {zone: [1, 2]}}]\n")  # was the label "[1, 2]"
+    with pytest.raises(InputError, match=r"c.yaml: pod p: nodeSelector: keys and values must be strings, got 'zone'"):
+        read(compact)
+    compact.write_text("nodes: [{name: a, allocatable: {cpu: 1}, labels: {zone: 1}}]\n"
+                       "pods: [{name: p, nodeSelector: {zone: 1}}]\n")
+    assert read(compact).pods[0].node_selector == read(compact).nodes[0].labels == {"zone": "1"}
 
 
 def test_bound_pods_must_fit_their_node(tmp_path):
