@@ -643,7 +643,7 @@ def _compact_pod(p: dict, i: int, prio: int) -> dict:
     return dict(requests=resource_map(p.get("requests"), f"{what} requests"), priority=prio, node=p.get("node"),
                 node_selector=_text_map(p.get("nodeSelector")),
                 affinity=affinity,
-                tolerations=tuple((t.get("key", ""), t.get("operator", "Equal"), _text(t.get("value", "") or ""),
+                tolerations=tuple((t.get("key", ""), t.get("operator") or "Equal", _text(t.get("value", "") or ""),
                                    t.get("effect", ""))
                                   for t in _entries(p.get("tolerations"), ("key", "operator", "value", "effect"),
                                                     f"{what} tolerations")),
