@@ -119,7 +119,8 @@ def build_mip(inst: SmttInstance) -> pyo.ConcreteModel:
     pos = range(inst.n)
     # a due date at or past Σp is never missed; as Σp it keeps the coefficients within what an LP
     # solver represents (d = 2^62 broke HiGHS's numerics: no assignment came back)
-    d = [min(dj, sum(inst.p)) for dj in inst.d]
+    big = sum(inst.p)
+    d = [min(dj, big) for dj in inst.d]
     m = pyo.ConcreteModel(name=f"smtt-{inst.name}")
     m.x = pyo.Var(jobs, pos, domain=pyo.Binary)
     m.C = pyo.Var(pos, domain=pyo.NonNegativeReals)
@@ -132,7 +133,6 @@ def build_mip(inst: SmttInstance) -> pyo.ConcreteModel:
         m.tard = pyo.Constraint(pos, rule=lambda m, k: m.T[k] >= m.C[k] - sum(d[j] * m.x[j, k] for j in jobs))
         m.obj = pyo.Objective(expr=sum(m.T[k] for k in pos), sense=pyo.minimize)
     else:
-        big = sum(inst.p)
         m.T = pyo.Var(jobs, domain=pyo.NonNegativeReals)
         m.tard = pyo.Constraint(jobs, pos, rule=lambda m, j, k: m.T[j] >= m.C[k] - d[j]
                                 - (big - d[j]) * (1 - m.x[j, k]))
