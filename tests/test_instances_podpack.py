@@ -210,15 +210,12 @@ def test_fields_the_filters_read_are_checked(tmp_path):
         n, p = _kubectl(tmp_path, [{**job, "spec": {**job["spec"], **spec}}])
         with pytest.raises(InputError, match=r"pods.json: " + message):
             read(n, pods=p)
+    _refused(tmp_path, "nodes: [{name: a, allocatable: {cpu: 1}, taints: [{key: k, value: v, effect: NoRun}]}]",
+             r"c.yaml: node a: taint .*an effect in NoSchedule, PreferNoSchedule")
+    _refused(tmp_path, "nodes: [{name: a, allocatable: {cpu: 1}, labels: {zone: 1}}]\n"
+             "pods: [{name: p, nodeSelector: {zone: [1, 2]}}]",  # was the label "[1, 2]"
+             r"c.yaml: pod p: nodeSelector: keys and values must be strings, got 'zone'")
     compact = tmp_path / "c.yaml"
-    compact.write_text("nodes: [{name: a, allocatable: {cpu: 1}, taints: [{key: k, value: v, effect: NoRun}]}]\n"
-                       "pods: []\n")
-    with pytest.raises(InputError, match=r"c.yaml: node a: taint .*an effect in NoSchedule, PreferNoSchedule"):
-        read(compact)
-    compact.write_text("nodes: [{name: a, allocatable: {cpu: 1}, labels: {zone: 1}}]\n"
-                       "pods: [{name: p, nodeSelector: {zone: [1, 2]}}]\n")  # was the label "[1, 2]"
-    with pytest.raises(InputError, match=r"c.yaml: pod p: nodeSelector: keys and values must be strings, got 'zone'"):
-        read(compact)
     compact.write_text("nodes: [{name: a, allocatable: {cpu: 1}, labels: {zone: 1}}]\n"
                        "pods: [{name: p, nodeSelector: {zone: 1}}]\n")
     assert read(compact).pods[0].node_selector == read(compact).nodes[0].labels == {"zone": "1"}
@@ -228,15 +225,19 @@ def test_bound_pods_must_fit_their_node(tmp_path):
     """A snapshot whose running pods exceed their node's allocatable is one
     the kubelet never admits; it made the default scheduler's placement
     fail validation (a ValidationError traceback, 'a bug in schedcert')."""
-    compact = tmp_path / "c.yaml"
-    compact.write_text("nodes: [{name: a, allocatable: {cpu: 1}}, {name: b, allocatable: {cpu: 2}}]\n"
-                       "pods: [{name: x, requests: {cpu: 2}, node: a}, {name: y, requests: {cpu: 1}}]\n")
-    with pytest.raises(InputError, match=r"c.yaml: node a: the pods bound to it request 2000 cpu > allocatable 1000"):
-        read(compact)
-    compact.write_text("nodes: [{name: a, allocatable: {cpu: 1, pods: 1}}]\n"
-                       "pods: [{name: x, node: a, protected: true}, {name: y, node: a}]\n")
-    with pytest.raises(InputError, match=r"node a: 2 pods are bound to it > allocatable pods 1"):
-        read(compact)
+    _refused(tmp_path, "nodes: [{name: a, allocatable: {cpu: 1}}, {name: b, allocatable: {cpu: 2}}]\n"
+             "pods: [{name: x, requests: {cpu: 2}, node: a}, {name: y, requests: {cpu: 1}}]",
+             r"c.yaml: node a: the pods bound to it request 2000 cpu > allocatable 1000")
+    _refused(tmp_path, "nodes: [{name: a, allocatable: {cpu: 1, pods: 1}}]\n"
+             "pods: [{name: x, node: a, protected: true}, {name: y, node: a}]",
+             r"node a: 2 pods are bound to it > allocatable pods 1")
+
+
+def _refused(tmp_path, text: str, message: str) -> None:
+    """The compact document `text` is an InputError matching `message`."""
+    (tmp_path / "c.yaml").write_text(text + "\n")
+    with pytest.raises(InputError, match=message):
+        read(tmp_path / "c.yaml")
 
 
 def test_replicas_beyond_a_million_pods_are_refused(tmp_path):
