@@ -185,8 +185,15 @@ def read_lines(path: Path) -> SmttInstance:
 
 def orlib_n(path: Path, n: int | None) -> int:
     """Jobs per instance of an OR-Library stream: `n`, else the number in the
-    file name (``wt40.txt`` -> 40); InputError if neither is given."""
+    file name (``wt40.txt`` -> 40); InputError if neither is given, or if
+    both are and differ for a file named as OR-Library names them
+    (``wt40.txt --n 50`` split its 15 000 integers into 100 instances of
+    50 jobs, every one wrong)."""
+    named = re.fullmatch(r"wt(\d+)\.txt", path.name.lower())
     if n is not None:
+        if named and int(named.group(1)) != int(n):
+            raise InputError(f"--n {n}, but the file name says {named.group(1)} jobs per instance; drop --n "
+                             "(or rename the file if it is not OR-Library's)", path)
         return int(n)
     m = re.match(r"[a-z]*?(\d+)", path.name.lower())
     if not m:

@@ -81,6 +81,12 @@ def test_orlib_n_from_option_and_bad_length(tmp_path):
     assert read(f"{f}#2", n=2).p == (3, 4)
     with pytest.raises(InputError, match="multiple of 3 x 5"):
         read(f"{f}#1", n=5)
+    # a name as OR-Library gives it fixes n: 12 integers split as 1 x (3 x 4) or 2 x (3 x 2) alike
+    wt = tmp_path / "wt2.txt"
+    wt.write_text(f.read_text())
+    assert read(f"{wt}#2").p == read(f"{wt}#2", n=2).p == (3, 4)
+    with pytest.raises(InputError, match=r"wt2.txt: --n 4, but the file name says 2 jobs per instance"):
+        read(f"{wt}#1", n=4)
 
 
 def test_json_roundtrip_and_generator(tmp_path):
