@@ -692,6 +692,8 @@ def read(path, format=None, pods=None, max_pods=None) -> PodpackInstance:
     path = require_file(path)
     pods_path = require_file(pods, "file (--pods)") if pods else None
     fmt = format or ("alibaba" if path.suffix.lower() == ".csv" else "kubectl" if _is_kubectl(path) else "compact")
+    if max_pods and fmt != "alibaba":  # it was ignored without a word
+        raise InputError(f"--max-pods applies to Alibaba pod lists only; this is a {fmt} input", path)
     if fmt == "compact":
         if pods_path is not None:
             raise InputError("the compact format holds nodes and pods in one file; --pods is for kubectl and "

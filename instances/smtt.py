@@ -237,6 +237,8 @@ def read(path, format=None, n=None) -> SmttInstance:
     require_file(file, "instance file")
     fmt = format or ("orlib" if k is not None or is_orlib_stream(file)
                      else "json" if file.suffix.lower() == ".json" else "lines")
+    if n is not None and fmt != "orlib":  # it was ignored without a word
+        raise InputError(f"--n applies to OR-Library streams only; this is a {fmt} file", file)
     if fmt == "orlib":
         stream = read_orlib_stream(file, n)
         if k is None:

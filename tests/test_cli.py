@@ -663,3 +663,15 @@ def test_syntax_error_names_file_line_and_language(run, tmp_path, problem, suffi
     where = f"bad{suffix}" + ("" if line is None else f":{line}")
     assert res.exit_code == 2 and f"{where}: invalid {kind}: " in res.output, res.output
     assert "char " not in res.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["smtt", "--example", "--n", "5"], "smtt-example.txt: --n applies to OR-Library streams only; this is a lines"),
+    (["podpack", "--example", "--max-pods", "5"],
+     "podpack-example.yaml: --max-pods applies to Alibaba pod lists only; this is a compact input"),
+])
+def test_a_reader_option_the_format_does_not_read_is_refused(run, args, message):
+    """Both were ignored without a word (the whole file solved as if the
+    option had not been given); dag's --platform already said so."""
+    res = run("solve", *args)
+    assert res.exit_code == 2 and message in res.output
