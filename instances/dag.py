@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from schedcert.errors import InputError, require_sizes
+from schedcert.errors import InputError, magnitude, require_sizes
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -186,7 +186,7 @@ def check(inst: DagInstance, source=None) -> DagInstance:
     serial = sum(max(c for c in row if c is not None) for row in inst.costs) + \
         sum(inst.latency + d for _, _, d in inst.edges)  # no schedule needs longer than all in a row
     if serial > MAX_TIME:
-        raise InputError(f"costs and data add up to {serial:.2e} time units, beyond the {MAX_TIME:.2e} the "
+        raise InputError(f"costs and data add up to {magnitude(serial)} time units, beyond the {MAX_TIME:.2e} the "
                          "CP-SAT and MILP models take (64-bit domains with room for sums); scale the time unit",
                          source)
     if inst.bandwidth is not None:

@@ -38,9 +38,9 @@ import io
 import math
 from pathlib import Path
 
-from schedcert.errors import (InputError, entry_errors, integer_expected, parse_json, parse_yaml, read_text,
+from schedcert.errors import (InputError, entry_errors, integer_expected, magnitude, parse_json, parse_yaml, read_text,
                               reject_unknown_keys, require_list, require_problem)
-from schedcert.instances.dag import DagInstance, check
+from schedcert.instances.dag import MAX_TIME, DagInstance, check
 
 _NONE = {"", "-", "x", "inf", "none", "null", "na"}
 
@@ -386,6 +386,8 @@ def _read_stg(p: Path, plat: Platform) -> DagInstance:
             raise InputError(f"STG: expected {what} (an integer), got {tok!r}", p, ln) from None
         if v < 0:
             raise InputError(f"STG: expected {what} >= 0, got {v}", p, ln)
+        if v > MAX_TIME:  # times past it overflowed the float scaling by the platform
+            raise InputError(f"STG: expected {what} <= 2^50, got {magnitude(v)}", p, ln)
         return v, ln
 
     n, _ = nxt("the number of tasks")

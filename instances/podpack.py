@@ -37,7 +37,7 @@ from functools import cached_property
 from pathlib import Path
 
 from schedcert.errors import (InputError, entry_errors, parse_json, parse_yaml, read_text, reject_unknown_keys,
-                              require_file, require_list, require_problem, require_sizes)
+                              magnitude, require_file, require_list, require_problem, require_sizes)
 from schedcert.instances.podpack_formats import (GPU, KUBELET_MAX_PODS, NONZERO, node_allocatable, read_alibaba,
                                                  read_kubectl, resource_map)
 from schedcert.registry import Problem, register_problem
@@ -486,6 +486,10 @@ def _scheduling_fields_error(x) -> str | None:
     return strings(x.node_selector, "nodeSelector")
 
 
+#: bound on the sum of all requests and allocatables of one resource
+MAX_TOTAL = 2 ** 62
+
+
 def _make(name, nodes, pods, arrival=False, meta=None, source=None, pod_source=None) -> PodpackInstance:
     """The instance of node and pod field dicts, checked as the Kubernetes
     API and the kubelet would (InputError naming `source`, or `pod_source`
@@ -517,6 +521,11 @@ def _make(name, nodes, pods, arrival=False, meta=None, source=None, pod_source=N
         if p.node is not None and p.node not in names:
             raise InputError(f"pod {p.name} is bound to unknown node {p.node!r}", pod_source)
     inst = PodpackInstance(name, nodes, pods, bool(arrival), dict(meta or {}))
+    for r in inst.resources:  # every sum the packers form is part of this one, in 64-bit integers
+        total = sum(demand(p, r) for p in pods) + sum(n.allocatable.get(r, 0) for n in nodes)
+        if total >= MAX_TOTAL:
+            raise InputError(f"{r}: requests and allocatables add up to {magnitude(total)}, past the 2^62 "
+                             "that the packers' 64-bit sums hold", source)
     bound_to: dict = {}
     for p in pods:
         bound_to.setdefault(p.node, []).append(p)

@@ -37,7 +37,7 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
-from schedcert.errors import InputError, entry_errors, parse_json, parse_yaml, read_text
+from schedcert.errors import InputError, entry_errors, magnitude, parse_json, parse_yaml, read_text
 
 _BINARY = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60}
 _DECIMAL = {"n": Fraction(1, 10 ** 9), "u": Fraction(1, 10 ** 6), "m": Fraction(1, 1000), "": Fraction(1),
@@ -363,14 +363,19 @@ def _csv_rows(path: Path, need: tuple) -> list:
     return [(i + 2, row) for i, row in enumerate(rd)]
 
 
-def _csv_int(row, col, path, line) -> int:
+def _csv_int(row, col, path, line, scale: int = 1) -> int:
+    """Column `col` of `row` as a non-negative integer times `scale`, at
+    most :data:`MAX_QUANTITY` (a 20-digit cpu_milli overflowed the packers'
+    64-bit arrays)."""
     try:
         v = int(row[col])
     except (TypeError, ValueError):
         raise InputError(f"column {col}: expected a non-negative integer, got {row[col]!r}", path, line) from None
     if v < 0:
         raise InputError(f"column {col}: expected a non-negative integer, got {v}", path, line)
-    return v
+    if v * scale > MAX_QUANTITY:
+        raise InputError(f"column {col}: {magnitude(v)} is too large (quantities fit in 63 bits)", path, line)
+    return v * scale
 
 
 def read_alibaba(nodes_path: Path, pods_path: Path | None, max_pods: int | None = None) -> tuple[list, list, dict]:
@@ -404,7 +409,7 @@ def read_alibaba(nodes_path: Path, pods_path: Path | None, max_pods: int | None 
     nodes = []
     for line, row in _csv_rows(nodes_path, ("sn", "cpu_milli", "memory_mib", "gpu", "model")):
         alloc = {"cpu": _csv_int(row, "cpu_milli", nodes_path, line),
-                 "memory": _csv_int(row, "memory_mib", nodes_path, line) * 2 ** 20, "pods": KUBELET_MAX_PODS}
+                 "memory": _csv_int(row, "memory_mib", nodes_path, line, 2 ** 20), "pods": KUBELET_MAX_PODS}
         g = _csv_int(row, "gpu", nodes_path, line)
         if g:
             alloc[GPU] = g
@@ -417,7 +422,7 @@ def read_alibaba(nodes_path: Path, pods_path: Path | None, max_pods: int | None 
             rows.sort(key=lambda lr: (_csv_int(lr[1], "creation_time", pods_path, lr[0]), lr[0]))
         for line, row in rows[:max_pods]:
             req = {"cpu": _csv_int(row, "cpu_milli", pods_path, line),
-                   "memory": _csv_int(row, "memory_mib", pods_path, line) * 2 ** 20}
+                   "memory": _csv_int(row, "memory_mib", pods_path, line, 2 ** 20)}
             g = _csv_int(row, "num_gpu", pods_path, line)
             if g:
                 req[GPU] = g

@@ -30,7 +30,7 @@ from pathlib import Path
 import networkx as nx
 
 from schedcert.errors import (InfeasibleInstance, InputError, entry_errors, read_text, require_file,
-                              require_keywords, require_sizes)
+                              magnitude, require_keywords, require_sizes)
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -644,7 +644,7 @@ def check_semantics(inst: RcpspInstance, path, lines: dict | None) -> None:
         if cap < 0:
             raise InputError(f"resource {inst.resource_names[k]}: negative capacity {cap}", path)
         if inst.peak_capacity(k) > MAX_AMOUNT:
-            raise InputError(f"resource {inst.resource_names[k]}: capacity {inst.peak_capacity(k):.3g} is above "
+            raise InputError(f"resource {inst.resource_names[k]}: capacity {magnitude(inst.peak_capacity(k))} is above "
                              f"{MAX_AMOUNT:.0e}, the largest amount schedcert takes; scale the unit", path)
     for j in range(inst.n):
         if inst.durations[j] < 0:
@@ -658,8 +658,8 @@ def check_semantics(inst: RcpspInstance, path, lines: dict | None) -> None:
                 raise InputError(f"activity {names[j]}: negative demand {r} for resource "
                                  f"{inst.resource_names[k]}", path, line("req", j))
             if r > MAX_AMOUNT:
-                raise InputError(f"activity {names[j]}: demand {r:.3g} for resource {inst.resource_names[k]} is above "
-                                 f"{MAX_AMOUNT:.0e}, the largest amount schedcert takes; scale the unit",
+                raise InputError(f"activity {names[j]}: demand {magnitude(r)} for resource {inst.resource_names[k]} "
+                                 f"is above {MAX_AMOUNT:.0e}, the largest amount schedcert takes; scale the unit",
                                  path, line("req", j))
         for s in inst.successors[j]:
             if not 0 <= s < inst.n:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schedcert.errors import (InputError, integer_expected, parse_json, read_text, reject_unknown_keys, require_file,
-                              require_problem, require_sizes)
+                              magnitude, require_problem, require_sizes)
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -115,8 +115,8 @@ def make(name, p, d, w=None, meta=None, source=None) -> SmttInstance:
             raise InputError(f"job {j + 1}: weight must be an integer >= 1, found {w[j]}", source)
     worst = sum(w) * (sum(p) + max(0, -min(d)))  # Σ w_j T_j of any sequence is at most this
     if worst >= 2 ** 62:
-        raise InputError(f"processing times, due dates and weights this large (Σw·Σp ≈ {worst:.2e}) overflow "
-                         "the 64-bit integers of the methods; scale the time unit", source)
+        raise InputError(f"processing times, due dates and weights this large (Σw·Σp ≈ {magnitude(worst)}) "
+                         "overflow the 64-bit integers of the methods; scale the time unit", source)
     return SmttInstance(name, p, d, w, meta or {})
 
 

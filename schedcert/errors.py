@@ -248,6 +248,16 @@ def make_folder(path: str | Path, what: str = "output folder") -> Path:
     return p
 
 
+def magnitude(x) -> str:
+    """A number for a message, in 3 significant digits (``1.18e+21``); an
+    integer past a float's range (a 400-digit value in a file) as its count
+    of digits, where formatting it as a float raised OverflowError."""
+    try:
+        return f"{x:.3g}"
+    except OverflowError:
+        return f"a {len(str(abs(int(x))))}-digit number"
+
+
 def require_sizes(what: str, **sizes: tuple[int, int]) -> None:
     """InputError naming the first of `sizes` (``name=(value, largest)``)
     above its largest value: a generator asked for an instance it would

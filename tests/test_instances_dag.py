@@ -64,6 +64,9 @@ def test_stg_errors_name_the_line(tmp_path):
     assert e.value.line == 4 and "processing time of task 2" in e.value.message
     with pytest.raises(InputError, match="needs --platform"):
         read(f)
+    f.write_text("2\n0 0 0\n1 4 1 0\n2 1" + "0" * 400 + " 1 1\n3 0 1 2\n")  # was an OverflowError traceback
+    with pytest.raises(InputError, match=r"g.stg:4: STG: expected processing time of task 2 <= 2\^50, got a 401-digit"):
+        read(f, platform="2")
 
 
 def test_wfformat_with_platform(instances_dir, tmp_path):

@@ -383,6 +383,20 @@ def test_alibaba_pod_list_without_qos_spec_or_times(tmp_path):
         read(tmp_path / "nodes.csv", pods=tmp_path / "bad.csv")
 
 
+def test_quantities_whose_sums_overflow_64_bits_are_refused(tmp_path):
+    """Each below 2^63, together past it: the scheduler's used + request
+    wrapped around, pods of 6 + 6 EiB went onto a 7 EiB node and the
+    validator refused the placement (a ValidationError traceback); a
+    20-digit cpu_milli in an Alibaba list was an OverflowError."""
+    _refused(tmp_path, "nodes: [{name: n, allocatable: {cpu: 4, memory: 7Ei}}]\n"
+             "pods: [{name: a, requests: {memory: 6Ei}}, {name: b, requests: {memory: 6Ei}}]",
+             r"c.yaml: memory: requests and allocatables add up to 2.19e\+19, past the 2\^62")
+    (tmp_path / "nodes.csv").write_text("sn,cpu_milli,memory_mib,gpu,model\nn0,18446744073709551617,1024,0,\n")
+    (tmp_path / "pods.csv").write_text("name,cpu_milli,memory_mib,num_gpu\np,1000,1024,0\n")
+    with pytest.raises(InputError, match=r"nodes.csv:2: column cpu_milli: 1.84e\+19 is too large"):
+        read(tmp_path / "nodes.csv", pods=tmp_path / "pods.csv")
+
+
 def test_no_nodes_is_an_input_error(tmp_path):
     # both used to pass the reader and crash the scheduler (IndexError on an empty node array)
     (tmp_path / "e.yaml").write_text("nodes: []\npods:\n  - {name: a, requests: {cpu: 1}}\n")

@@ -281,6 +281,8 @@ def test_horizon_beyond_the_supported_range_is_refused(tmp_path):
      r"resource lift: capacity 1e\+13 is above 1e\+12"),
     ("{name: a, duration: 3, demands: {crew: 1}", "{name: a, duration: 0, demands: {crew: 1180591620717411303424}",
      r"activity a: demand 1.18e\+21 for resource crew is above 1e\+12, the largest amount schedcert takes; scale"),
+    ("{name: a, duration: 3, demands: {crew: 1}", "{name: a, duration: 3, demands: {crew: 1" + "0" * 400 + "}",
+     r"activity a: demand a 401-digit number for resource crew is above 1e\+12"),
 ])
 def test_amounts_beyond_64_bit_energies_are_refused(tmp_path, old, new, message):
     """A capacity of 1e300 (or a milestone's demand of 2^70, allowed above

@@ -167,6 +167,9 @@ def test_numbers_beyond_64_bits_and_lrdp_horizon(tmp_path):
     f.write_text(json.dumps({"p": [10 ** 19, 2], "d": [1, 2]}))
     with pytest.raises(InputError, match="overflow the 64-bit integers"):
         read(f)
+    f.write_text(json.dumps({"p": [10 ** 400, 2], "d": [1, 2]}))  # the message itself overflowed a float
+    with pytest.raises(InputError, match=r"Σw·Σp ≈ a 401-digit number\) overflow the 64-bit integers"):
+        read(f)
     f.write_text(json.dumps({"p": [10 ** 8, 2, 5], "d": [1, 2, 3], "w": [1, 2, 3]}))
     inst = read(f)
     assert default_method_for(get_problem("smtt"), inst) == "cpsat"
