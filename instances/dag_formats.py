@@ -101,7 +101,8 @@ def _load(p: Path):
 def _int(v, what, source, line=None, allow_none=False):
     if v is None and allow_none:
         return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v != int(v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) \
+            or isinstance(v, float) and (not math.isfinite(v) or v != int(v)):  # isfinite(10**400) overflows
         raise InputError(integer_expected(what, v), source, line)
     return int(v)
 
@@ -241,8 +242,14 @@ def _platform(spec, what: str, graph: Path) -> Platform:
 
 
 def _real(v) -> bool:
-    """A finite number (YAML's .inf and .nan are not)."""
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    """A finite number within a float's range (YAML's .inf and .nan are not,
+    nor a 400-digit integer, which made math.isfinite raise OverflowError)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:
+        return False
 
 
 def read_platform(p: Path) -> Platform:

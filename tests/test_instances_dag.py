@@ -69,6 +69,23 @@ def test_stg_errors_name_the_line(tmp_path):
         read(f, platform="2")
 
 
+def test_integers_past_a_floats_range(tmp_path):
+    """math.isfinite(10**400) raises OverflowError: a 401-digit cost in a
+    document (or time_unit in a platform file) was a traceback."""
+    import json
+
+    f = tmp_path / "g.json"
+    f.write_text(json.dumps({"processors": ["P1"], "tasks": [{"name": "a", "costs": [10 ** 400]}], "edges": []}))
+    with pytest.raises(InputError, match="g.json: costs and data add up to a 401-digit number time units"):
+        read(f)
+    stg = tmp_path / "g.stg"
+    stg.write_text("1\n0 0 0\n1 3 1 0\n2 0 1 1\n")
+    plat = tmp_path / "p.json"
+    plat.write_text(json.dumps({"time_unit": 10 ** 400, "processors": [{"name": "cpu", "speed": 1}]}))
+    with pytest.raises(InputError, match="p.json: time_unit: expected seconds > 0"):
+        read(stg, platform=str(plat))
+
+
 def test_wfformat_with_platform(instances_dir, tmp_path):
     f = instances_dir / "dag" / "wfinstances" / "srasearch-chameleon-10a-001.json"
     if not f.is_file():
