@@ -117,6 +117,11 @@ def make(name, p, d, w=None, meta=None, source=None) -> SmttInstance:
     if worst >= 2 ** 62:
         raise InputError(f"processing times, due dates and weights this large (Σw·Σp ≈ {magnitude(worst)}) "
                          "overflow the 64-bit integers of the methods; scale the time unit", source)
+    late = max(range(len(d)), key=lambda j: d[j])
+    if d[late] > 2 ** 62:  # past what the methods' 64-bit arithmetic takes; any d >= Σp means: never late
+        raise InputError(f"job {late + 1}: due date {magnitude(d[late])} is past 2^62, what the methods' 64-bit "
+                         f"integers take; every due date from Σp = {sum(p)} on means the same (never late): "
+                         "write that", source)
     return SmttInstance(name, p, d, w, meta or {})
 
 

@@ -167,6 +167,9 @@ def test_numbers_beyond_64_bits_and_lrdp_horizon(tmp_path):
     f.write_text(json.dumps({"p": [10 ** 19, 2], "d": [1, 2]}))
     with pytest.raises(InputError, match="overflow the 64-bit integers"):
         read(f)
+    f.write_text(json.dumps({"p": [2, 5], "d": [1, 10 ** 40]}))  # bb, lrdp, ids: OverflowError tracebacks
+    with pytest.raises(InputError, match=r"job 2: due date 1e\+40 is past 2\^62.*from Σp = 7 on means the same"):
+        read(f)
     f.write_text(json.dumps({"p": [10 ** 400, 2], "d": [1, 2]}))  # the message itself overflowed a float
     with pytest.raises(InputError, match=r"Σw·Σp ≈ a 401-digit number\) overflow the 64-bit integers"):
         read(f)
