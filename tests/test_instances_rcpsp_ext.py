@@ -276,7 +276,8 @@ def test_horizon_beyond_the_supported_range_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("old, new, message", [
-    ("{name: crew, capacity: 2,", "{name: crew, capacity: 1.0e+300,", r"resource crew: capacity 1e\+300 is above 1e\+12"),
+    ("{name: crew, capacity: 2,", "{name: crew, capacity: 1.0e+300,",
+     r"resource crew: capacity 1e\+300 is above 1e\+12"),
     ("{start: 20, end: 30, capacity: 2}", "{start: 20, end: 30, capacity: 10000000000000}",
      r"resource lift: capacity 1e\+13 is above 1e\+12"),
     ("{name: a, duration: 3, demands: {crew: 1}", "{name: a, duration: 0, demands: {crew: 1180591620717411303424}",
