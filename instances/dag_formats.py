@@ -102,7 +102,7 @@ def _int(v, what, source, line=None, allow_none=False):
     if v is None and allow_none:
         return None
     if isinstance(v, bool) or not isinstance(v, (int, float)) \
-            or isinstance(v, float) and (not math.isfinite(v) or v != int(v)):  # isfinite(10**400) overflows
+            or (isinstance(v, float) and (not math.isfinite(v) or v != int(v))):  # isfinite(10**400) overflows
         raise InputError(integer_expected(what, v), source, line)
     return int(v)
 

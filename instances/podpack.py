@@ -521,15 +521,24 @@ def _make(name, nodes, pods, arrival=False, meta=None, source=None, pod_source=N
         if p.node is not None and p.node not in names:
             raise InputError(f"pod {p.name} is bound to unknown node {p.node!r}", pod_source)
     inst = PodpackInstance(name, nodes, pods, bool(arrival), dict(meta or {}))
-    for r in inst.resources:  # every sum the packers form is part of this one, in 64-bit integers
-        total = sum(demand(p, r) for p in pods) + sum(n.allocatable.get(r, 0) for n in nodes)
+    _check_amounts(inst, source)
+    return inst
+
+
+def _check_amounts(inst: PodpackInstance, source) -> None:
+    """InputError unless every resource's requests and allocatables together
+    stay below :data:`MAX_TOTAL` (every sum the packers form in 64-bit
+    integers is part of that one) and the pods bound to each node fit it, as
+    the kubelet admits a pod only if it fits (NodeResourcesFit at admission)."""
+    for r in inst.resources:
+        total = sum(demand(p, r) for p in inst.pods) + sum(n.allocatable.get(r, 0) for n in inst.nodes)
         if total >= MAX_TOTAL:
             raise InputError(f"{r}: requests and allocatables add up to {magnitude(total)}, past the 2^62 "
                              "that the packers' 64-bit sums hold", source)
     bound_to: dict = {}
-    for p in pods:
+    for p in inst.pods:
         bound_to.setdefault(p.node, []).append(p)
-    for node in nodes:  # the kubelet admits a pod only if it fits (NodeResourcesFit at admission)
+    for node in inst.nodes:
         bound = bound_to.get(node.name, [])
         for r in inst.resources:
             need = sum(demand(p, r) for p in bound)
@@ -539,7 +548,6 @@ def _make(name, nodes, pods, arrival=False, meta=None, source=None, pod_source=N
                         f"the pods bound to it request {need} {r} > allocatable {have}")
                 raise InputError(f"node {node.name}: {over}; a snapshot the kubelet would not admit "
                                  "(raise the allocatable or lower the requests)", source)
-    return inst
 
 
 def read_compact(path: Path) -> PodpackInstance:

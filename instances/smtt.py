@@ -188,13 +188,17 @@ def read_lines(path: Path) -> SmttInstance:
     return make(path.stem, p, d, w if cols == 3 else None, {"source": str(path)}, path)
 
 
+#: an OR-Library weighted tardiness stream's name; the number is the jobs per instance
+_ORLIB_NAME = re.compile(r"wt(\d+)\.txt")
+
+
 def orlib_n(path: Path, n: int | None) -> int:
     """Jobs per instance of an OR-Library stream: `n`, else the number in the
     file name (``wt40.txt`` -> 40); InputError if neither is given, or if
     both are and differ for a file named as OR-Library names them
     (``wt40.txt --n 50`` split its 15 000 integers into 100 instances of
     50 jobs, every one wrong)."""
-    named = re.fullmatch(r"wt(\d+)\.txt", path.name.lower())
+    named = _ORLIB_NAME.fullmatch(path.name.lower())
     if n is not None:
         if named and int(named.group(1)) != int(n):
             raise InputError(f"--n {n}, but the file name says {named.group(1)} jobs per instance; drop --n "
@@ -223,7 +227,7 @@ def read_orlib_stream(path: Path, n: int | None = None) -> list[tuple[list, list
 
 def is_orlib_stream(path: Path) -> bool:
     """OR-Library weighted tardiness streams are named ``wt<n>.txt``."""
-    return re.fullmatch(r"wt\d+\.txt", path.name.lower()) is not None
+    return _ORLIB_NAME.fullmatch(path.name.lower()) is not None
 
 
 def split_selector(path) -> tuple[Path, int | None]:
