@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from schedcert.errors import InputError, magnitude, require_sizes
+from schedcert.errors import InputError, magnitude, require_sizes, require_times
 from schedcert.registry import Problem, register_problem
 from schedcert.result import Evaluation
 
@@ -307,6 +307,8 @@ def solution_from_dict(inst: DagInstance, data, source=None) -> DagSolution:
     if isinstance(data, dict) and isinstance(data.get("solution"), dict):
         data = data["solution"]
     if isinstance(data, dict) and "procs" in data and "starts" in data:
+        if isinstance(data["starts"], list):
+            require_times(data["starts"], inst.tasks, "task", source)
         return DagSolution(tuple(data["procs"]), tuple(data["starts"]))
     if not isinstance(data, dict) or not isinstance(data.get("schedule"), dict):
         raise InputError("expected a JSON object with 'schedule' (task -> {processor, start})", source)
@@ -328,6 +330,7 @@ def solution_from_dict(inst: DagInstance, data, source=None) -> DagSolution:
                              source)
         procs.append(pidx[e["processor"]])
         starts.append(e["start"])
+    require_times(starts, inst.tasks, "task", source)
     return DagSolution(tuple(procs), tuple(starts))
 
 

@@ -42,7 +42,7 @@ import json
 from pathlib import Path
 
 from schedcert.errors import (InputError, integer_expected, parse_json, parse_yaml, read_text, reject_unknown_keys,
-                              require_file, require_list, require_problem)
+                              require_file, require_list, require_problem, require_times)
 from schedcert.result import solution_of
 
 _EXT_KEYS = ("horizon", "precedences", "disjunctive")
@@ -417,6 +417,7 @@ def read_schedule(inst, path):
         st = data["starts"]
         if isinstance(st, list):
             if len(st) == inst.n:
+                require_times(st, inst.activity_names, "activity", path)
                 return RcpspSolution(tuple(st))
             entries = [(inst.activity_names[j] if j < inst.n else f"#{j + 1}", s) for j, s in enumerate(st)]
         elif isinstance(st, _Pairs):
@@ -433,6 +434,7 @@ def read_schedule(inst, path):
             dups.append((j, s))
         else:
             starts[j] = s
+    require_times(starts, inst.activity_names, "activity", path)
     stated = {}  # the first finish stated per activity, as the first start counts
     for name, f in finishes:
         if str(name) in index:

@@ -171,15 +171,20 @@ def sequential_schedule(inst: DagInstance) -> DagSolution:
 
 def _incumbent(inst: DagInstance, options: Options):
     """(lb, incumbent solution, its makespan, info): the warm start passed by
-    the core runner (validated), else :func:`sequential_schedule`."""
+    the core runner (validated), else :func:`sequential_schedule` — and that
+    one too when it is shorter than the warm start, so a schedule with idle
+    time of any length (a start of 10^400 is feasible) never becomes the
+    model's horizon."""
     lb = lower_bound(inst)
+    sol, origin = sequential_schedule(inst), "sequential"
     if options.warm_start is not None:
         ev = evaluate(inst, options.warm_start)
         if not ev.feasible:
             raise InputError("warm start is not a feasible schedule: " + "; ".join(ev.violations[:3]))
-        sol, origin = options.warm_start, "warm_start"
-    else:
-        sol, origin = sequential_schedule(inst), "sequential"
+        if options.warm_start.makespan(inst) <= sol.makespan(inst):
+            sol, origin = options.warm_start, "warm_start"
+        else:
+            origin = "sequential (shorter than the warm start)"
     ub = sol.makespan(inst)
     return lb, sol, ub, {"warm_start": origin, "warm_makespan": ub, "lb0": lb}
 

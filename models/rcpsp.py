@@ -57,6 +57,7 @@ from ortools.sat.python import cp_model
 from schedcert.cpsat import solve_cpsat, solver_info
 from schedcert.errors import InputError
 from schedcert.instances.rcpsp import (
+    MAX_HORIZON,
     RcpspInstance,
     RcpspSolution,
     earliest_starts,
@@ -334,19 +335,32 @@ def _warm(instance: RcpspInstance, options: Options):
     """Incumbent to start from: ``options.warm_start`` (validated; the core
     runner passes the problem's best heuristic there), else, for a plain
     instance, activities one after another in topological order (always
-    feasible: demands <= capacity is checked on reading), else None."""
+    feasible: demands <= capacity is checked on reading), else None.
+
+    A warm start is only taken when it ends by what the model would use
+    without it — the sequential schedule's makespan (plain instances), the
+    planning horizon (extended ones; with maximum lags, where it does not
+    bound every schedule, the largest horizon an instance may have,
+    MAX_HORIZON) — so a schedule that idles for ages (a start of 2^61 is
+    feasible) never widens the model."""
+    sequential = None
+    if not instance.extended:
+        sequential, t = [0] * instance.n, 0
+        for j in topological_order(instance):
+            sequential[j] = t
+            t += instance.durations[j]
     if options.warm_start is not None:
         ev = evaluate(instance, options.warm_start)
-        if ev.feasible:
+        if not ev.feasible:
+            raise InputError("warm start is not a feasible schedule: " + "; ".join(ev.violations[:3]))
+        horizon, safe = planning_horizon(instance)
+        longest = sum(instance.durations) if sequential is not None else horizon
+        if ev.objective <= longest or (not safe and ev.objective <= MAX_HORIZON):  # unsafe: H bounds not all
             return list(options.warm_start.starts), "warm_start"
-        raise InputError("warm start is not a feasible schedule: " + "; ".join(ev.violations[:3]))
-    if instance.extended:
-        return None, "none"
-    starts, t = [0] * instance.n, 0
-    for j in topological_order(instance):
-        starts[j] = t
-        t += instance.durations[j]
-    return starts, "sequential"
+        if sequential is None:
+            return None, "none (the warm start ends past the planning horizon)"
+        return sequential, "sequential (shorter than the warm start)"
+    return sequential, ("none" if sequential is None else "sequential")
 
 
 @method("rcpsp", "cpsat", "exact",

@@ -258,6 +258,24 @@ def magnitude(x) -> str:
         return f"a {len(str(abs(int(x))))}-digit number"
 
 
+#: The largest start time a solution file may hold: the exact methods take a
+#: warm start's times into 64-bit models (CP-SAT domains, MILP bounds).
+MAX_TIME = 2 ** 62
+
+
+def require_times(times, names, what: str, path: str | Path | None = None) -> None:
+    """InputError for the first of `times` (numbers or anything else: the
+    validator reports what is not a number) whose magnitude is past
+    :data:`MAX_TIME`, naming its ``what name`` and `path`. A start of
+    10^400 in a schedule is feasible by definition, but no 64-bit model
+    takes it, and a deviation from the optimum divided by it is past a
+    float's range."""
+    for name, t in zip(names, times):
+        if isinstance(t, (int, float)) and not isinstance(t, bool) and abs(t) > MAX_TIME:
+            raise InputError(f"{what} {name}: start {magnitude(t)} is past 2^62, the largest time schedcert takes "
+                             "(its models are 64-bit)", path)
+
+
 def require_sizes(what: str, **sizes: tuple[int, int]) -> None:
     """InputError naming the first of `sizes` (``name=(value, largest)``)
     above its largest value: a generator asked for an instance it would

@@ -394,7 +394,8 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
     if not result.solver:  # schedcert's own algorithm, no solver behind it: say so (result.schema.json)
         result.solver = {"name": "schedcert", "version": _own_version(), "params": dict(options.params)}
     if warm is not None:
-        result.info["warm_start"] = heuristic
+        if result.info.get("warm_start") in (None, "warm_start"):  # else the method says what it took instead
+            result.info["warm_start"] = heuristic
         result.info["warm_objective"] = warm.objective
         result.info["warm_runtime"] = round(warm.runtime, 4)
         if overrun:

@@ -216,7 +216,10 @@ def false_claims(document, objective: float | None, sense: str = "min") -> list[
         return []
 
     def close(a, b):
-        return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+        try:
+            return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+        except OverflowError:  # an integer past the float range: only equal is close
+            return a == b
 
     out = []
     stated, bound, status = document.get("objective"), document.get("bound"), document.get("status")

@@ -134,6 +134,66 @@ def test_certify_a_schedule_made_elsewhere(run, tmp_path, monkeypatch):
         assert res.exit_code == 2 and message in res.output, (args, res.output)
 
 
+@pytest.mark.parametrize("problem, last, optimum", [("rcpsp", "32", 59), ("dag", "t12", 122)])
+def test_a_schedule_that_idles_for_ages_is_certified_from_a_model_it_does_not_widen(run, tmp_path, problem, last,
+                                                                                   optimum):
+    """A schedule that idles before its last activity is feasible at any
+    length, but the exact methods took its makespan as their horizon: with
+    a start of 2^61 CP-SAT refused the model (domains past 64 bits, a
+    RuntimeError traceback), 10^400 was an OverflowError in validate and
+    certify. Now a start past 2^62
+    is an input error, and a warm start longer than the sequential
+    schedule is replaced by it (rcpsp, dag: the optimum is still proven)."""
+    doc = json.loads(run("solve", problem, "--example", "--json", "--time-limit", "10").output)
+    sol = doc["solution"]
+    if problem == "rcpsp":
+        sol["starts"][last] = 2 ** 61
+    else:
+        sol["schedule"][last]["start"] = 2 ** 61
+    f = tmp_path / "idle.json"
+    f.write_text(json.dumps(sol))
+    methods = ["cpsat"] if problem == "rcpsp" else ["cpsat", "milp"]
+    for exact in methods:
+        res = run("certify", problem, "--example", "-s", f, "-e", exact, "--time-limit", "10", "--json")
+        assert res.exit_code == 0, res.output
+        cert = json.loads(res.output)
+        assert cert["heuristic_objective"] >= 2 ** 61 and cert["exact_objective"] == optimum == cert["bound"]
+        assert cert["exact_result"]["info"]["warm_start"] == "sequential (shorter than the warm start)"
+    if problem == "rcpsp":
+        sol["starts"][last] = 10 ** 400
+    else:
+        sol["schedule"][last]["start"] = 10 ** 400
+    f.write_text(json.dumps(sol))
+    for args in (["validate", problem, "--example", f], ["certify", problem, "--example", "-s", f]):
+        res = run(*args)
+        assert res.exit_code == 2 and "start a 401-digit number is past 2^62" in res.output, res.output
+
+
+@pytest.mark.parametrize("max_lag, last", [(None, 10 ** 7), (50, 2 ** 61)])
+def test_an_extended_instance_drops_a_warm_start_past_its_horizon(run, tmp_path, max_lag, last):
+    """With a release date (no deadline) the planning horizon bounds every
+    schedule, so CP-SAT models over it rather than a warm start's 10^7;
+    with a maximum lag it does not, and a warm start is dropped only past
+    10^6, the largest horizon an instance may have (2^61 made CP-SAT
+    refuse the model: "model invalid", a traceback)."""
+    inst = json.loads(example_path(get_problem("rcpsp")).read_text())
+    inst["activities"][1]["release"] = 5  # activity 2
+    if max_lag:
+        inst["precedences"] = [{"from": "2", "to": "4", "min_lag": 0, "max_lag": max_lag}]
+    f = tmp_path / "ext.json"
+    f.write_text(json.dumps(inst))
+    starts = json.loads(run("solve", "rcpsp", "--example", "--json", "--time-limit", "10").output)["solution"]["starts"]
+    starts = {a: 0 if a == "1" else t + 5 for a, t in starts.items()}  # every start after 0 later by 5
+    starts["32"] = last
+    s = tmp_path / "late.json"
+    s.write_text(json.dumps({"starts": starts}))
+    assert run("validate", "rcpsp", f, s).output.startswith(f"feasible: objective {last}")
+    cert = json.loads(run("certify", "rcpsp", f, "-s", s, "--time-limit", "10", "--json").output)
+    assert cert["heuristic_objective"] == last and cert["exact_status"] == "optimal"
+    assert cert["exact_objective"] == cert["bound"] <= 59 + 5
+    assert cert["exact_result"]["info"]["warm_start"] == "none (the warm start ends past the planning horizon)"
+
+
 def test_solve_prints_the_first_rows_of_a_long_solution(run, tmp_path):
     """The table of a 10 000-job smtt solution took rich 12 s to lay out;
     solve prints the first SHOWN_ROWS rows and says where the rest is."""

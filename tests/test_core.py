@@ -53,6 +53,10 @@ def test_false_claims_of_a_result_document():
         "status: optimal, but the bound 520 does not meet the objective 515"]
     assert false_claims({**doc, "objective": 1400.01, "bound": 1397.5, "status": "feasible"}, 1400.0) == [
         "objective: the result states 1400.01; its solution's is 1400"]
+    # a value past a float's range compares exactly (it raised OverflowError)
+    assert false_claims({**doc, "objective": 10 ** 400, "bound": 10 ** 400}, 10 ** 400) == []
+    assert false_claims({**doc, "status": "feasible", "objective": 1.5}, 10 ** 400) == [
+        f"objective: the result states 1.5; its solution's is {10 ** 400}"]
 
 
 def test_unknown_problem_and_method():

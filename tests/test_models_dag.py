@@ -56,3 +56,16 @@ def test_cpsat_without_warm_start_from_sequential_incumbent():
     r = run_method("dag", "cpsat", inst, Options(time_limit=30, workers=2, params={"warm": "0"}))
     assert r.info["warm_start"] == "sequential" and r.status == Status.OPTIMAL
     assert r.objective == brute_force_makespan(inst)
+
+
+@pytest.mark.parametrize("method", ["cpsat", "milp"])
+def test_a_warm_start_longer_than_the_sequential_schedule_is_not_the_horizon(method):
+    """With communication ten times the computation, the list schedulers'
+    best (695) is longer than running every task on its fastest processor
+    one after another (660): the model's horizon is the shorter one, and
+    the result says so rather than naming the warm start's heuristic."""
+    inst = generate(seed=32, tasks=10, processors=3, ccr=10)
+    r = run_method("dag", method, inst, Options(time_limit=20, workers=2))
+    assert r.info["warm_objective"] == 695 and r.info["warm_makespan"] == 660
+    assert r.info["warm_start"] == "sequential (shorter than the warm start)"
+    assert r.status == Status.OPTIMAL and r.objective == 140
