@@ -749,7 +749,7 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, obj
     """Run METHODS on every instance in INPUTS (files, folders, globs); append
     to OUT/runs.jsonl, resume on rerun, then write the summary."""
     from schedcert.bench import BenchConfig, expand_inputs, run_bench
-    from schedcert.reference import read_reference
+    from schedcert.reference import read_reference, reference_for
     from schedcert.report import write_report
 
     prob = get_problem(problem)
@@ -762,7 +762,7 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, obj
     if limit:
         paths = paths[:limit]
     refs = read_reference(reference) if reference else None
-    if refs is not None and paths and not any(p.name in refs for p in paths):  # most likely the wrong file
+    if refs is not None and paths and not any(reference_for(refs, p) for p in paths):  # most likely the wrong file
         click.echo(f"schedcert: warning: {reference} names none of the {len(paths)} instance(s) (first: "
                    f"{paths[0].name}; the file has e.g. {next(iter(refs), 'no rows')}); no deviation from "
                    "it will be reported", err=True)

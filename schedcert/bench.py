@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from schedcert.errors import InputError, make_folder, parse_json, read_text
-from schedcert.reference import Reference
+from schedcert.reference import Reference, reference_for
 
 RUNS = "runs.jsonl"
 CONFIG = "bench.json"
@@ -305,7 +305,8 @@ def _run_locked(config, paths, methods, out_dir: Path, jobs, references, progres
     records = read_runs(out_dir, repair=True)
     done = {(r["instance"], r["method"]) for r in records}
     refs = references or {}
-    tasks = [(config.key(), str(p), m, refs[p.name].to_dict() if p.name in refs else None)
+    known = {p: reference_for(refs, p) for p in paths}
+    tasks = [(config.key(), str(p), m, known[p].to_dict() if known[p] else None)
              for p in paths for m in methods if (p.name, m) not in done]
     executor = executor or Executor(jobs)
     counts = {"optimal": sum(r.get("status") == "optimal" for r in records),

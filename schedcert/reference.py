@@ -9,6 +9,10 @@ Accepted file formats
 * OR-Library optima, one value per line (``wtopt40.txt``): line k is the
   optimum of instance k of the stream named without ``opt``, i.e.
   ``wt40.txt#k``.
+
+An instance file is matched by its name (``j301_1.sm``) or, when no row
+has that, by its name without the ending (``j301_1``):
+:func:`reference_for`.
 """
 
 from __future__ import annotations
@@ -34,6 +38,16 @@ class Reference:
 
     def to_dict(self) -> dict:
         return {"lower_bound": self.lower_bound, "upper_bound": self.upper_bound, "optimal": self.optimal}
+
+
+def reference_for(refs: dict[str, Reference], path: Path) -> Reference | None:
+    """The row of `refs` for the instance file `path`: by its name, else by
+    its name without the ending (a CSV written by another tool names
+    ``dag-v30-s0`` for ``dag-v30-s0.json``); None without either. A stream
+    member (``wt40.txt#7``) matches by its full name only."""
+    if path.name in refs:
+        return refs[path.name]
+    return refs.get(path.stem) if "#" not in path.name and path.suffix else None
 
 
 def _num(text: str, path, line: int, col: str) -> float | None:

@@ -689,6 +689,11 @@ def test_bench_warns_when_the_reference_names_none_of_the_instances(run, tmp_pat
     res = run("bench", "rcpsp", EXAMPLE, "-m", "sgs-lft", "--reference", tmp_path / "own.csv", "-o", tmp_path / "b")
     assert res.exit_code == 0 and "warning" not in res.output
     assert json.loads((tmp_path / "b" / "runs.jsonl").read_text())["reference"]["upper_bound"] == 59
+    # a reference written by another tool names the instance without its file ending: it was not matched
+    (tmp_path / "stem.csv").write_text(head + "rcpsp-example,58,59,no,40\n")
+    res = run("bench", "rcpsp", EXAMPLE, "-m", "sgs-lft", "--reference", tmp_path / "stem.csv", "-o", tmp_path / "c")
+    assert res.exit_code == 0 and "warning" not in res.output
+    assert json.loads((tmp_path / "c" / "runs.jsonl").read_text())["reference"]["lower_bound"] == 58
 
 
 def test_bench_warns_when_jobs_times_workers_exceed_the_cores(run, tmp_path):

@@ -1,11 +1,12 @@
 """Core contracts: gap definition, Result JSON, registry errors, reference files."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 from schedcert.errors import InputError
-from schedcert.reference import read_reference
+from schedcert.reference import Reference, read_reference, reference_for
 from schedcert.registry import get_method, get_problem
 from schedcert.result import Options, Result, Status, gap
 
@@ -74,6 +75,10 @@ def test_reference_formats(tmp_path):
     b = tmp_path / "b.csv"
     b.write_text("instance,rdd,tf,optimal_total_tardiness\ni1,0.2,0.4,77\n")
     assert read_reference(b)["i1"].upper_bound == 77
+    refs = {**ref, "x": Reference(1, 1), "z": Reference(3, 3), "wt40.txt": Reference(4, 4)}
+    assert reference_for(refs, Path("d/x.sm")).upper_bound == 12  # the full name first
+    assert reference_for(refs, Path("d/z.json")).upper_bound == 3 and reference_for(refs, Path("d/q.json")) is None
+    assert reference_for(refs, Path("wt40.txt#7")) is None  # a stream member by its full name only
     c = tmp_path / "c.csv"
     c.write_text("instance,lower_bound,upper_bound\nx,abc,3\n")
     with pytest.raises(InputError, match=r"c.csv:2: column 'lower_bound'"):
