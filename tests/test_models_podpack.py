@@ -93,7 +93,8 @@ def _filtered_snapshot(rnd):
         if rnd.random() < 0.3:
             kw["node_selector"] = {"zone": rnd.choice("ew")}
         if rnd.random() < 0.3:
-            kw["tolerations"] = (("d", rnd.choice(["Exists", "Equal"]), rnd.choice("gh"), rnd.choice(["", "NoSchedule"])),)
+            operator, effect = rnd.choice(["Exists", "Equal"]), rnd.choice(["", "NoSchedule"])
+            kw["tolerations"] = (("d", operator, rnd.choice("gh"), effect),)
         if rnd.random() < 0.2:
             kw["preemption_policy"] = "Never"
         p = pod(f"p{k}", rnd.randint(1, 3) * 1000, rnd.choice([0, 1, 2]), mem=rnd.randint(1, 2) * 2 ** 29,
