@@ -391,20 +391,26 @@ def planning_horizon(instance: RcpspInstance) -> tuple[int, bool]:
 
     The instance's own horizon when it has one (then ``safe`` is True: it
     is part of the problem). Otherwise ``H = max(T, max deadline) +
-    sum_j (p_j + largest min lag out of j)`` with T the last release date or
-    calendar change: a feasible schedule, if any exists, can be rearranged
-    to end by H (keep what ends by max(T, max deadline), run the rest one
-    after another after it), provided there are no maximum lags and every
-    activity fits the default capacities; ``safe`` says whether that holds,
-    i.e. whether a proof of infeasibility within H is a proof outright.
+    sum_j (p_j + max(0, largest min lag out of j))`` with T the last release
+    date or calendar change: a feasible schedule, if any exists, can be
+    rearranged to end by H (keep what ends by max(T, max deadline), run the
+    rest one after another after it), provided there are no maximum lags,
+    no negative minimum lags and every activity fits the default
+    capacities; ``safe`` says whether that holds, i.e. whether a proof of
+    infeasibility within H is a proof outright. A negative minimum lag
+    ``i -> j`` lets j start before i ends, so it bounds i's start from
+    above as a maximum lag would: with j kept and i moved later it breaks
+    (two activities, one machine down on [1, 4), ``a0 -> a1`` at lag −2
+    and a disjunctive pair: nothing ends by 5, a0 [4, 6), a1 [6, 7) is
+    optimal).
     """
     if instance.horizon is not None:
         return instance.horizon, True
     t = max(list(instance.release) + [b for cal in instance.calendars for _, b, _ in cal] + [0])
     t = max([t] + [d for d in instance.deadline if d is not None])
-    tail = sum(p + max((instance.lag(j, s)[0] for s in instance.successors[j]), default=0)
+    tail = sum(p + max([0] + [instance.lag(j, s)[0] for s in instance.successors[j]])
                for j, p in enumerate(instance.durations))
-    safe = (all(hi is None for _, _, _, hi in instance.lags)
+    safe = (all(hi is None and lo >= 0 for _, _, lo, hi in instance.lags)
             and all(r <= instance.capacities[k] for d in instance.demands for k, r in enumerate(d)))
     return t + tail, safe
 

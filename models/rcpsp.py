@@ -471,8 +471,8 @@ def _no_schedule(instance, options, horizon, safe, info, solver, t0) -> Result:
             info["conflict"] = why["constraints"]
             info["conflict_irreducible"] = why["irreducible"]
     if not safe:
-        info["note"] = (f"no schedule finishes by the derived horizon {horizon}; with maximum lags or demands "
-                        f"above a default capacity a later one is not ruled out")
+        info["note"] = (f"no schedule finishes by the derived horizon {horizon}; with maximum or negative lags or "
+                        f"demands above a default capacity a later one is not ruled out")
     status = Status.INFEASIBLE if safe else Status.UNKNOWN
     return Result("rcpsp", instance.name, "", status, None, None, 0.0, solver, info=info)
 
