@@ -339,8 +339,8 @@ def _warm(instance: RcpspInstance, options: Options):
 
     A warm start is only taken when it ends by what the model would use
     without it — the sequential schedule's makespan (plain instances), the
-    planning horizon (extended ones; with maximum lags, where it does not
-    bound every schedule, the largest horizon an instance may have,
+    planning horizon (extended ones; with maximum or negative lags, where it
+    does not bound every schedule, the largest horizon an instance may have,
     MAX_HORIZON) — so a schedule that idles for ages (a start of 2^61 is
     feasible) never widens the model."""
     sequential = None
