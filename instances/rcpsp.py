@@ -391,18 +391,22 @@ def planning_horizon(instance: RcpspInstance) -> tuple[int, bool]:
 
     The instance's own horizon when it has one (then ``safe`` is True: it
     is part of the problem). Otherwise ``H = max(T, max deadline) +
-    sum_j (p_j + max(0, largest min lag out of j))`` with T the last release
-    date or calendar change: a feasible schedule, if any exists, can be
-    rearranged to end by H (keep what ends by max(T, max deadline), run the
-    rest one after another after it), provided there are no maximum lags,
-    no negative minimum lags and every activity fits the default
-    capacities; ``safe`` says whether that holds, i.e. whether a proof of
-    infeasibility within H is a proof outright. A negative minimum lag
-    ``i -> j`` lets j start before i ends, so it bounds i's start from
-    above as a maximum lag would: with j kept and i moved later it breaks
-    (two activities, one machine down on [1, 4), ``a0 -> a1`` at lag −2
-    and a disjunctive pair: nothing ends by 5, a0 [4, 6), a1 [6, 7) is
-    optimal).
+    sum_j (p_j + max(0, largest min lag out of j))``, with T the last
+    release date or calendar change, plus ``max(0, -(p_i + max_ij))`` for
+    every maximum lag i -> j (one below ``-p_i`` makes i start after j).
+
+    A feasible schedule, if any exists, can be rearranged to end by H (keep
+    what ends by max(T, max deadline), run the rest one after another after
+    it), provided there are no maximum lags, no negative minimum lags and
+    every activity fits the default capacities; ``safe`` says whether that
+    holds, i.e. whether a proof of infeasibility within H is a proof
+    outright. A negative minimum lag ``i -> j`` lets j start before i ends,
+    so it bounds i's start from above as a maximum lag would, and moving i
+    later breaks it (two activities, one machine down on [1, 4), ``a0 ->
+    a1`` at lag -2 and a disjunctive pair: nothing ends by 5, a0 [4, 6),
+    a1 [6, 7) is optimal). Unsafe, H is a generous guess: two
+    zero-duration activities ``a0 -> a1`` with min and max lag -2 need
+    ``S_a0 = S_a1 + 2``, which the last term makes room for.
     """
     if instance.horizon is not None:
         return instance.horizon, True
@@ -410,6 +414,8 @@ def planning_horizon(instance: RcpspInstance) -> tuple[int, bool]:
     t = max([t] + [d for d in instance.deadline if d is not None])
     tail = sum(p + max([0] + [instance.lag(j, s)[0] for s in instance.successors[j]])
                for j, p in enumerate(instance.durations))
+    # a maximum lag below -p_i makes i start that much after j (S_i >= S_j - p_i - max): room for it too
+    tail += sum(max(0, -(instance.durations[i] + hi)) for i, _, _, hi in instance.lags if hi is not None)
     safe = (all(hi is None and lo >= 0 for _, _, lo, hi in instance.lags)
             and all(r <= instance.capacities[k] for d in instance.demands for k, r in enumerate(d)))
     return t + tail, safe

@@ -54,7 +54,7 @@ def test_disjunctive_pair_and_reduced_capacity():
     assert solve(cal).objective == 4 and solve(cal, "milp").objective == 4
 
 
-def test_a_negative_min_lag_does_not_shorten_the_horizon_or_prove_infeasibility():
+def test_negative_lags_in_the_derived_horizon():
     """a0 -> a1 at min lag -2 (a1 may start as a0 starts), a disjunctive
     pair, the one machine down on [1, 4): a0 [4, 6), a1 [6, 7) is optimal.
     The derived horizon added the lag (4 + (2 - 2) + 1 = 5) and was taken as
@@ -67,6 +67,14 @@ def test_a_negative_min_lag_does_not_shorten_the_horizon_or_prove_infeasibility(
     for method in ("cpsat", "milp"):
         r = solve(i, method)
         assert r.status == Status.OPTIMAL and r.objective == 7 and r.solution.starts == (4, 6), method
+    # min and max lag -2 between two zero-duration activities: S_0 = S_1 + 2; the horizon (1, from the
+    # downtime) left no room for it, and "no schedule by the derived horizon" came back (found by the test below)
+    i = inst((0, 0), ((0,), (0,)), (1,), ((1,), ()), lags=((0, 1, -2, -2),), disjunctive=((0, 1),),
+             calendars=(((0, 1, 0),),))
+    assert R.planning_horizon(i) == (3, False)
+    for method in ("cpsat", "milp"):
+        r = solve(i, method)
+        assert r.status == Status.OPTIMAL and r.objective == 2 and r.solution.starts == (2, 0), method
 
 
 def _tiny_extended(rnd) -> R.RcpspInstance:
