@@ -30,8 +30,8 @@ Local search (``X+ls`` composes any rule with one of these)
     ``dynasearch``: swap dynasearch (Congram, Potts & van de Velde 2002) —
     a dynamic program picks the best set of independent pairwise
     interchanges per pass, to a local optimum; ``ids``: iterated dynasearch
-    (same paper): random kicks of ``kick`` (6) interchanges followed by
-    dynasearch, accepting equal or better, within the time budget
+    (same paper): random kicks of ``kick`` (6; at most 10 000) interchanges
+    followed by dynasearch, accepting equal or better, within the time budget
     (``--param ls_time=SECONDS``, default 1 s; never past the time limit).
 """
 
@@ -428,6 +428,9 @@ def _timed_dynasearch(p, d, w, seq, seconds):
     return s
 
 
+MAX_KICK = 10_000  # interchanges per kick; a kick of 10^9 ran 26 s past a 3 s limit, 10^20 overflowed numba
+
+
 @numba.njit(cache=True)
 def _kick(s, moves, seed):
     np.random.seed(seed)
@@ -559,7 +562,7 @@ def improve(inst: SmttInstance, seq, name: str, options: Options) -> np.ndarray:
 
 def _register_ls(name, desc):
     @method("smtt", name, "heuristic", desc + "; starts from the warm start, else EDD", improves=True,
-            params={"ls_time": SECONDS, "kick": integer(1)} if name == "ids" else {})
+            params={"ls_time": SECONDS, "kick": integer(1, MAX_KICK)} if name == "ids" else {})
     def _run(instance: SmttInstance, options: Options, _name=name):
         start = options.warm_start.sequence if options.warm_start is not None else edd(instance)
         t0 = time.perf_counter()

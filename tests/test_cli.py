@@ -356,6 +356,9 @@ def test_names_with_brackets_are_printed_as_written(run, tmp_path):
     (["solve", "rcpsp", "--example", "--param", "explain=soon"], 2, "--param explain: expected seconds >= 0"),
     (["solve", "smtt", "--example", "-m", "atc", "--param", "k=0"], 2, "--param k: expected a number > 0, got '0'"),
     (["solve", "smtt", "--example", "-m", "eddc", "--param", "order=lpt"], 2, "expected one of spt, edd, got 'lpt'"),
+    # a kick of 10^20 interchanges overflowed numba (traceback), one of 10^9 ran 26 s past a 3 s limit
+    (["solve", "smtt", "--example", "-m", "ids", "--param", "kick=100000000000000000000"], 2,
+     "--param kick: expected an integer from 1 to 10000"),
     (["solve", "podpack", "--example", "-m", "default", "--param", "shape=steep"], 2,
      "--param shape: expected points 'utilisation:score,...'"),
     (["solve", "dag", "--example", "--param", "sat.use_timetable_edge_finding_in_cumulative=maybe"], 2,
