@@ -257,6 +257,7 @@ DIVE_SHARE = 0.8  # diving on the pattern LP: share of the tier's time
 GREEDY_SHARE, GREEDY_LIMIT = 0.1, 0.5  # greedy vector packings: share of the tier's time, cap in s
 GREEDY_BOUND_SHARE = 0.3  # the same, run again with the bound as target (then its swap search matters most)
 DISRUPTION_SHARE = 0.25  # weight of the disruption phase against a tier's in the budget split
+MAX_WEIGHT = 10**6  # move_weight, evict_weight; 10^18 overflowed CP-SAT's objective ("model invalid" traceback)
 
 
 def placement_of_packing(pm: PackingModel, packing: list, keep: dict | None = None) -> dict | None:
@@ -346,7 +347,8 @@ def _param_int(options: Options, key: str, default: int) -> int:
 
 @method("podpack", "cpsat", "exact",
         "CP-SAT packer: lexicographic over priority tiers (classes of identical pods), then least disruption",
-        params={"tier_objective": choice("pods", "resources"), "evict_weight": integer(0), "move_weight": integer(0),
+        params={"tier_objective": choice("pods", "resources"), "evict_weight": integer(0, MAX_WEIGHT),
+                "move_weight": integer(0, MAX_WEIGHT),
                 **{k: FLAG for k in ("symmetry", "moves", "evictions", "disruption", "pattern_bound", "master",
                                      "probe", "dive", "restricted_master", "greedy")}, CPSAT: None})
 def cpsat(inst: PodpackInstance, options: Options) -> Result:
@@ -356,7 +358,7 @@ def cpsat(inst: PodpackInstance, options: Options) -> Result:
     (maximise the tier's requested resources, :meth:`PackingModel.resource_expr`;
     then only the cheap count bound is reported); ``symmetry`` 0|1 (node-order symmetry breaking, default off); ``moves`` 1|0 (may running
     pods move); ``evictions`` 1|0 (may running pods be evicted);
-    ``move_weight``, ``evict_weight`` (default 1, 1) of the disruption phase;
+    ``move_weight``, ``evict_weight`` (default 1, 1; at most 10^6) of the disruption phase;
     ``pattern_bound`` 1|0: before searching a tier the incumbent has not
     filled, the column-generation bound of :mod:`schedcert.models.podpack_bound`
     (up to 40 % of the tier's share) is computed; when the incumbent meets it

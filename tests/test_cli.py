@@ -359,6 +359,9 @@ def test_names_with_brackets_are_printed_as_written(run, tmp_path):
     # a kick of 10^20 interchanges overflowed numba (traceback), one of 10^9 ran 26 s past a 3 s limit
     (["solve", "smtt", "--example", "-m", "ids", "--param", "kick=100000000000000000000"], 2,
      "--param kick: expected an integer from 1 to 10000"),
+    # a weight of 10^18 overflowed CP-SAT's objective: "model invalid" RuntimeError traceback
+    (["solve", "podpack", "--example", "--param", "evict_weight=1000000000000000000"], 2,
+     "--param evict_weight: expected an integer from 0 to 1000000"),
     (["solve", "podpack", "--example", "-m", "default", "--param", "shape=steep"], 2,
      "--param shape: expected points 'utilisation:score,...'"),
     (["solve", "dag", "--example", "--param", "sat.use_timetable_edge_finding_in_cumulative=maybe"], 2,
