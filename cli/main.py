@@ -29,7 +29,8 @@ from schedcert.result import Options, Result, Status, false_claims, solution_of
 INTERRUPTED = 130  # exit code after Ctrl-C, as shells report SIGINT
 SHOWN_PER_KIND = 10  # violations listed per type by validate (all with --all)
 SHOWN_ROWS = 200  # rows of the solution table solve prints (j120's 122 activities all fit)
-_POSITIVE = click.IntRange(min=1)  # counts: workers, jobs, instances
+_POSITIVE = click.IntRange(min=1)  # counts: jobs, instances
+_WORKERS = click.IntRange(min=1, max=10_000)  # CP-SAT's num_workers range (100000 was a model-invalid traceback)
 _SEED = click.IntRange(min=0, max=2**31 - 1)  # CP-SAT's random_seed is a 32-bit int; numpy wants >= 0
 
 
@@ -303,7 +304,7 @@ def with_reader(f):
 
 common = [
     click.option("--time-limit", type=_SECONDS, default=60.0, show_default=True, help="Seconds for the whole method."),
-    click.option("--workers", type=_POSITIVE, default=None, help="Solver threads [default: all cores]."),
+    click.option("--workers", type=_WORKERS, default=None, help="Solver threads [default: all cores]."),
     click.option("--seed", type=_SEED, default=0, show_default=True),
     click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
                  help=_PARAM_HELP),
@@ -733,7 +734,7 @@ def _generator_params(args) -> dict:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--methods", "-m", required=True, help="Comma-separated method names.")
 @click.option("--time-limit", type=_SECONDS, default=10.0, show_default=True, help="Seconds per run.")
-@click.option("--workers", type=_POSITIVE, default=1, show_default=True, help="Solver threads per run.")
+@click.option("--workers", type=_WORKERS, default=1, show_default=True, help="Solver threads per run.")
 @click.option("--jobs", "-j", type=_POSITIVE, default=1, show_default=True, help="Runs in parallel (processes).")
 @click.option("--seed", type=_SEED, default=0, show_default=True)
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",

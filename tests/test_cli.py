@@ -331,7 +331,7 @@ def test_names_with_brackets_are_printed_as_written(run, tmp_path):
     (["solve", "rcpsp"], 2, "missing FILE"),
     (["solve", "rcpsp", "--example", "--time-limit", "0"], 2,
      "'--time-limit': '0' is not a finite number of seconds > 0"),
-    (["solve", "rcpsp", "--example", "--workers", "-3"], 2, "'--workers': -3 is not in the range x>=1"),
+    (["solve", "rcpsp", "--example", "--workers", "-3"], 2, "'--workers': -3 is not in the range 1<=x<=10000"),
     (["bench", "rcpsp", "x.sm", "-m", "sgs-lft", "-o", "b", "--time-limit", "-1"], 2,
      "'-1' is not a finite number of seconds > 0"),
     (["bench", "rcpsp", "x.sm", "-m", "sgs-lft", "-o", "b", "--jobs", "0"], 2, "'-j': 0 is not in the range x>=1"),
@@ -362,6 +362,9 @@ def test_names_with_brackets_are_printed_as_written(run, tmp_path):
     # a weight of 10^18 overflowed CP-SAT's objective: "model invalid" RuntimeError traceback
     (["solve", "podpack", "--example", "--param", "evict_weight=1000000000000000000"], 2,
      "--param evict_weight: expected an integer from 0 to 1000000"),
+    # CP-SAT takes at most 10 000 workers: 100 000 was a "model invalid" RuntimeError traceback
+    (["solve", "rcpsp", "--example", "--workers", "100000"], 2, "'--workers': 100000 is not in the range 1<=x<=10000"),
+    (["bench", "rcpsp", EXAMPLE, "-m", "cpsat", "-o", "b", "--workers", "100000"], 2, "1<=x<=10000"),
     (["solve", "podpack", "--example", "-m", "default", "--param", "shape=steep"], 2,
      "--param shape: expected points 'utilisation:score,...'"),
     (["solve", "dag", "--example", "--param", "sat.use_timetable_edge_finding_in_cumulative=maybe"], 2,
