@@ -95,7 +95,9 @@ def _net(instance: RcpspInstance) -> _Net:
 def _activity_list(prio, succ_ptr, succ_idx, pred_ptr, biased, alpha, eps):
     """Precedence-feasible activity list: repeatedly take the eligible activity
     of smallest ``prio`` (ties: smaller index), or with ``biased`` draw one with
-    probability proportional to ``(max_E prio - prio_j + eps)^alpha``."""
+    probability proportional to ``(max_E prio - prio_j + eps)^alpha``
+    (computed relative to the largest, so any alpha works: as alpha grows the
+    draw tends to the smallest ``prio``)."""
     n = prio.shape[0]
     remaining = np.empty(n, np.int64)
     for j in range(n):
@@ -112,12 +114,13 @@ def _activity_list(prio, succ_ptr, succ_idx, pred_ptr, biased, alpha, eps):
         pick = 0
         if biased and m > 1:
             vmax = prio[eligible[0]]
+            vmin = vmax
             for e in range(1, m):
-                if prio[eligible[e]] > vmax:
-                    vmax = prio[eligible[e]]
+                vmax = max(vmax, prio[eligible[e]])
+                vmin = min(vmin, prio[eligible[e]])
             total = 0.0
-            for e in range(m):
-                w = (vmax - prio[eligible[e]] + eps) ** alpha
+            for e in range(m):  # divided by the largest weight: (regret + eps)^alpha overflowed for a large alpha
+                w = ((vmax - prio[eligible[e]] + eps) / (vmax - vmin + eps)) ** alpha
                 weights[e] = w
                 total += w
             r = np.random.random() * total

@@ -113,7 +113,7 @@ def _list(inst: RcpspInstance, prio, rng: np.random.Generator | None, alpha: flo
             j = min(eligible, key=lambda a: (prio[a], a))
         else:
             v = np.array([prio[a] for a in eligible], dtype=float)
-            w = (v.max() - v + 1.0) ** alpha
+            w = ((v.max() - v + 1.0) / (v.max() - v.min() + 1.0)) ** alpha  # relative: no overflow to inf/inf
             j = eligible[int(rng.choice(len(eligible), p=w / w.sum()))]
         eligible.remove(j)
         out.append(j)

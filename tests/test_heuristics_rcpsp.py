@@ -102,3 +102,25 @@ def test_sampling_is_deterministic_by_seed(psplib):
 def test_unknown_rule():
     with pytest.raises(ValueError, match="unknown priority rule"):
         H.priority_values(_tiny(), "xyz")
+
+
+@pytest.mark.parametrize("alpha", [1e300, float("inf")])
+def test_regret_bias_tends_to_the_priority_order_as_alpha_grows(alpha):
+    """The draw weight (regret + 1)^alpha overflowed for a large alpha: the
+    numba list then always took the last eligible activity, the extended
+    instances' list raised "Probabilities contain NaN" (sampling --param
+    alpha=1e9 on an instance with windows: a traceback). Relative weights
+    keep the limit Kolisch & Hartmann's bias tends to: with distinct
+    priorities, the deterministic priority list."""
+    from schedcert.heuristics.rcpsp_ext import _list
+
+    inst = R.generate(seed=3, jobs=30)
+    prio = np.random.default_rng(0).permutation(inst.n).astype(float) * 50.0  # distinct, regrets up to 1 600
+    order = list(H.activity_list(inst, prio))
+    for s in range(5):
+        H.seed(s)
+        assert list(H.activity_list(inst, prio, biased=True, alpha=alpha)) == order
+        assert _list(inst, prio, np.random.default_rng(s), alpha) == _list(inst, prio, None) == order
+    ext = R.generate_any(seed=1, level=4, mix="all")
+    res = run_method("rcpsp", "sampling", ext, Options(time_limit=2, params={"samples": 50, "alpha": alpha}))
+    assert res.evaluation.feasible
