@@ -772,6 +772,9 @@ def solution_from_dict(inst: RcpspInstance, data: dict, source=None) -> RcpspSol
 # Generator
 # --------------------------------------------------------------------------
 
+MAX_COMPLEXITY = 10  # network complexity NC of the generator (arcs per activity)
+
+
 def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: float = 1.5,
              resource_factor: float = 0.5, resource_strength: float = 0.5,
              max_duration: int = 10, max_demand: int = 10, name: str | None = None) -> RcpspInstance:
@@ -784,8 +787,9 @@ def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: floa
         Non-dummy activities; a dummy source and sink are added (n = jobs+2).
     resources : int
         Renewable resources K.
-    complexity : float
-        Network complexity NC: non-redundant arcs per activity (about).
+    complexity : float in [0, 10]
+        Network complexity NC: non-redundant arcs per activity (about;
+        PSPLIB uses 1.5, 1.8, 2.1; 10^300 made the arc loop run for ever).
     resource_factor : float in (0, 1]
         RF: share of resources each activity uses.
     resource_strength : float in [0, 1]
@@ -799,9 +803,10 @@ def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: floa
     InputError
         On out-of-range parameters.
     """
-    if jobs < 1 or resources < 1 or max_duration < 1 or max_demand < 1 or complexity < 0:
+    if jobs < 1 or resources < 1 or max_duration < 1 or max_demand < 1 or not 0 <= complexity <= MAX_COMPLEXITY:
         raise InputError("generate rcpsp: expected --jobs, --resources, --max-duration, --max-demand >= 1 and "
-                         f"--complexity >= 0; got {jobs}, {resources}, {max_duration}, {max_demand}, {complexity}")
+                         f"--complexity from 0 to {MAX_COMPLEXITY}; "
+                         f"got {jobs}, {resources}, {max_duration}, {max_demand}, {complexity}")
     require_sizes("generate rcpsp", jobs=(jobs, 10_000), resources=(resources, 100))
     if not 0 < resource_factor <= 1 or not 0 <= resource_strength <= 1:
         raise InputError("generate rcpsp: expected --resource-factor in (0, 1] and --resource-strength in [0, 1]; "

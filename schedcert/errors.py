@@ -22,6 +22,7 @@ work is done.
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -316,5 +317,7 @@ def require_keywords(fn, params: dict, what: str) -> None:
         if numeric and (isinstance(v, bool) or not isinstance(v, (int, float)) or (integral and isinstance(v, float))):
             raise InputError(f"{what} parameter {opt(k)}: expected {'an integer' if integral else 'a number'}, "
                              f"found {v!r}")
+        if numeric and isinstance(v, float) and not math.isfinite(v):  # --complexity inf: OverflowError traceback
+            raise InputError(f"{what} parameter {opt(k)}: expected a finite number, found {v!r}")
         if (type(p.default) is bool or hint == "bool") and v not in (True, False, 0, 1):  # 'no' was True
             raise InputError(f"{what} parameter {opt(k)}: expected 0 or 1 (or {opt(k)} alone for 1), found {v!r}")

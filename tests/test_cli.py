@@ -456,6 +456,10 @@ def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
     (["dag", "--tasks", "100000000"], "generate dag: --tasks 100000000 is above 10 000"),
     (["podpack", "--nodes", "100000000"], "generate podpack: --nodes 100000000 is above 5 000"),
     (["podpack", "--pods-per-node", "111"], "generate podpack: --pods-per-node 111 is above 110"),
+    # inf was an OverflowError traceback, nan a ValueError one, 1e300 ran the arc loop for ever
+    (["rcpsp", "--complexity", "inf"], "rcpsp generator parameter --complexity: expected a finite number, found inf"),
+    (["dag", "--ccr", "nan"], "dag generator parameter --ccr: expected a finite number, found nan"),
+    (["rcpsp", "--complexity", "1e300"], "--complexity from 0 to 10; got 30, 4, 10, 10, 1e+300"),
 ])
 def test_generate_names_a_bad_parameter_and_what_it_expects(run, tmp_path, args, message):
     res = run("generate", *args, "-o", tmp_path)
