@@ -796,7 +796,8 @@ def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: floa
         RS: ``R_k = Kmin + RS (Kmax - Kmin)``, Kmin the largest single demand,
         Kmax the peak demand of the earliest-start schedule.
     max_duration, max_demand : int
-        Durations ~ U[1, max_duration], demands ~ U[1, max_demand].
+        Durations ~ U[1, max_duration], demands ~ U[1, max_demand] (each at
+        most 10^6).
 
     Raises
     ------
@@ -807,7 +808,8 @@ def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: floa
         raise InputError("generate rcpsp: expected --jobs, --resources, --max-duration, --max-demand >= 1 and "
                          f"--complexity from 0 to {MAX_COMPLEXITY}; "
                          f"got {jobs}, {resources}, {max_duration}, {max_demand}, {complexity}")
-    require_sizes("generate rcpsp", jobs=(jobs, 10_000), resources=(resources, 100))
+    require_sizes("generate rcpsp", jobs=(jobs, 10_000), resources=(resources, 100),
+                  max_duration=(max_duration, 10**6), max_demand=(max_demand, 10**6))
     if not 0 < resource_factor <= 1 or not 0 <= resource_strength <= 1:
         raise InputError("generate rcpsp: expected --resource-factor in (0, 1] and --resource-strength in [0, 1]; "
                          f"got {resource_factor}, {resource_strength}")
@@ -839,12 +841,10 @@ def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: floa
     succ = tuple(tuple(sorted(g.successors(j))) for j in range(n))
     draft = RcpspInstance("draft", tuple(durations), tuple(map(tuple, demands)), (1,) * resources, succ)
     es = earliest_starts(draft)
-    horizon = max(e + p for e, p in zip(es, durations))
     caps = []
     for k in range(resources):
         kmin = max(d[k] for d in demands)
-        kmax = max(sum(demands[j][k] for j in range(n) if es[j] <= t < es[j] + durations[j])
-                   for t in range(horizon)) if horizon else kmin
+        kmax = _peak(es, durations, [d[k] for d in demands])
         caps.append(max(kmin, kmin + round(resource_strength * (kmax - kmin))))
     params = dict(seed=seed, jobs=jobs, resources=resources, complexity=complexity,
                   resource_factor=resource_factor, resource_strength=resource_strength,
@@ -854,6 +854,19 @@ def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: floa
         durations=tuple(durations), demands=tuple(map(tuple, demands)), capacities=tuple(caps),
         successors=succ, metadata={"generator": "schedcert.instances.rcpsp.generate", "params": params},
     )
+
+
+def _peak(starts, durations, demand) -> int:
+    """Largest total demand in any period of the schedule `starts` (activity
+    j busy in [S_j, S_j + p_j)), by a sweep over start and end events: the
+    period-by-period sum took minutes at --max-duration 10^8."""
+    events = sorted([(s + p, -q) for s, p, q in zip(starts, durations, demand) if p > 0 and q]
+                    + [(s, q) for s, p, q in zip(starts, durations, demand) if p > 0 and q])
+    peak = load = 0
+    for _, change in events:  # at equal times the ends (negative changes) come first
+        load += change
+        peak = max(peak, load)
+    return peak
 
 
 def generate_any(seed: int = 0, ramp: int | None = None, level: int | None = None, mix: str | None = None,

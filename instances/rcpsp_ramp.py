@@ -31,11 +31,14 @@ every mix draws each constraint type from its own random stream, so mix
 from __future__ import annotations
 
 import random
+from itertools import accumulate
 
 import networkx as nx
 
 from schedcert.errors import InputError, require_sizes
 from schedcert.instances.rcpsp import RcpspInstance
+
+MAX_WORK = 10**6  # jobs x max_duration: the witness's period grid stays under a few hundred MB
 
 MIXES = {
     "precedence": (),
@@ -67,6 +70,9 @@ def ramp_edges(seed: int, level: int, layer: list, edges_per_level: int = 1) -> 
     (nested over levels: one random stream per seed)."""
     rng = random.Random(f"edges-{seed}")
     n, target = len(layer), level * edges_per_level
+    if target > n * n // 4:  # no DAG without redundant edges has more (it has no triangle: Mantel's theorem)
+        raise InputError(f"cannot place {target} non-redundant edges on {n} tasks (at most {n * n // 4}); "
+                         "use fewer levels or more tasks")
     g = nx.DiGraph()
     g.add_nodes_from(range(n))
     edges, tries = [], 0
@@ -90,6 +96,15 @@ def ramp_edges(seed: int, level: int, layer: list, edges_per_level: int = 1) -> 
     return edges
 
 
+def _overload(use, demand, caps, a: int, b: int) -> int | None:
+    """The last period in [a, b) where adding `demand` exceeds a capacity,
+    or None."""
+    for u in range(b - 1, a - 1, -1):
+        if any(use[k][u] + demand[k] > caps[k] for k in range(len(caps))):
+            return u
+    return None
+
+
 def _witness(seed, level, durations, demands, caps, edges) -> list:
     """Serial placement of a random topological order at the earliest
     precedence- and resource-feasible period (constant capacities)."""
@@ -108,8 +123,8 @@ def _witness(seed, level, durations, demands, caps, edges) -> list:
     while ready:
         j = ready.pop(rng.randrange(len(ready)))
         t = max((starts[i] + durations[i] for i in preds[j]), default=0)
-        while any(use[k][u] + demands[j][k] > caps[k] for k in range(len(caps)) for u in range(t, t + durations[j])):
-            t += 1
+        while (u := _overload(use, demands[j], caps, t, t + durations[j])) is not None:
+            t = u + 1  # every start in (t, u] covers the overloaded period u too (was t += 1: minutes for long tasks)
         starts[j] = t
         for k in range(len(caps)):
             for u in range(t, t + durations[j]):
@@ -139,7 +154,8 @@ def ramp_instance(seed: int = 0, level: int = 1, mix: str = "all", jobs: int = 3
     prob : float
         Success probability of each constraint draw.
     max_duration : int
-        Durations ~ U[1, max_duration]; downtime lengths ~ U[1, max_duration].
+        Durations ~ U[1, max_duration]; downtime lengths ~ U[1, max_duration]
+        (jobs x max_duration at most 10^6).
     slack : int
         Windows: release = S_w - U[0, slack], deadline = S_w + p + U[0, slack].
     allow_infeasible : bool
@@ -164,6 +180,9 @@ def ramp_instance(seed: int = 0, level: int = 1, mix: str = "all", jobs: int = 3
                          f"max-duration >= 1, slack >= 0; got level {level}, jobs {jobs}, layers {layers}, "
                          f"resources {resources}, prob {prob}, max-duration {max_duration}, slack {slack}")
     require_sizes("ramp", jobs=(jobs, 10_000), resources=(resources, 100))
+    if jobs * max_duration > MAX_WORK:  # the witness is placed on a grid of periods (10^8 periods ran for ever)
+        raise InputError(f"ramp: --jobs {jobs} x --max-duration {max_duration} is above "
+                         f"{MAX_WORK:,}".replace(",", " ") + ", the largest this generator makes")
     durations, demands, caps, layer = _base(seed, jobs, resources, layers, max_duration)
     edges = ramp_edges(seed, level, layer, edges_per_level)
     witness = _witness(seed, level, durations, demands, caps, edges)
@@ -214,12 +233,13 @@ def _add_downtime(rng, calendars, witness, durations, demands, wend, max_duratio
         a = rng.randrange(max(1, wend - length + 1))
         cand = [(a, a + length)]
     else:
-        busy = [False] * (wend + length)
+        busy = [0] * (wend + length)
         for j, s in enumerate(witness):
             if demands[j][k]:
                 for u in range(s, s + durations[j]):
-                    busy[u] = True
-        cand = [(a, a + length) for a in range(0, wend) if not any(busy[a:a + length])]
+                    busy[u] = 1
+        before = list(accumulate(busy, initial=0))  # busy periods before u: a window is free when none lie in it
+        cand = [(a, a + length) for a in range(0, wend) if before[a + length] == before[a]]
     cand = [(a, b) for a, b in cand if all(b <= c or a >= d for c, d, _ in calendars[k])]
     if cand:
         a, b = rng.choice(cand)

@@ -460,6 +460,13 @@ def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
     (["rcpsp", "--complexity", "inf"], "rcpsp generator parameter --complexity: expected a finite number, found inf"),
     (["dag", "--ccr", "nan"], "dag generator parameter --ccr: expected a finite number, found nan"),
     (["rcpsp", "--complexity", "1e300"], "--complexity from 0 to 10; got 30, 4, 10, 10, 1e+300"),
+    # long durations: the capacity draw summed period by period, the ramp's witness stepped one period at a
+    # time (--max-duration 10^8: no end in sight); too many edges per level tried 200 x 300 000 draws first
+    (["rcpsp", "--max-duration", "10000000"], "generate rcpsp: --max-duration 10000000 is above 1 000 000"),
+    (["rcpsp", "--level", "3", "--max-duration", "100000000"],
+     "ramp: --jobs 30 x --max-duration 100000000 is above 1 000 000"),
+    (["rcpsp", "--level", "3", "--edges-per-level", "100000"],
+     "cannot place 300000 non-redundant edges on 30 tasks (at most 225)"),
 ])
 def test_generate_names_a_bad_parameter_and_what_it_expects(run, tmp_path, args, message):
     res = run("generate", *args, "-o", tmp_path)

@@ -55,6 +55,30 @@ def test_generator_is_deterministic_and_records_parameters():
     assert a.n == 22 and max(max(d) - c for d in a.demands for c in a.capacities) <= max(a.capacities)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 5), st.integers(0, 4)), max_size=8))
+def test_peak_demand_sweep_matches_the_period_by_period_sum(jobs):
+    """The generator's Kmax (peak demand of the earliest-start schedule) is a
+    sweep over start/end events now; the period-by-period sum it replaces
+    took minutes at --max-duration 10^8. Activity j busy in [S_j, S_j + p_j)."""
+    starts, durations, demand = (list(c) for c in zip(*jobs)) if jobs else ([], [], [])
+    periods = range(max((s + p for s, p in zip(starts, durations)), default=0))
+    expected = max((sum(q for s, p, q in zip(starts, durations, demand) if s <= t < s + p) for t in periods), default=0)
+    assert R._peak(starts, durations, demand) == expected
+
+
+def test_generator_strength_one_is_the_earliest_start_peak():
+    """RS = 1 sets each capacity to Kmax, the peak of the earliest-start
+    schedule (Kolisch et al. 1995), here with durations up to 10^5."""
+    inst = R.generate(seed=2, jobs=12, resources=2, resource_strength=1.0, max_duration=10**5)
+    es = R.earliest_starts(inst)
+    for k, cap in enumerate(inst.capacities):
+        ends = sorted({s + p for s, p in zip(es, inst.durations)} | set(es))
+        peak = max(sum(inst.demands[j][k] for j in range(inst.n) if es[j] <= t < es[j] + inst.durations[j])
+                   for t in ends)  # the load only changes at a start or an end
+        assert cap == peak
+
+
 # ---- bad input: each names file and line ---------------------------------
 
 def _sm(psplib, tmp_path, edit):
