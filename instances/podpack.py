@@ -784,11 +784,14 @@ def generate(seed: int = 0, nodes: int = 4, pods_per_node: int = 4, priorities: 
     cpu ~ U[100, 1000] millicores, memory ~ U[100, 1000] MB (10^6 bytes) and
     priority ~ U{1..priorities}, drawn until ``nodes × pods_per_node`` pods
     exist; node cpu and memory sized so that total requests /
-    total allocatable = ``utilisation`` (rounded down, so at least that).
+    total allocatable = ``utilisation`` (rounded down, so at least that;
+    from 0.01 to 100).
     Pods arrive in creation order (``arrival``), all pending.
     """
-    if nodes < 1 or pods_per_node < 1 or priorities < 1 or utilisation <= 0:
-        raise InputError("generate podpack: nodes, pods-per-node, priorities >= 1 and utilisation > 0 expected")
+    if nodes < 1 or pods_per_node < 1 or priorities < 1 or not 0.01 <= utilisation <= 100:
+        # 1e-300 was an OverflowError traceback (allocatable = requests / utilisation); above 100 no pod fits
+        raise InputError("generate podpack: nodes, pods-per-node, priorities >= 1 and utilisation from 0.01 to 100 "
+                         f"expected; got {nodes}, {pods_per_node}, {priorities}, {utilisation}")
     # Kubernetes' own limits: 5 000 nodes per cluster, 110 pods per node (the kubelet's --max-pods)
     require_sizes("generate podpack", nodes=(nodes, 5_000), pods_per_node=(pods_per_node, KUBELET_MAX_PODS))
     rng = random.Random(seed)

@@ -460,6 +460,7 @@ def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
     (["rcpsp", "--complexity", "inf"], "rcpsp generator parameter --complexity: expected a finite number, found inf"),
     (["dag", "--ccr", "nan"], "dag generator parameter --ccr: expected a finite number, found nan"),
     (["rcpsp", "--complexity", "1e300"], "--complexity from 0 to 10; got 30, 4, 10, 10, 1e+300"),
+    (["podpack", "--utilisation", "1e-300"], "utilisation from 0.01 to 100 expected; got 4, 4, 2, 1e-300"),
     # long durations: the capacity draw summed period by period, the ramp's witness stepped one period at a
     # time (--max-duration 10^8: no end in sight); too many edges per level tried 200 x 300 000 draws first
     (["rcpsp", "--max-duration", "10000000"], "generate rcpsp: --max-duration 10000000 is above 1 000 000"),
