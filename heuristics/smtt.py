@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import time
 from fractions import Fraction
+from itertools import accumulate
 
 import numba
 import numpy as np
@@ -169,11 +170,13 @@ def eddc(inst: SmttInstance, order: str = "spt") -> list[int]:
     (``np.lexsort((d, p))``) does and what makes EDDC differ from EDD."""
     s = spt(inst) if order == "spt" else edd(inst)
     p, d = inst.p, inst.d
+    before = list(accumulate((p[x] for x in s), initial=0))  # before[j]: Σ p[S_k], k < j (was summed per step: n^3)
     for i in range(1, len(s)):
         j = i
         while j > 0 and d[s[j]] < d[s[j - 1]]:
-            if d[s[j - 1]] > sum(p[x] for x in s[:j]):
+            if d[s[j - 1]] > before[j]:
                 s[j], s[j - 1] = s[j - 1], s[j]
+                before[j] = before[j - 1] + p[s[j - 1]]  # only the sum up to the swapped pair changes
             j -= 1
     return s
 
