@@ -796,8 +796,8 @@ def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: floa
         RS: ``R_k = Kmin + RS (Kmax - Kmin)``, Kmin the largest single demand,
         Kmax the peak demand of the earliest-start schedule.
     max_duration, max_demand : int
-        Durations ~ U[1, max_duration], demands ~ U[1, max_demand] (each at
-        most 10^6).
+        Durations ~ U[1, max_duration], demands ~ U[1, max_demand] (jobs x
+        max_duration and max_demand at most 10^6).
 
     Raises
     ------
@@ -808,8 +808,8 @@ def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: floa
         raise InputError("generate rcpsp: expected --jobs, --resources, --max-duration, --max-demand >= 1 and "
                          f"--complexity from 0 to {MAX_COMPLEXITY}; "
                          f"got {jobs}, {resources}, {max_duration}, {max_demand}, {complexity}")
-    require_sizes("generate rcpsp", jobs=(jobs, 10_000), resources=(resources, 100),
-                  max_duration=(max_duration, 10**6), max_demand=(max_demand, 10**6))
+    require_sizes("generate rcpsp", jobs=(jobs, 10_000), resources=(resources, 100), max_demand=(max_demand, 10**6))
+    require_solvable_horizon("generate rcpsp", jobs, max_duration)
     if not 0 < resource_factor <= 1 or not 0 <= resource_strength <= 1:
         raise InputError("generate rcpsp: expected --resource-factor in (0, 1] and --resource-strength in [0, 1]; "
                          f"got {resource_factor}, {resource_strength}")
@@ -854,6 +854,16 @@ def generate(seed: int = 0, jobs: int = 30, resources: int = 4, complexity: floa
         durations=tuple(durations), demands=tuple(map(tuple, demands)), capacities=tuple(caps),
         successors=succ, metadata={"generator": "schedcert.instances.rcpsp.generate", "params": params},
     )
+
+
+def require_solvable_horizon(what: str, jobs: int, max_duration: int) -> None:
+    """InputError unless `jobs` activities of up to `max_duration` periods
+    fit in :data:`MAX_HORIZON`, so a generator never makes an instance that
+    ``solve`` refuses (``--max-duration 10^6`` gave a horizon of 14 million;
+    10^8 hung the generator itself)."""
+    if jobs * max_duration > MAX_HORIZON:
+        raise InputError(f"{what}: --jobs {jobs} x --max-duration {max_duration} is above "
+                         f"{MAX_HORIZON:,}".replace(",", " ") + ", the longest planning horizon schedcert solves")
 
 
 def _peak(starts, durations, demand) -> int:

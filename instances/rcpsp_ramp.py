@@ -36,9 +36,7 @@ from itertools import accumulate
 import networkx as nx
 
 from schedcert.errors import InputError, require_sizes
-from schedcert.instances.rcpsp import RcpspInstance
-
-MAX_WORK = 10**6  # jobs x max_duration: the witness's period grid stays under a few hundred MB
+from schedcert.instances.rcpsp import RcpspInstance, require_solvable_horizon
 
 MIXES = {
     "precedence": (),
@@ -180,9 +178,7 @@ def ramp_instance(seed: int = 0, level: int = 1, mix: str = "all", jobs: int = 3
                          f"max-duration >= 1, slack >= 0; got level {level}, jobs {jobs}, layers {layers}, "
                          f"resources {resources}, prob {prob}, max-duration {max_duration}, slack {slack}")
     require_sizes("ramp", jobs=(jobs, 10_000), resources=(resources, 100))
-    if jobs * max_duration > MAX_WORK:  # the witness is placed on a grid of periods (10^8 periods ran for ever)
-        raise InputError(f"ramp: --jobs {jobs} x --max-duration {max_duration} is above "
-                         f"{MAX_WORK:,}".replace(",", " ") + ", the largest this generator makes")
+    require_solvable_horizon("ramp", jobs, max_duration)  # the witness's grid of periods stays small too
     durations, demands, caps, layer = _base(seed, jobs, resources, layers, max_duration)
     edges = ramp_edges(seed, level, layer, edges_per_level)
     witness = _witness(seed, level, durations, demands, caps, edges)

@@ -463,7 +463,8 @@ def test_certify_without_a_heuristic_schedule_exits_1(run, tmp_path):
     (["podpack", "--utilisation", "1e-300"], "utilisation from 0.01 to 100 expected; got 4, 4, 2, 1e-300"),
     # long durations: the capacity draw summed period by period, the ramp's witness stepped one period at a
     # time (--max-duration 10^8: no end in sight); too many edges per level tried 200 x 300 000 draws first
-    (["rcpsp", "--max-duration", "10000000"], "generate rcpsp: --max-duration 10000000 is above 1 000 000"),
+    (["rcpsp", "--max-duration", "1000000"],
+     "generate rcpsp: --jobs 30 x --max-duration 1000000 is above 1 000 000, the longest planning horizon"),
     (["rcpsp", "--level", "3", "--max-duration", "100000000"],
      "ramp: --jobs 30 x --max-duration 100000000 is above 1 000 000"),
     (["rcpsp", "--level", "3", "--edges-per-level", "100000"],

@@ -69,8 +69,8 @@ def test_peak_demand_sweep_matches_the_period_by_period_sum(jobs):
 
 def test_generator_strength_one_is_the_earliest_start_peak():
     """RS = 1 sets each capacity to Kmax, the peak of the earliest-start
-    schedule (Kolisch et al. 1995), here with durations up to 10^5."""
-    inst = R.generate(seed=2, jobs=12, resources=2, resource_strength=1.0, max_duration=10**5)
+    schedule (Kolisch et al. 1995), here with durations up to 80 000."""
+    inst = R.generate(seed=2, jobs=12, resources=2, resource_strength=1.0, max_duration=80_000)
     es = R.earliest_starts(inst)
     for k, cap in enumerate(inst.capacities):
         ends = sorted({s + p for s, p in zip(es, inst.durations)} | set(es))
