@@ -870,10 +870,12 @@ def _peak(starts, durations, demand) -> int:
     """Largest total demand in any period of the schedule `starts` (activity
     j busy in [S_j, S_j + p_j)), by a sweep over start and end events: the
     period-by-period sum took minutes at --max-duration 10^8."""
-    events = sorted([(s + p, -q) for s, p, q in zip(starts, durations, demand) if p > 0 and q]
-                    + [(s, q) for s, p, q in zip(starts, durations, demand) if p > 0 and q])
+    events = []
+    for s, p, q in zip(starts, durations, demand):
+        if p > 0 and q:
+            events += [(s, q), (s + p, -q)]
     peak = load = 0
-    for _, change in events:  # at equal times the ends (negative changes) come first
+    for _, change in sorted(events):  # at equal times the ends (negative changes) come first
         load += change
         peak = max(peak, load)
     return peak
