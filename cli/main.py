@@ -616,12 +616,8 @@ def _verdict(prob, inst, sol, data, label: str = "", show_all: bool = False) -> 
     ev = prob.evaluate(inst, sol)
     if ev.feasible:
         click.echo(f"{label}feasible: objective {_fmt(ev.objective)}")
-        claims = false_claims(data, ev.objective, prob.sense)
-        if claims:  # a Result whose certificate does not hold for its own solution
-            click.echo(f"{label}the result's claims: {len(claims)} false")
-            for c in claims:
-                click.echo(f"  - {c}")
-        return not claims, ev
+        claims = false_claims(data, ev.objective, prob.sense)  # a Result's certificate, held to its own solution
+        return _list_claims(f"{label}the result's claims", claims), ev
     heads = [v.split(":", 1)[0] for v in ev.violations]  # the type: every validator writes "type: detail"
     kinds = Counter(heads)
     by_type = f" ({', '.join(f'{k} {c}' for k, c in kinds.items())})" if kinds else ""
@@ -641,9 +637,15 @@ def _verdict(prob, inst, sol, data, label: str = "", show_all: bool = False) -> 
 def _check_certificate(prob, inst, cert: dict, path, show_all: bool = False) -> bool:
     """Validate both schedules of a ``certify --json`` document and what it
     states about them: each Result's claims (:func:`_verdict`), its
-    ``heuristic_objective``/``exact_objective``, and its ``bound`` against
-    both objectives (``heuristic_optimal`` claims the heuristic meets it)."""
-    ok = True
+    ``heuristic_objective``/``exact_objective``, its ``bound`` against
+    both objectives (``heuristic_optimal`` claims the heuristic meets it),
+    ``heuristic_gap``, ``exact_status``, and what
+    :func:`schedcert.certify.false_certificate_claims` checks
+    (``heuristic_deviation``, ``optimum_proven``), and podpack's
+    ``heuristic_shortfall``."""
+    from schedcert.certify import false_certificate_claims
+
+    ok, objectives = True, {}
     for role in ("heuristic", "exact"):
         doc = cert[role + "_result"]
         label = f"{role} ({doc.get('method') if isinstance(doc, dict) else '?'}): "
@@ -651,17 +653,35 @@ def _check_certificate(prob, inst, cert: dict, path, show_all: bool = False) -> 
             click.echo(f"{label}no solution (status {doc.get('status')})")
             continue
         sol = prob.solution_from_dict(inst, solution_of(doc, path), path)
-        claimed = {"schema": 1, "objective": cert.get(role + "_objective"), "bound": cert.get("bound"),
-                   "status": "optimal" if role == "heuristic" and cert.get("heuristic_optimal") else "feasible"}
+        claimed = {"schema": 1, "objective": cert.get(role + "_objective"), "bound": cert.get("bound")}
+        if role == "heuristic":
+            claimed.update(gap=cert.get("heuristic_gap"),
+                           status="optimal" if cert.get("heuristic_optimal") else "feasible")
+        else:
+            claimed["status"] = cert.get("exact_status")
         fine, ev = _verdict(prob, inst, sol, doc, label, show_all)
         ok &= fine
+        objectives[role] = ev.objective if ev.feasible else None
         claims = false_claims(claimed, ev.objective, prob.sense) if ev.feasible else []
-        if claims:
-            click.echo(f"{label}the certificate's claims: {len(claims)} false")
-            for c in claims:
-                click.echo(f"  - {c}")
-            ok = False
-    return ok
+        ok &= _list_claims(f"{label}the certificate's claims", claims)
+    h, bound = objectives.get("heuristic"), cert.get("bound")
+    claims = false_certificate_claims(cert, h, objectives.get("exact"), prob.sense)
+    stated = cert.get("heuristic_shortfall")
+    if stated is not None and h is not None and type(bound) is int:  # podpack's bounds are integers
+        short = _shortfall(prob, inst, h, bound)
+        if stated != short:
+            claims.append(f"heuristic_shortfall: the certificate states {stated!r}; the heuristic's objective "
+                          f"and the bound give {short!r}")
+    return _list_claims("the certificate's claims", claims) and ok
+
+
+def _list_claims(head: str, claims: list[str]) -> bool:
+    """Print `claims` under "HEAD: N false"; True when there are none."""
+    if claims:
+        click.echo(f"{head}: {len(claims)} false")
+        for c in claims:
+            click.echo(f"  - {c}")
+    return not claims
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from schedcert.errors import InputError
 from schedcert.registry import Problem, default_method_for, get_method, run_method
-from schedcert.result import Options, Result, Status, gap
+from schedcert.result import Options, Result, Status, agrees, gap, is_number
 
 
 def deviation_bound(objective: float | None, bound: float | None, sense: str = "min") -> float | None:
@@ -42,6 +42,35 @@ def deviation_bound(objective: float | None, bound: float | None, sense: str = "
     if bound <= 0 or (sense == "max" and objective < 0):
         return None
     return (objective - bound) / bound if sense == "min" else (bound - objective) / bound
+
+
+def false_certificate_claims(cert: dict, heuristic_objective, exact_objective, sense: str = "min") -> list[str]:
+    """What a certificate document (``certify --json``) states about how
+    far its heuristic is from the optimum that its own numbers refute:
+    a ``heuristic_deviation`` other than :func:`deviation_bound` of the
+    heuristic's validated objective and the stated ``bound``, or
+    ``optimum_proven`` true with a bound equal to neither validated
+    objective. `heuristic_objective`/`exact_objective`: the validator's,
+    None for a schedule that is missing or infeasible (then nothing is
+    checked against it). The objectives, the bound's side, ``heuristic_gap``
+    and ``heuristic_optimal`` are each Result's claims
+    (:func:`schedcert.result.false_claims`). One ``kind: text`` line each."""
+    out, bound = [], cert.get("bound")
+    if not is_number(bound):
+        return out
+    stated = cert.get("heuristic_deviation")
+    if heuristic_objective is not None and is_number(stated):
+        try:
+            true = deviation_bound(heuristic_objective, bound, sense)
+        except OverflowError:  # an integer past the float range beside a float: no ratio to compare
+            true = stated
+        if true is None or not agrees(stated, true):
+            out.append(f"heuristic_deviation: the certificate states {stated:.6g}; the heuristic's objective "
+                       f"{heuristic_objective} and the bound {bound} give {'none' if true is None else f'{true:.6g}'}")
+    met = [o for o in (heuristic_objective, exact_objective) if o is not None and agrees(bound, o)]
+    if cert.get("optimum_proven") is True and not met:
+        out.append(f"optimum_proven: the bound {bound} equals neither schedule's objective")
+    return out
 
 
 def certify(problem: Problem, instance, heuristic: str, exact: str | None = None,

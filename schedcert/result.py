@@ -204,36 +204,60 @@ def solution_of(document, path=None):
     return document
 
 
+def agrees(stated, value) -> bool:
+    """Whether a number a document states equals the `value` recomputed
+    from its solution, to 1e-9 relative (JSON round trips are exact; other
+    writers may round). An integer past the float range agrees only when
+    equal; NaN agrees with nothing."""
+    try:
+        return abs(stated - value) <= 1e-9 * max(1.0, abs(value))
+    except OverflowError:
+        return stated == value
+
+
+def is_number(x) -> bool:
+    """An int or float as JSON gives them (true and false are not numbers)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 def false_claims(document, objective: float | None, sense: str = "min") -> list[str]:
     """What a Result `document` (from ``solve --out``) states about its own
-    solution that the validator's `objective` for that solution refutes:
+    feasible solution that the validator's `objective` for it refutes:
     another objective, a bound on the wrong side of it (above for
-    minimisation, below for maximisation), or status ``optimal`` with a
-    bound that does not meet it. One line per false claim, in the
+    minimisation, below for maximisation), a ``gap`` other than
+    :func:`gap` of that objective and the stated bound, status ``optimal``
+    with a bound that does not meet it, status ``infeasible`` (no solution
+    exists), or ``valid: false``. One line per false claim, in the
     validator's ``kind: text`` form; [] for anything but a Result document
     (a bare solution claims nothing)."""
     if not isinstance(document, dict) or "schema" not in document or objective is None:
         return []
-
-    def close(a, b):
-        try:
-            return abs(a - b) <= 1e-9 * max(1.0, abs(b))
-        except OverflowError:  # an integer past the float range: only equal is close
-            return a == b
-
     out = []
     stated, bound, status = document.get("objective"), document.get("bound"), document.get("status")
-    if isinstance(stated, (int, float)) and not close(stated, objective):
+    if isinstance(stated, (int, float)) and not agrees(stated, objective):
         out.append(f"objective: the result states {_num(stated)}; its solution's is {_num(objective)}")
     if isinstance(bound, (int, float)):
         wrong_side = bound > objective if sense == "min" else bound < objective
-        if wrong_side and not close(bound, objective):
+        if wrong_side and not agrees(bound, objective):
             side = "lower bound" if sense == "min" else "upper bound"
             where = "above" if sense == "min" else "below"
             out.append(f"bound: the result's {side} {_num(bound)} is {where} its solution's objective "
                        f"{_num(objective)}: no valid bound")
-    if status == Status.OPTIMAL.value and not (isinstance(bound, (int, float)) and close(bound, objective)):
+    stated_gap = document.get("gap")
+    if is_number(stated_gap) and is_number(bound):
+        try:
+            true_gap = gap(objective, bound)
+        except OverflowError:  # an integer past the float range beside a float: no ratio to compare
+            true_gap = None
+        if true_gap is not None and not agrees(stated_gap, true_gap):
+            out.append(f"gap: the result states {stated_gap:.6g}; its solution's objective {_num(objective)} "
+                       f"and the bound {_num(bound)} give {true_gap:.6g}")
+    if status == Status.OPTIMAL.value and not (isinstance(bound, (int, float)) and agrees(bound, objective)):
         out.append(f"status: optimal, but the bound {_num(bound)} does not meet the objective {_num(objective)}")
+    if status == Status.INFEASIBLE.value:
+        out.append("status: infeasible (no solution exists), but its solution is feasible")
+    if document.get("valid") is False:
+        out.append("valid: the result calls its solution invalid, but it is feasible")
     return out
 
 

@@ -63,11 +63,11 @@ def test_validate_checks_what_a_result_claims(run, tmp_path):
     sol.write_text(json.dumps(doc))
     res = run("validate", "rcpsp", EXAMPLE, sol)
     assert res.exit_code == 1 and f"feasible: objective {makespan}" in res.output
-    assert "the result's claims: 3 false" in res.output
+    assert "the result's claims: 4 false" in res.output  # the gap stated for the old bound, too
     assert f"objective: the result states {makespan - 6}; its solution's is {makespan}" in res.output
     assert f"lower bound {makespan + 1} is above its solution's objective {makespan}" in res.output
     assert "status: optimal, but the bound" in res.output
-    doc.update(objective=makespan, bound=doc["bound"] - 1, status="feasible", instance="other.sm")
+    doc.update(objective=makespan, bound=doc["bound"] - 1, gap=0, status="feasible", instance="other.sm")
     sol.write_text(json.dumps(doc))
     res = run("validate", "rcpsp", EXAMPLE, sol)  # claims hold; the instance name differs: a note only
     assert res.exit_code == 0 and "the result is for instance other.sm" in res.output
@@ -95,6 +95,31 @@ def test_validate_checks_both_schedules_of_a_certificate(run, tmp_path):
     res = run("validate", "rcpsp", "--example", cert)
     assert res.exit_code == 1 and "heuristic (sgs-lft): feasible" in res.output
     assert "exact (cpsat): infeasible: " in res.output and "activity 30 starts at 0 before" in res.output
+
+
+def test_validate_checks_a_certificates_gap_deviation_and_shortfall(run, tmp_path):
+    """A certificate claiming the heuristic within 0 % of the bound (its gap
+    is 1.67 %), or closer to the optimum than its numbers give, or an exact
+    status of infeasible beside a feasible schedule, validated with exit 0."""
+    cert = tmp_path / "cert.json"
+    doc = json.loads(run("certify", "rcpsp", "--example", "-H", "sgs-lft", "--json").output)
+    assert (doc["heuristic_objective"], doc["bound"]) == (60, 59)
+    for edit, line in [({"heuristic_gap": 0}, "gap: the result states 0; its solution's objective 60 and the "
+                                              "bound 59 give 0.0166667"),
+                       ({"heuristic_deviation": 0.001}, "heuristic_deviation: the certificate states 0.001"),
+                       ({"exact_status": "infeasible"}, "status: infeasible (no solution exists), but its "
+                                                        "solution is feasible")]:
+        cert.write_text(json.dumps({**doc, **edit}))
+        res = run("validate", "rcpsp", "--example", cert)
+        assert res.exit_code == 1 and line in res.output, (edit, res.output)
+    doc = json.loads(run("certify", "podpack", "--example", "-H", "default", "--json").output)
+    assert doc["heuristic_shortfall"].startswith("priority 500: 3 of 5 placed, at most 4")
+    cert.write_text(json.dumps(doc))
+    assert run("validate", "podpack", "--example", cert).exit_code == 0
+    cert.write_text(json.dumps({**doc, "heuristic_shortfall": "priority 500: 4 of 5 placed, at most 4"}))
+    res = run("validate", "podpack", "--example", cert)
+    assert res.exit_code == 1 and "the certificate's claims: 1 false" in res.output
+    assert "heuristic_shortfall: the certificate states 'priority 500: 4 of 5" in res.output
 
 
 def test_certify_a_schedule_made_elsewhere(run, tmp_path, monkeypatch):

@@ -58,6 +58,33 @@ def test_false_claims_of_a_result_document():
     assert false_claims({**doc, "objective": 10 ** 400, "bound": 10 ** 400}, 10 ** 400) == []
     assert false_claims({**doc, "status": "feasible", "objective": 1.5}, 10 ** 400) == [
         f"objective: the result states 1.5; its solution's is {10 ** 400}"]
+    # the gap, status infeasible and valid: false are claims too (they validated with exit 0)
+    mid = {"schema": 1, "status": "feasible", "objective": 60, "bound": 59, "gap": 1 / 60, "valid": True}
+    assert false_claims(mid, 60) == []
+    assert false_claims({**mid, "gap": 0.0}, 60) == [
+        "gap: the result states 0; its solution's objective 60 and the bound 59 give 0.0166667"]
+    assert false_claims({**mid, "status": "infeasible"}, 60) == [
+        "status: infeasible (no solution exists), but its solution is feasible"]
+    assert false_claims({**mid, "valid": False}, 60) == [
+        "valid: the result calls its solution invalid, but it is feasible"]
+    assert false_claims({**mid, "gap": None, "bound": None}, 60) == []  # no bound: no gap to state
+    assert false_claims({**mid, "bound": 0.5, "gap": 1.0}, 10 ** 400) != []  # no OverflowError
+
+
+def test_false_certificate_claims():
+    from schedcert.certify import false_certificate_claims
+
+    cert = {"bound": 59, "heuristic_deviation": 1 / 59, "optimum_proven": True}
+    assert false_certificate_claims(cert, 60, 59) == []
+    assert false_certificate_claims({**cert, "heuristic_deviation": 0.001}, 60, 59) == [
+        "heuristic_deviation: the certificate states 0.001; the heuristic's objective 60 and the bound 59 "
+        "give 0.0169492"]
+    assert false_certificate_claims(cert, 60, None) == [  # the exact schedule is missing or infeasible
+        "optimum_proven: the bound 59 equals neither schedule's objective"]
+    assert false_certificate_claims({**cert, "bound": 0}, 60, 0) == [  # no ratio to a bound of 0
+        "heuristic_deviation: the certificate states 0.0169492; the heuristic's objective 60 and the bound 0 give none"]
+    # maximisation (podpack): (bound - objective) / bound
+    assert false_certificate_claims({"bound": 520, "heuristic_deviation": 5 / 520}, 515, 520, "max") == []
 
 
 def test_unknown_problem_and_method():
