@@ -51,3 +51,16 @@ def brute_force_makespan(inst: DagInstance) -> int:
             ms = max(fin.values())
             best = ms if best is None else min(best, ms)
     return best
+
+
+def peft_paper_graph() -> DagInstance:
+    """The PEFT paper's own sample graph (Arabnejad & Barbosa 2014, Fig. 1):
+    computation costs of T1..T10 on P1..P3 and the edges' communication
+    costs (zero on one processor). Its optimistic cost table and the PEFT
+    schedule of makespan 122 are the paper's; two public implementations of
+    PEFT reproduce both."""
+    costs = [[22, 21, 36], [22, 18, 18], [32, 27, 43], [7, 10, 4], [29, 27, 35], [26, 17, 24], [14, 25, 30],
+             [29, 23, 36], [15, 21, 8], [13, 16, 33]]
+    edges = [(0, 1, 17), (0, 2, 31), (0, 3, 29), (0, 4, 13), (0, 5, 7), (1, 7, 3), (1, 8, 30), (2, 6, 16),
+             (3, 7, 11), (3, 8, 7), (4, 8, 57), (5, 7, 5), (6, 9, 9), (7, 9, 42), (8, 9, 7)]
+    return tiny(costs, edges, name="peft2014")

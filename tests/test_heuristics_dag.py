@@ -10,7 +10,7 @@ from schedcert.heuristics.dag import cpop, critical_path, heft, optimistic_cost_
 from schedcert.instances.dag import evaluate
 from schedcert.instances.dag_formats import read
 
-from dag_helpers import tiny
+from dag_helpers import peft_paper_graph, tiny
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +33,31 @@ def test_heft_80_cpop_86(canonical):
 
 
 def test_peft_85_on_the_canonical_graph(canonical):
-    """The PEFT paper's own sample graph differs, so these values come from a
-    separate implementation of its definitions (OCT recursion, rank_oct, O_EFT
-    with insertion), written apart from heuristics/dag.py: OCT(n1) =
-    (48, 38, 53), n1 on P2, makespan 85 (n10 on P2 at 78)."""
+    """Not a published value on this graph (the PEFT paper's own is in the
+    next test): these come from a separate implementation of its
+    definitions (OCT recursion, rank_oct, O_EFT with insertion), written
+    apart from heuristics/dag.py: OCT(n1) = (48, 38, 53), n1 on P2,
+    makespan 85 (n10 on P2 at 78)."""
     assert optimistic_cost_table(canonical)[0] == [F(48), F(38), F(53)]
     sol = peft(canonical)
     assert evaluate(canonical, sol).objective == 85
     assert (sol.procs[0], sol.starts[0]) == (1, 0) and (sol.procs[9], sol.starts[9]) == (1, 78)
+
+
+def test_peft_122_on_the_peft_papers_graph():
+    """OCT table and makespan as published (and as two public PEFT
+    implementations compute them): OCT(T1) = (64, 68, 86), so rank_oct(T1)
+    = 72.7; PEFT 122, T10 on P2 at 106, the schedule those implementations
+    give. HEFT gives 133 and CP-SAT proves 113 on it (test_models_dag)."""
+    inst = peft_paper_graph()
+    assert optimistic_cost_table(inst) == [
+        [64, 68, 86], [42, 39, 42], [27, 41, 43], [42, 39, 50], [28, 37, 28], [42, 39, 44], [13, 16, 22],
+        [13, 16, 33], [13, 16, 20], [0, 0, 0]]
+    sol = peft(inst)
+    assert evaluate(inst, sol).objective == 122
+    assert list(zip(sol.procs, sol.starts)) == [(0, 0), (0, 29), (0, 51), (0, 22), (2, 35), (1, 29), (0, 83),
+                                               (1, 54), (2, 81), (1, 106)]
+    assert evaluate(inst, heft(inst)).objective == 133
 
 
 def test_insertion_fills_the_gap_before_the_first_task():

@@ -11,7 +11,7 @@ from schedcert.instances.dag_formats import read
 from schedcert.registry import run_method
 from schedcert.result import Options, Status
 
-from dag_helpers import brute_force_makespan, tiny
+from dag_helpers import brute_force_makespan, peft_paper_graph, tiny
 
 
 @pytest.mark.parametrize("lbsearch", ["1", "0"])
@@ -40,6 +40,15 @@ def test_non_uniform_links_cpsat_vs_brute_force():
         inst = tiny(costs, edges, bandwidth=((0, 3, 1), (3, 0, 2), (1, 2, 0)), latency=1)
         r = run_method("dag", "cpsat", inst, Options(time_limit=30, workers=2, params={"warm": "0"}))
         assert r.status == Status.OPTIMAL and r.objective == brute_force_makespan(inst)
+
+
+def test_optimum_113_on_the_peft_papers_graph():
+    """CP-SAT and the MILP agree on the optimum of the PEFT paper's graph,
+    where PEFT gives 122 and HEFT 133 (test_heuristics_dag)."""
+    inst = peft_paper_graph()
+    for m in ("cpsat", "milp"):
+        r = run_method("dag", m, inst, Options(time_limit=60, workers=2))
+        assert r.status == Status.OPTIMAL and r.objective == r.bound == 113, m
 
 
 def test_milp_cbc_agrees():
