@@ -137,19 +137,36 @@ def read_runs(out_dir: Path, repair: bool = False) -> list[dict]:
 
 def _check_record(rec, path: Path, line: int) -> None:
     """InputError unless `rec` has the shape of a run record: text
-    ``instance``, ``method``, ``status``; numbers (or null) for
-    ``objective``, ``bound`` and ``runtime``."""
-    shape = "expected a run written by `schedcert bench` (text instance, method, status; numbers or null " \
-            "for objective, bound, runtime)"
+    ``instance``, ``method``, ``status``; a number ``runtime``; numbers (or
+    null) for ``objective``, ``bound`` and ``gap``, a number
+    ``objective`` for a run with a solution (status optimal or feasible);
+    objects (or null) for ``info`` and ``reference``, the latter with
+    numbers (or null; both numbers when ``optimal``) for ``lower_bound``
+    and ``upper_bound``."""
+    shape = "expected a run written by `schedcert bench` (text instance, method, status; a number for runtime; " \
+            "numbers or null for objective, bound, gap; objects for info, reference)"
+
+    def number(v):
+        return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
     if not isinstance(rec, dict):
         raise InputError(f"record is {type(rec).__name__}; {shape}", path, line)
     for key in ("instance", "method", "status"):
         if not isinstance(rec.get(key), str):
             raise InputError(f"record: {key} is {rec.get(key)!r}; {shape}", path, line)
-    for key in ("objective", "bound", "runtime"):
-        v = rec.get(key)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-            raise InputError(f"record: {key} is {v!r}; {shape}", path, line)
+    for key in ("objective", "bound", "gap", "runtime"):
+        if not number(rec.get(key)) or key == "runtime" and rec.get(key) is None:
+            raise InputError(f"record: {key} is {rec.get(key)!r}; {shape}", path, line)
+    if rec["status"] in ("optimal", "feasible") and rec.get("objective") is None:
+        raise InputError(f"record: status {rec['status']} without an objective; {shape}", path, line)
+    for key in ("info", "reference"):
+        if rec.get(key) is not None and not isinstance(rec[key], dict):
+            raise InputError(f"record: {key} is {rec[key]!r}; {shape}", path, line)
+    ref = rec.get("reference") or {}
+    for key in ("lower_bound", "upper_bound"):
+        if ref and not number(ref.get(key)) or ref.get("optimal") and ref.get(key) is None:
+            raise InputError(f"record: reference {key} is {ref.get(key)!r}"
+                             f"{' for an optimal reference' if ref.get('optimal') else ''}; {shape}", path, line)
 
 
 def read_config(out_dir: Path) -> dict | None:

@@ -188,14 +188,27 @@ def test_runtime_axis_starts_at_zero(monkeypatch, tmp_path, longest, scale):
 
 @pytest.mark.parametrize("runs,config,message", [
     ('{"x": 1}\n', None, "runs.jsonl:1: record: instance is None; expected a run written by `schedcert bench`"),
-    ('{"instance": "a", "method": "m", "status": "feasible"}\n[1]\n', None, "runs.jsonl:2: record is list"),
-    ('{"instance": "a", "method": "m", "status": "feasible", "objective": "7"}\n', None,
+    ('{"instance": "a", "method": "m", "status": "feasible", "objective": 7, "runtime": 1}\n[1]\n', None,
+     "runs.jsonl:2: record is list"),
+    ('{"instance": "a", "method": "m", "status": "feasible", "objective": "7", "runtime": 1}\n', None,
      "runs.jsonl:1: record: objective is '7'"),
     (b'\xff\xfe{\n', None, "runs.jsonl:1: corrupt record (not JSON)"),
-    ('{"instance": "a", "method": "m", "status": "feasible", "objective": 7}\n', "x",
+    ('{"instance": "a", "method": "m", "status": "feasible", "objective": 7, "runtime": 1}\n', "x",
      "bench.json:1: invalid JSON"),
-    ('{"instance": "a", "method": "m", "status": "feasible", "objective": 7}\n', "[]",
+    ('{"instance": "a", "method": "m", "status": "feasible", "objective": 7, "runtime": 1}\n', "[]",
      "bench.json:1: expected a JSON object of bench settings"),
+    # edited by hand: each of these was a TypeError, KeyError or AttributeError traceback in report
+    ('{"instance": "a", "method": "m", "status": "feasible", "objective": 7}\n', None,
+     "runs.jsonl:1: record: runtime is None"),
+    ('{"instance": "a", "method": "m", "status": "feasible", "runtime": 1}\n', None,
+     "runs.jsonl:1: record: status feasible without an objective"),
+    ('{"instance": "a", "method": "m", "status": "feasible", "objective": 7, "runtime": 1, "gap": "x"}\n', None,
+     "runs.jsonl:1: record: gap is 'x'"),
+    ('{"instance": "a", "method": "m", "status": "feasible", "objective": 7, "runtime": 1, "info": [1]}\n', None,
+     "runs.jsonl:1: record: info is [1]"),
+    ('{"instance": "a", "method": "m", "status": "feasible", "objective": 7, "runtime": 1, '
+     '"reference": {"upper_bound": 7, "optimal": true}}\n', None,
+     "runs.jsonl:1: record: reference lower_bound is None for an optimal reference"),
 ])
 def test_report_on_a_foreign_folder_names_the_line(run, tmp_path, runs, config, message):
     """A runs.jsonl of other records (or a non-UTF-8 one, or a broken

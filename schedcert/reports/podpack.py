@@ -25,13 +25,24 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
+from schedcert.bench import RUNS
+from schedcert.errors import InputError
 from schedcert.report import write_csv
 
 
 def _tiers(rec) -> list:
-    """[(priority, placed, size)] highest priority first."""
-    t = (rec.get("solution") or {}).get("tiers") or {}
-    out = [(int(p), *map(int, v.split("/"))) for p, v in t.items()]
+    """[(priority, placed, size)] highest priority first, from the run's
+    ``solution.tiers`` ({priority: "placed/size"}); InputError naming the
+    run when a record (edited by hand) has them in another shape."""
+    sol = rec.get("solution")
+    t = sol.get("tiers") if isinstance(sol, dict) else None
+    try:
+        out = [(int(p), *map(int, v.split("/"))) for p, v in t.items()]
+    except (AttributeError, TypeError, ValueError):
+        out = None
+    if out is None or any(len(x) != 3 for x in out):  # {}: an instance without pods
+        raise InputError(f"{RUNS}: run {rec['instance']} / {rec['method']}: solution tiers are {t!r}; expected "
+                         "{priority: \"placed/total\"} for every tier, as `schedcert bench` writes them")
     return sorted(out, reverse=True)
 
 
@@ -51,6 +62,9 @@ def scenario_rows(records: list, group: str | None = None) -> list:
         if "default" not in d or "cpsat" not in d or _stopped(d["default"]):
             continue  # a simulation stopped at its time limit is not the default scheduler's placement
         dt, ct = _tiers(d["default"]), dict((p, c) for p, c, _ in _tiers(d["cpsat"]))
+        if set(ct) != {p for p, _, _ in dt}:
+            raise InputError(f"{RUNS}: instance {inst}: the default and cpsat runs list other priority tiers "
+                             f"({sorted(p for p, _, _ in dt)} and {sorted(ct)}); expected runs of one instance")
         affected = [(p, c) for p, c, n in dt if c < n]
         if not affected:
             continue
