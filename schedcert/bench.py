@@ -35,6 +35,7 @@ from typing import Iterable, Iterator
 
 from schedcert.errors import InputError, make_folder, parse_json, read_text
 from schedcert.reference import Reference, reference_for
+from schedcert.result import is_number
 
 RUNS = "runs.jsonl"
 CONFIG = "bench.json"
@@ -147,7 +148,7 @@ def _check_record(rec, path: Path, line: int) -> None:
             "numbers or null for objective, bound, gap; objects for info, reference)"
 
     def number(v):
-        return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+        return v is None or is_number(v)
 
     if not isinstance(rec, dict):
         raise InputError(f"record is {type(rec).__name__}; {shape}", path, line)

@@ -32,7 +32,7 @@ from schedcert.report import write_csv
 
 def _tiers(rec) -> list:
     """[(priority, placed, size)] highest priority first, from the run's
-    ``solution.tiers`` ({priority: "placed/size"}); InputError naming the
+    ``solution.tiers`` ({priority: "placed/total"}); InputError naming the
     run when a record (edited by hand) has them in another shape."""
     sol = rec.get("solution")
     t = sol.get("tiers") if isinstance(sol, dict) else None
