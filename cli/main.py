@@ -586,10 +586,16 @@ def validate(problem, file, solution, example, fmt, show_all, **reader):
 def _solution_document(prob, inst, sp: Path, verb: str):
     """The parsed JSON of the solution file `sp` (None for a CSV the
     problem reads itself); a note on stderr when it names another instance
-    than `inst`'s."""
+    than `inst`'s. Raises InputError for a Result or certificate of
+    another problem."""
     data = None
     if sp.suffix.lower() != ".csv" or prob.read_solution is None:
         data = parse_json(read_text(sp, "solution file"), sp)
+    other = data.get("problem") if isinstance(data, dict) else None
+    if isinstance(other, str) and other != prob.key:
+        command = {"validated": "validate", "certified": "certify"}.get(verb, verb)
+        raise InputError(f"expected a {prob.key} solution, got a document whose problem is {other!r} "
+                         f"(for that, `schedcert {command} {other}` with its instance)", sp)
     if isinstance(data, dict) and data.get("instance") not in (None, inst.name):
         click.echo(f"note: the result is for instance {data['instance']}, {verb} against {inst.name}", err=True)
     return data

@@ -73,6 +73,22 @@ def test_validate_checks_what_a_result_claims(run, tmp_path):
     assert res.exit_code == 0 and "the result is for instance other.sm" in res.output
 
 
+def test_a_result_of_another_problem_is_named_as_such(run, tmp_path):
+    """A dag Result or certificate given to `validate rcpsp` / `certify
+    smtt -s` was refused as "expected a JSON object with 'starts'", as if
+    the file were broken; the error now names the problem it is for."""
+    result, cert = tmp_path / "dag.json", tmp_path / "dag-cert.json"
+    assert run("solve", "dag", "--example", "-m", "heft", "-o", result).exit_code == 0
+    assert run("certify", "dag", "--example", "-H", "heft", "-o", cert).exit_code == 0
+    for args in (("validate", "rcpsp", EXAMPLE, result), ("validate", "rcpsp", EXAMPLE, cert),
+                 ("certify", "smtt", "--example", "-s", result)):
+        res = run(*args)
+        assert res.exit_code == 2 and "got a document whose problem is 'dag'" in res.output, res.output
+        assert f"`schedcert {args[0]} dag` with its instance" in res.output
+    assert run("validate", "dag", "--example", result).exit_code == 0  # the right problem still validates
+    assert run("validate", "dag", "--example", cert).exit_code == 0
+
+
 def test_validate_checks_both_schedules_of_a_certificate(run, tmp_path):
     """`certify --json` output was refused ("expected a JSON object with
     'starts'"); now both schedules and the certificate's own claims are
