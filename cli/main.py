@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from schedcert.errors import (InputError, make_folder, parse_json, read_text, require_file, require_keywords,
-                              require_output_file, write_output)
+                              require_output_file, require_problem, write_output)
 from schedcert.interrupt import interrupted
 from schedcert.registry import (check_params, default_method_for, example_path, get_method, get_problem,
                                 keyword_usage, param_listing, problem_keys, read_instance, run_method)
@@ -591,11 +591,8 @@ def _solution_document(prob, inst, sp: Path, verb: str):
     data = None
     if sp.suffix.lower() != ".csv" or prob.read_solution is None:
         data = parse_json(read_text(sp, "solution file"), sp)
-    other = data.get("problem") if isinstance(data, dict) else None
-    if isinstance(other, str) and other != prob.key:
-        command = {"validated": "validate", "certified": "certify"}.get(verb, verb)
-        raise InputError(f"expected a {prob.key} solution, got a document whose problem is {other!r} "
-                         f"(for that, `schedcert {command} {other}` with its instance)", sp)
+    require_problem(data, prob.key, sp, "validate {} FILE SOLUTION" if verb == "validated"
+                    else "certify {} FILE --solution SOLUTION")
     if isinstance(data, dict) and data.get("instance") not in (None, inst.name):
         click.echo(f"note: the result is for instance {data['instance']}, {verb} against {inst.name}", err=True)
     return data

@@ -206,13 +206,14 @@ def reject_unknown_keys(entry, allowed, what: str, path: str | Path | None = Non
         raise InputError(f"{what}: unknown key {unknown[0]!r}{hint}; expected {', '.join(allowed)}", path, line)
 
 
-def require_problem(document, key: str, path: str | Path | None = None) -> None:
+def require_problem(document, key: str, path: str | Path | None = None, usage: str = "solve {} FILE") -> None:
     """InputError when `document` says it belongs to another problem
-    (``problem: smtt`` given to rcpsp, which only named a missing key)."""
+    (``problem: smtt`` given to rcpsp, which only named a missing key);
+    `usage`: the command that takes it, ``{}`` standing for its problem."""
     other = document.get("problem") if isinstance(document, dict) else None
     if isinstance(other, str) and other != key:
-        raise InputError(f"the document is for {other}, not {key}; solve it with: schedcert solve {other} FILE",
-                         path)
+        raise InputError(f"the document is for {other}, not {key}; {usage.split()[0]} it with: "
+                         f"schedcert {usage.format(other)}", path)
 
 
 def require_output_file(path: str | Path, what: str = "output file") -> Path:

@@ -83,8 +83,8 @@ def test_a_result_of_another_problem_is_named_as_such(run, tmp_path):
     for args in (("validate", "rcpsp", EXAMPLE, result), ("validate", "rcpsp", EXAMPLE, cert),
                  ("certify", "smtt", "--example", "-s", result)):
         res = run(*args)
-        assert res.exit_code == 2 and "got a document whose problem is 'dag'" in res.output, res.output
-        assert f"`schedcert {args[0]} dag` with its instance" in res.output
+        assert res.exit_code == 2 and f"the document is for dag, not {args[1]}; {args[0]} it with: " \
+            f"schedcert {args[0]} dag FILE" in res.output, res.output
     assert run("validate", "dag", "--example", result).exit_code == 0  # the right problem still validates
     assert run("validate", "dag", "--example", cert).exit_code == 0
 
