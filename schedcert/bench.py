@@ -9,7 +9,9 @@ Layout of an output folder ``OUT``:
 * ``OUT/runs.jsonl``: one Result document per (instance, method) run,
   appended, flushed and fsynced as each run finishes. A killed bench loses at
   most the runs in flight; rerunning the same command skips every run already
-  recorded (a torn last line is dropped first). A run cut short by Ctrl-C is
+  recorded (a torn last line is dropped first) except those that ended in an
+  input error: their records are removed and the runs retried, so a file
+  fixed after a bench is run on the rerun. A run cut short by Ctrl-C is
   never recorded (:mod:`schedcert.interrupt`): the bench stops instead.
   One bench at a time writes to a folder (:func:`bench_lock`); ``report``
   reads it at any time.
@@ -320,7 +322,9 @@ def run_bench(config: BenchConfig, paths: list[Path], methods: list[str], out_di
 
 def _run_locked(config, paths, methods, out_dir: Path, jobs, references, progress, executor) -> list[dict]:
     _check_config(out_dir, config, methods)
-    records = read_runs(out_dir, repair=True)
+    read_runs(out_dir, repair=True)
+    retried = drop_error_runs(out_dir, {(p.name, m) for p in paths for m in methods})
+    records = read_runs(out_dir)
     done = {(r["instance"], r["method"]) for r in records}
     refs = references or {}
     known = {p: reference_for(refs, p) for p in paths}
@@ -329,7 +333,7 @@ def _run_locked(config, paths, methods, out_dir: Path, jobs, references, progres
     executor = executor or Executor(jobs)
     counts = {"optimal": sum(r.get("status") == "optimal" for r in records),
               "feasible": sum(r.get("status") == "feasible" for r in records)}
-    bar = _Progress(len(tasks), len(done), counts, enabled=progress)
+    bar = _Progress(len(tasks), len(done), counts, enabled=progress, retried=retried)
     with bar, (out_dir / RUNS).open("a") as fh:
         for rec in executor.map_unordered(tasks):
             if (rec.get("info") or {}).get("interrupted"):  # cut short by Ctrl-C: not a run at its time limit
@@ -344,11 +348,38 @@ def _run_locked(config, paths, methods, out_dir: Path, jobs, references, progres
     return records
 
 
+def drop_error_runs(out_dir: Path, pairs: set) -> int:
+    """Remove from ``runs.jsonl`` the ``error`` records of the (instance,
+    method) `pairs` a bench is about to run, so that they are retried;
+    every other line is kept byte for byte. The file is replaced
+    atomically (a kill leaves the old one or the new one). Call with
+    :func:`bench_lock` held, after ``read_runs(repair=True)``. Returns how
+    many records were removed."""
+    path = Path(out_dir) / RUNS
+    if not path.exists():
+        return 0
+    keep, dropped = [], 0
+    for line in path.read_bytes().splitlines(keepends=True):
+        rec = json.loads(line) if line.strip() else None
+        if isinstance(rec, dict) and rec.get("status") == "error" and (rec["instance"], rec["method"]) in pairs:
+            dropped += 1
+        else:
+            keep.append(line)
+    if dropped:
+        tmp = path.with_name(RUNS + ".tmp")
+        with tmp.open("wb") as fh:
+            fh.write(b"".join(keep))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    return dropped
+
+
 class _Progress:
     """rich progress bar on stderr: runs done, ETA, running optimal/feasible."""
 
-    def __init__(self, total: int, skipped: int, counts: dict, enabled: bool = True):
-        self.total, self.skipped, self.counts = total, skipped, counts
+    def __init__(self, total: int, skipped: int, counts: dict, enabled: bool = True, retried: int = 0):
+        self.total, self.skipped, self.counts, self.retried = total, skipped, counts, retried
         self.enabled = enabled and total > 0
         self._p = None
 
@@ -364,6 +395,8 @@ class _Progress:
             self._p.__enter__()
             if self.skipped:
                 self._p.console.print(f"resuming: {self.skipped} runs already recorded")
+            if self.retried:
+                self._p.console.print(f"retrying {self.retried} runs that ended in an input error")
             self._task = self._p.add_task(self._desc(), total=self.total)
         return self
 

@@ -69,6 +69,22 @@ def test_bench_records_bad_instances_as_errors(tmp_path):
     summary = (out / "summary.md").read_text()  # which runs failed and why, not only a count
     assert "## Errors (2 runs)" in summary and f"| {bad.name} |" in summary and "invalid JSON" in summary
 
+    # a rerun retries the runs that ended in an input error (a rerun used to skip them as recorded,
+    # so a file fixed after the bench kept its error); every other line stays as it was
+    before = (out / "runs.jsonl").read_bytes().splitlines(keepends=True)
+    assert _bench(out, [good]).exit_code == 0  # the broken file not named: its errors are kept
+    assert (out / "runs.jsonl").read_bytes().splitlines(keepends=True) == before
+    bad.write_bytes(good.read_bytes())
+    res = _bench(out, [good, bad])
+    assert res.exit_code == 0 and "retrying 2 runs that ended in an input error" in res.output
+    after = (out / "runs.jsonl").read_bytes().splitlines(keepends=True)
+    assert [line for line in before if b'"status": "error"' not in line] == after[:2]
+    recs = read_runs(out)
+    assert sorted((r["instance"], r["method"]) for r in recs) == sorted(
+        (f.name, m) for f in (good, bad) for m in ("sgs-lft", "cpsat"))
+    assert all(r["status"] in ("optimal", "feasible") for r in recs) and not (out / "runs.jsonl.tmp").exists()
+    assert "## Errors" not in (out / "summary.md").read_text()
+
 
 def test_summary_counts_a_reference_of_zero():
     """A reference optimum of 0 (common in OR-Library wt40/wt50) is matched
