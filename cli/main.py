@@ -802,7 +802,7 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, obj
                       params=_parse_params(params, objective), reader=reader)
     check_params(prob, mlist, cfg.params)
     try:
-        run_bench(cfg, paths, mlist, out_dir, jobs=jobs, references=refs)
+        records = run_bench(cfg, paths, mlist, out_dir, jobs=jobs, references=refs)
     except KeyboardInterrupt:
         click.echo(f"schedcert: interrupted; the runs that finished are in {Path(out_dir) / 'runs.jsonl'} "
                    "(none cut short is recorded); rerun the same command to resume", err=True)
@@ -810,6 +810,13 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, obj
     if not no_report:
         write_report(out_dir)
         click.echo((Path(out_dir) / "summary.md").read_text())
+    named = {(p.name, m) for p in paths for m in mlist}
+    errors = sum(r["status"] == "error" and (r["instance"], r["method"]) in named for r in records)
+    if errors:  # the other runs are recorded; a script running the bench still learns of the bad input
+        where = "under Errors in summary.md" if not no_report else 'with status "error" in runs.jsonl'
+        click.echo(f"schedcert: error: {errors} of {len(named)} runs ended in an input error (listed {where} "
+                   f"of {out_dir}; fix the files and rerun to retry them)", err=True)
+        sys.exit(2)
 
 
 @cli.command()

@@ -62,8 +62,9 @@ def test_bench_records_bad_instances_as_errors(tmp_path):
     gen.rename(good)
     bad.write_text("{ nope")
     out = tmp_path / "b"
-    res = _bench(out, [good, bad])
-    assert res.exit_code == 0, res.output
+    res = _bench(out, [good, bad])  # every run made and recorded; exit 2 says that some input was bad
+    assert res.exit_code == 2 and "2 of 4 runs ended in an input error (listed under Errors in summary.md" \
+        in res.output, res.output
     errs = [r for r in read_runs(out) if r["status"] == "error"]
     assert len(errs) == 2 and "invalid JSON" in errs[0]["error"]
     summary = (out / "summary.md").read_text()  # which runs failed and why, not only a count

@@ -46,7 +46,7 @@ def test_bench_records_match_the_schema(run, validator, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{")
     out = tmp_path / "b"
-    assert run("bench", "rcpsp", example_path(get_problem("rcpsp")), bad, "-m", "sgs-lft", "-o", out).exit_code == 0
+    assert run("bench", "rcpsp", example_path(get_problem("rcpsp")), bad, "-m", "sgs-lft", "-o", out).exit_code == 2
     records = read_runs(out)
     assert sorted(r["status"] for r in records) == ["error", "feasible"]
     assert all(_errors(validator, r) == [] for r in records)
