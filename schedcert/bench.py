@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from schedcert.errors import InputError, make_folder, parse_json, read_text
+from schedcert.errors import InfeasibleInstance, InputError, make_folder, parse_json, read_text
 from schedcert.reference import Reference, reference_for
 from schedcert.result import is_number
 
@@ -208,9 +208,10 @@ def _check_config(out_dir: Path, config: BenchConfig, methods: list[str]) -> Non
 
 def run_one(config: dict, path: str, method: str, reference: dict | None) -> dict:
     """One (instance, method) run -> its JSONL record. Runs in a worker
-    process; input errors become an ``error`` record instead of a crash."""
-    from schedcert.registry import get_problem, read_instance, run_method
-    from schedcert.result import Options
+    process; input errors become an ``error`` record instead of a crash, an
+    instance proven infeasible as it is read an ``infeasible`` one."""
+    from schedcert.registry import get_problem, own_version, read_instance, run_method
+    from schedcert.result import Options, Result, Status
 
     prob = get_problem(config["problem"])
     t0 = time.perf_counter()
@@ -223,6 +224,11 @@ def run_one(config: dict, path: str, method: str, reference: dict | None) -> dic
         doc = res.to_dict(lambda s: prob.solution_to_dict(s, inst))
         doc["instance"] = rec["instance"]
         rec = {**doc, "path": str(path)}
+    except InfeasibleInstance as exc:  # proven as it was read (rcpsp: a demand above every capacity)
+        res = Result(prob.key, rec["instance"], method, Status.INFEASIBLE, None, None, time.perf_counter() - t0,
+                     solver={"name": "schedcert", "version": own_version(), "params": dict(config["params"])},
+                     info={"explanation": exc.message, "note": "proven infeasible when the instance was read"})
+        rec = {**res.to_dict(), "path": str(path)}
     except InputError as exc:
         rec.update(status="error", error=str(exc), runtime=round(time.perf_counter() - t0, 4))
     if reference is not None:

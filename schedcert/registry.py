@@ -392,7 +392,7 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
     result.method = method_name
     result.runtime = elapsed
     if not result.solver:  # schedcert's own algorithm, no solver behind it: say so (result.schema.json)
-        result.solver = {"name": "schedcert", "version": _own_version(), "params": dict(options.params)}
+        result.solver = {"name": "schedcert", "version": own_version(), "params": dict(options.params)}
     if warm is not None:
         if result.info.get("warm_start") in (None, "warm_start"):  # else the method says what it took instead
             result.info["warm_start"] = heuristic
@@ -409,7 +409,7 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
     return result
 
 
-def _own_version() -> str:
+def own_version() -> str:
     """schedcert's installed version (``0+checkout`` when run uninstalled)."""
     from importlib.metadata import PackageNotFoundError, version
 

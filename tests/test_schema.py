@@ -45,11 +45,17 @@ def test_bench_records_match_the_schema(run, validator, tmp_path):
 
     bad = tmp_path / "bad.json"
     bad.write_text("{")
+    over = tmp_path / "over.json"  # a demand above the capacity: proven infeasible as it is read
+    over.write_text(json.dumps({"problem": "rcpsp", "resources": [{"name": "R", "capacity": 2}], "activities": [
+        {"name": "a", "duration": 1, "demands": {"R": 3}}]}))
     out = tmp_path / "b"
-    assert run("bench", "rcpsp", example_path(get_problem("rcpsp")), bad, "-m", "sgs-lft", "-o", out).exit_code == 2
+    res = run("bench", "rcpsp", example_path(get_problem("rcpsp")), bad, over, "-m", "sgs-lft", "-o", out)
+    assert res.exit_code == 2 and "1 of 3 runs ended in an input error" in res.output
     records = read_runs(out)
-    assert sorted(r["status"] for r in records) == ["error", "feasible"]
+    assert sorted(r["status"] for r in records) == ["error", "feasible", "infeasible"]
     assert all(_errors(validator, r) == [] for r in records)
+    proof = next(r for r in records if r["status"] == "infeasible")  # was an "error" run, as if the file were bad
+    assert proof["info"]["explanation"] == "infeasible: activity a demands 3 of resource R whose capacity is 2"
 
 
 @pytest.mark.parametrize("change", [
