@@ -483,7 +483,8 @@ def certify(problem, file, example, heuristic, solution_file, exact, time_limit,
         "problem": prob.key, "instance": inst.name, "heuristic": h.method, "exact": e.method,
         "heuristic_objective": h.objective, "exact_objective": e.objective, "exact_status": e.status.value,
         "bound": cert["bound"], "heuristic_gap": cert["heuristic_gap"],
-        "heuristic_deviation": cert["heuristic_deviation"], "optimum_proven": cert["optimum_proven"],
+        "heuristic_deviation": cert["heuristic_deviation"], "heuristic_deviation_min": cert["heuristic_deviation_min"],
+        "optimum_proven": cert["optimum_proven"],
         "heuristic_optimal": cert["heuristic_optimal"], "heuristic_shortfall": short,
         "heuristic_result": h.to_dict(lambda s: prob.solution_to_dict(s, inst)),
         "exact_result": e.to_dict(lambda s: prob.solution_to_dict(s, inst)),
@@ -506,6 +507,8 @@ def certify(problem, file, example, heuristic, solution_file, exact, time_limit,
         verdict = "PROVEN OPTIMAL"
     elif dev is not None and cert["optimum_proven"]:
         verdict = f"{_pct(dev)} {side} the optimum {_fmt(cert['bound'])} (proven)"
+    elif dev is not None and cert["heuristic_deviation_min"]:  # the exact run found a better schedule
+        verdict = f"{_pct(cert['heuristic_deviation_min'])} to {_pct(dev)} {side} the optimum (proven)"
     elif dev is not None:
         verdict = f"at most {_pct(dev)} {side} the optimum (proven)"
     else:
@@ -644,7 +647,7 @@ def _check_certificate(prob, inst, cert: dict, path, show_all: bool = False) -> 
     both objectives (``heuristic_optimal`` claims the heuristic meets it),
     ``heuristic_gap``, ``exact_status``, and what
     :func:`schedcert.certify.false_certificate_claims` checks
-    (``heuristic_deviation``, ``optimum_proven``), and podpack's
+    (``heuristic_deviation``, ``heuristic_deviation_min``, ``optimum_proven``), and podpack's
     ``heuristic_shortfall``."""
     from schedcert.certify import false_certificate_claims
 

@@ -44,11 +44,35 @@ def deviation_bound(objective: float | None, bound: float | None, sense: str = "
     return (objective - bound) / bound if sense == "min" else (bound - objective) / bound
 
 
+def deviation_floor(objective: float | None, best: float | None, sense: str = "min") -> float | None:
+    """Proven lower bound on the relative deviation of `objective` from the
+    unknown optimum OPT, ``|objective - OPT| / OPT``, given a feasible
+    solution of objective `best` (minimisation: OPT <= best; maximisation:
+    OPT >= best).
+
+    Minimisation: ``(objective - best) / best``, since ``objective / OPT - 1``
+    can only be larger for OPT <= best. Maximisation: ``(best - objective)
+    / best``, since ``1 - objective / OPT`` grows with OPT for a
+    non-negative objective. 0 when `best` is no better than `objective`;
+    equal to :func:`deviation_bound` when `best` is the proven optimum.
+    None when a value is missing or `best` is not positive.
+    """
+    if objective is None or best is None:
+        return None
+    if (best >= objective) if sense == "min" else (best <= objective):
+        return 0.0
+    if best <= 0 or (sense == "max" and objective < 0):
+        return None
+    return (objective - best) / best if sense == "min" else (best - objective) / best
+
+
 def false_certificate_claims(cert: dict, heuristic_objective, exact_objective, sense: str = "min") -> list[str]:
     """What a certificate document (``certify --json``) states about how
     far its heuristic is from the optimum that its own numbers refute:
     a ``heuristic_deviation`` other than :func:`deviation_bound` of the
-    heuristic's validated objective and the stated ``bound``, or
+    heuristic's validated objective and the stated ``bound``, a
+    ``heuristic_deviation_min`` other than :func:`deviation_floor` of it and
+    the better validated objective of the two schedules, or
     ``optimum_proven`` true with a bound equal to neither validated
     objective. `heuristic_objective`/`exact_objective`: the validator's,
     None for a schedule that is missing or infeasible (then nothing is
@@ -56,6 +80,18 @@ def false_certificate_claims(cert: dict, heuristic_objective, exact_objective, s
     and ``heuristic_optimal`` are each Result's claims
     (:func:`schedcert.result.false_claims`). One ``kind: text`` line each."""
     out, bound = [], cert.get("bound")
+    stated = cert.get("heuristic_deviation_min")
+    if heuristic_objective is not None and is_number(stated):
+        found = [o for o in (heuristic_objective, exact_objective) if o is not None]
+        best = min(found) if sense == "min" else max(found)
+        try:
+            true = deviation_floor(heuristic_objective, best, sense)
+        except OverflowError:
+            true = stated
+        if true is None or not agrees(stated, true):
+            out.append(f"heuristic_deviation_min: the certificate states {stated:.6g}; the heuristic's objective "
+                       f"{heuristic_objective} and the best schedule's {best} give "
+                       f"{'none' if true is None else f'{true:.6g}'}")
     if not is_number(bound):
         return out
     stated = cert.get("heuristic_deviation")
@@ -90,7 +126,10 @@ def certify(problem: Problem, instance, heuristic: str, exact: str | None = None
         bound), ``heuristic_gap`` (:func:`schedcert.result.gap`, relative to
         the heuristic's objective), ``heuristic_deviation`` (proven upper
         bound on the deviation from the optimum, :func:`deviation_bound`;
-        None when the bound is not positive), ``optimum_proven`` (bool: the
+        None when the bound is not positive), ``heuristic_deviation_min``
+        (proven lower bound on it from the best schedule either run found,
+        :func:`deviation_floor`; 0 when the exact method found none
+        better), ``optimum_proven`` (bool: the
         bound is the optimum, so the deviation is exact),
         ``heuristic_optimal`` (bool: proven), ``exact_improves`` (bool).
 
@@ -140,6 +179,12 @@ def given_result(problem: Problem, instance, solution, source: str) -> Result:
                   solution=solution, evaluation=ev)
 
 
+def _best(problem: Problem, *results: Result) -> float | None:
+    """The best objective of `results` (None when none has a solution)."""
+    found = [r.objective for r in results if r.objective is not None]
+    return (min(found) if problem.sense == "min" else max(found)) if found else None
+
+
 def certify_result(problem: Problem, instance, h: Result, exact: str, options: Options | None = None) -> dict:
     """The certificate of the heuristic Result `h` (a method's, or a
     schedule from a file, :func:`given_result`): run the exact method
@@ -156,6 +201,7 @@ def certify_result(problem: Problem, instance, h: Result, exact: str, options: O
         "bound": bound,
         "heuristic_gap": hg,
         "heuristic_deviation": deviation_bound(h.objective, bound, problem.sense),
+        "heuristic_deviation_min": deviation_floor(h.objective, _best(problem, h, e), problem.sense),
         "optimum_proven": bound is not None and any(r.objective == bound for r in (h, e)),
         "heuristic_optimal": hg is not None and hg == 0,
         "exact_improves": (e.objective is not None and h.objective is not None

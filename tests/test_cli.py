@@ -123,6 +123,9 @@ def test_validate_checks_a_certificates_gap_deviation_and_shortfall(run, tmp_pat
     for edit, line in [({"heuristic_gap": 0}, "gap: the result states 0; its solution's objective 60 and the "
                                               "bound 59 give 0.0166667"),
                        ({"heuristic_deviation": 0.001}, "heuristic_deviation: the certificate states 0.001"),
+                       ({"heuristic_deviation_min": 0.01}, "heuristic_deviation_min: the certificate states 0.01; "
+                                                           "the heuristic's objective 60 and the best schedule's 59 "
+                                                           "give 0.0169492"),
                        ({"exact_status": "infeasible"}, "status: infeasible (no solution exists), but its "
                                                         "solution is feasible")]:
         cert.write_text(json.dumps({**doc, **edit}))
@@ -136,6 +139,33 @@ def test_validate_checks_a_certificates_gap_deviation_and_shortfall(run, tmp_pat
     res = run("validate", "podpack", "--example", cert)
     assert res.exit_code == 1 and "the certificate's claims: 1 false" in res.output
     assert "heuristic_shortfall: the certificate states 'priority 500: 4 of 5" in res.output
+
+
+def test_certify_states_the_least_deviation_an_exact_schedule_proves(run, tmp_path, monkeypatch):
+    """An exact run that finds a better schedule without proving it optimal
+    (as on j120 at 5 s) proves the heuristic at least that far from the
+    optimum; the certificate said only "at most 9.09 % above". Here CP-SAT's
+    answer on the example (59) is held to status feasible with bound 55."""
+    import schedcert.certify
+    from schedcert.result import Status
+
+    real = schedcert.certify.run_method
+
+    def unproven(problem, method, instance, options):
+        res = real(problem, method, instance, options)
+        if method == "cpsat":
+            res.status, res.bound = Status.FEASIBLE, 55
+        return res
+
+    monkeypatch.setattr(schedcert.certify, "run_method", unproven)
+    cert = tmp_path / "cert.json"
+    res = run("certify", "rcpsp", "--example", "-H", "sgs-lft", "-o", cert)
+    assert res.exit_code == 0 and "heuristic is  1.69 % to 9.09 % above the optimum (proven)" in res.output
+    doc = json.loads(cert.read_text())
+    assert (doc["heuristic_objective"], doc["exact_objective"], doc["bound"]) == (60, 59, 55)
+    assert doc["heuristic_deviation_min"] == pytest.approx(1 / 59)
+    assert doc["heuristic_deviation"] == pytest.approx(5 / 55)
+    assert run("validate", "rcpsp", "--example", cert).exit_code == 0
 
 
 def test_certify_a_schedule_made_elsewhere(run, tmp_path, monkeypatch):

@@ -33,6 +33,22 @@ def test_deviation_bound_is_relative_to_the_optimum_and_proven():
     assert deviation_bound(None, 3) is None and deviation_bound(4, None) is None
 
 
+def test_deviation_floor_from_the_best_schedule_found():
+    """sgs-lft 99 on j12060_3, CP-SAT 92 in 5 s, bound 83: the heuristic is
+    19.28 % above the optimum at most and, as a schedule of 92 exists, at
+    least 7.61 % above it."""
+    from schedcert.certify import deviation_bound, deviation_floor
+
+    assert deviation_floor(99, 92) == pytest.approx(7 / 92)
+    assert all(deviation_floor(99, 92) - 1e-12 <= 99 / opt - 1 <= deviation_bound(99, 83) + 1e-12
+               for opt in range(83, 93))  # every optimum the two runs leave possible
+    assert deviation_floor(99, 99) == 0.0 and deviation_floor(99, 120) == 0.0  # nothing better found
+    assert deviation_floor(86, 73) == deviation_bound(86, 73)  # the best schedule is the proven optimum
+    assert deviation_floor(515, 518, "max") == pytest.approx(3 / 518) and deviation_floor(518, 515, "max") == 0.0
+    assert all(1 - 510 / opt >= deviation_floor(510, 515, "max") - 1e-12 for opt in range(515, 519))
+    assert deviation_floor(5, 0) is None and deviation_floor(None, 3) is None and deviation_floor(4, None) is None
+
+
 def test_result_json_schema():
     r = Result("rcpsp", "x", "m", Status.FEASIBLE, 10.0, 8, 1.23456, solution=None)
     d = r.to_dict()
@@ -85,6 +101,15 @@ def test_false_certificate_claims():
         "heuristic_deviation: the certificate states 0.0169492; the heuristic's objective 60 and the bound 0 give none"]
     # maximisation (podpack): (bound - objective) / bound
     assert false_certificate_claims({"bound": 520, "heuristic_deviation": 5 / 520}, 515, 520, "max") == []
+    # the least deviation, from the better of the two schedules: 99 and 92 give 7 / 92
+    cert = {"bound": 83, "heuristic_deviation": 16 / 83, "heuristic_deviation_min": 7 / 92}
+    assert false_certificate_claims(cert, 99, 92) == []
+    assert false_certificate_claims({**cert, "heuristic_deviation_min": 0}, 99, 92) == [
+        "heuristic_deviation_min: the certificate states 0; the heuristic's objective 99 and the best "
+        "schedule's 92 give 0.076087"]
+    assert false_certificate_claims({**cert, "heuristic_deviation_min": 7 / 92}, 99, None) == [  # no exact schedule
+        "heuristic_deviation_min: the certificate states 0.076087; the heuristic's objective 99 and the best "
+        "schedule's 99 give 0"]
 
 
 def test_unknown_problem_and_method():
