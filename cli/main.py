@@ -511,6 +511,8 @@ def certify(problem, file, example, heuristic, solution_file, exact, time_limit,
         verdict = f"{_pct(cert['heuristic_deviation_min'])} to {_pct(dev)} {side} the optimum (proven)"
     elif dev is not None:
         verdict = f"at most {_pct(dev)} {side} the optimum (proven)"
+    elif cert["heuristic_deviation_min"]:  # no ratio to the bound, but a better schedule was found
+        verdict = f"at least {_pct(cert['heuristic_deviation_min'])} {side} the optimum (proven)"
     else:
         verdict = "not proven optimal; no relative bound (the proven bound is not positive)" \
             if hg is not None else "no bound"

@@ -66,6 +66,12 @@ def deviation_floor(objective: float | None, best: float | None, sense: str = "m
     return (objective - best) / best if sense == "min" else (best - objective) / best
 
 
+def best_objective(objectives, sense: str = "min") -> float | None:
+    """The best of `objectives` (None entries skipped; None when all are)."""
+    found = [o for o in objectives if o is not None]
+    return (min(found) if sense == "min" else max(found)) if found else None
+
+
 def false_certificate_claims(cert: dict, heuristic_objective, exact_objective, sense: str = "min") -> list[str]:
     """What a certificate document (``certify --json``) states about how
     far its heuristic is from the optimum that its own numbers refute:
@@ -82,8 +88,7 @@ def false_certificate_claims(cert: dict, heuristic_objective, exact_objective, s
     out, bound = [], cert.get("bound")
     stated = cert.get("heuristic_deviation_min")
     if heuristic_objective is not None and is_number(stated):
-        found = [o for o in (heuristic_objective, exact_objective) if o is not None]
-        best = min(found) if sense == "min" else max(found)
+        best = best_objective((heuristic_objective, exact_objective), sense)
         try:
             true = deviation_floor(heuristic_objective, best, sense)
         except OverflowError:
@@ -179,12 +184,6 @@ def given_result(problem: Problem, instance, solution, source: str) -> Result:
                   solution=solution, evaluation=ev)
 
 
-def _best(problem: Problem, *results: Result) -> float | None:
-    """The best objective of `results` (None when none has a solution)."""
-    found = [r.objective for r in results if r.objective is not None]
-    return (min(found) if problem.sense == "min" else max(found)) if found else None
-
-
 def certify_result(problem: Problem, instance, h: Result, exact: str, options: Options | None = None) -> dict:
     """The certificate of the heuristic Result `h` (a method's, or a
     schedule from a file, :func:`given_result`): run the exact method
@@ -195,13 +194,14 @@ def certify_result(problem: Problem, instance, h: Result, exact: str, options: O
     bounds = [b for b in (h.bound, e.bound) if b is not None]
     bound = (max(bounds) if problem.sense == "min" else min(bounds)) if bounds else None
     hg = gap(h.objective, bound)
+    best = best_objective((h.objective, e.objective), problem.sense)  # a schedule this good exists
     return {
         "heuristic": h,
         "exact": e,
         "bound": bound,
         "heuristic_gap": hg,
         "heuristic_deviation": deviation_bound(h.objective, bound, problem.sense),
-        "heuristic_deviation_min": deviation_floor(h.objective, _best(problem, h, e), problem.sense),
+        "heuristic_deviation_min": deviation_floor(h.objective, best, problem.sense),
         "optimum_proven": bound is not None and any(r.objective == bound for r in (h, e)),
         "heuristic_optimal": hg is not None and hg == 0,
         "exact_improves": (e.objective is not None and h.objective is not None

@@ -147,6 +147,7 @@ def test_certify_states_the_least_deviation_an_exact_schedule_proves(run, tmp_pa
     optimum; the certificate said only "at most 9.09 % above". Here CP-SAT's
     answer on the example (59) is held to status feasible with bound 55."""
     import schedcert.certify
+    import schedcert.cli.main
     from schedcert.result import Status
 
     real = schedcert.certify.run_method
@@ -166,6 +167,16 @@ def test_certify_states_the_least_deviation_an_exact_schedule_proves(run, tmp_pa
     assert doc["heuristic_deviation_min"] == pytest.approx(1 / 59)
     assert doc["heuristic_deviation"] == pytest.approx(5 / 55)
     assert run("validate", "rcpsp", "--example", cert).exit_code == 0
+
+    def no_bound(problem, method, instance, options):  # smtt: a bound of 0 (no ratio), bb's 731 unproven
+        res = real(problem, method, instance, options)
+        res.status, res.bound = Status.FEASIBLE, 0
+        return res
+
+    monkeypatch.setattr(schedcert.certify, "run_method", no_bound)
+    monkeypatch.setattr(schedcert.cli.main, "run_method", no_bound)  # the heuristic's run
+    res = run("certify", "smtt", "--example", "-H", "edd")
+    assert res.exit_code == 0 and "heuristic is  at least 103.01 % above the optimum (proven)" in res.output
 
 
 def test_certify_a_schedule_made_elsewhere(run, tmp_path, monkeypatch):
