@@ -776,7 +776,9 @@ def _generator_params(args) -> dict:
 def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, objective, reference, out_dir, limit,
           no_report, **reader):
     """Run METHODS on every instance in INPUTS (files, folders, globs); append
-    to OUT/runs.jsonl, resume on rerun, then write the summary."""
+    to OUT/runs.jsonl, resume on rerun (retrying runs that ended in an input
+    error), then write the summary. Exit 2 when a run ended in an input
+    error (every other run is recorded)."""
     from schedcert.bench import BenchConfig, expand_inputs, run_bench
     from schedcert.reference import read_reference, reference_for
     from schedcert.report import write_report
