@@ -1,7 +1,8 @@
 """Summaries of a bench folder: markdown table, CSV and plots.
 
 Per method: runs, errors, #optimal (proven), #feasible (solution, no proof),
-mean and median gap to the method's own proven bound, mean deviation of the
+#infeasible (proven) and #unknown (neither) where a run has them, mean and
+median gap to the method's own proven bound, mean deviation of the
 objective from the reference's best known objective (where a reference is
 known; :func:`ref_deviation`), how many runs match or beat it, and runtime
 median / p90 / max (seconds).
@@ -57,7 +58,10 @@ def ref_deviation(objective: float, best: float, sense: str = "min") -> float | 
 def summarise(records: list[dict], sense: str = "min") -> list[dict]:
     """One summary row per method, in first-seen order; `sense` ("min" or
     "max") decides which reference bound is the best known objective and
-    which direction beats it."""
+    which direction beats it. ``infeasible`` (proofs) and ``unknown`` (no
+    solution, no proof) are counted in columns of their own when a run of
+    the folder has that status."""
+    extra = [s for s in ("infeasible", "unknown") if any(r.get("status") == s for r in records)]
     methods: dict[str, list[dict]] = {}
     for r in records:
         methods.setdefault(r["method"], []).append(r)
@@ -82,6 +86,7 @@ def summarise(records: list[dict], sense: str = "min") -> list[dict]:
             "errors": sum(r.get("status") == "error" for r in recs),
             "optimal": sum(r.get("status") == "optimal" for r in recs),
             "feasible": sum(r.get("status") == "feasible" for r in recs),
+            **{s: sum(r.get("status") == s for r in recs) for s in extra},
             "mean_gap_pct": None if not gaps else 100 * statistics.fmean(gaps),
             "median_gap_pct": None if not gaps else 100 * statistics.median(gaps),
             "with_reference": len(devs),
@@ -238,7 +243,8 @@ def markdown(rows: list[dict], title: str, config: dict | None = None, sense: st
     (which reference bound the deviation is to)."""
     bound, better = _REF[sense]
     cols = [("method", "method"), ("runs", "runs"), ("optimal", "optimal"), ("feasible", "feasible"),
-            ("errors", "errors"), ("mean_gap_pct", "mean gap %"), ("median_gap_pct", "median gap %"),
+            *[(s, s) for s in ("infeasible", "unknown") if rows and s in rows[0]], ("errors", "errors"),
+            ("mean_gap_pct", "mean gap %"), ("median_gap_pct", "median gap %"),
             ("mean_dev_ref_pct", f"mean dev. ref {bound} %"), ("equal_ref", "= ref"),
             ("better_than_ref", f"{better} ref"),
             ("time_median_s", "time median s"), ("time_p90_s", "p90 s"), ("time_max_s", "max s")]

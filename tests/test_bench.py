@@ -106,6 +106,26 @@ def test_summary_counts_a_reference_of_zero():
     assert abs(row["mean_dev_ref_pct"] - 10.0) < 1e-9  # (10 - 8) / 10 and 0, positive = worse
 
 
+def test_summary_counts_proofs_of_infeasibility_and_runs_without_an_answer():
+    """The per-method table showed optimal, feasible and errors only: on the
+    R-ConstraintBench infeasible ramp, CP-SAT's 87 proofs and the
+    heuristics' 87-91 runs without a schedule were in no column."""
+    from schedcert.report import markdown, summarise
+
+    def rec(method, status):
+        return {"method": method, "status": status, "objective": 5 if status == "feasible" else None,
+                "bound": None, "gap": None, "runtime": 0.1}
+
+    rows = summarise([rec("cpsat", "infeasible"), rec("cpsat", "feasible"), rec("sgs", "unknown"),
+                      rec("sgs", "feasible"), rec("sgs", "error")])
+    assert [(r["method"], r["infeasible"], r["unknown"], r["errors"], r["runs"]) for r in rows] == [
+        ("cpsat", 1, 0, 0, 2), ("sgs", 0, 1, 1, 3)]
+    assert "| method | runs | optimal | feasible | infeasible | unknown | errors |" in markdown(rows, "t")
+    row, = summarise([rec("sgs", "feasible")])  # neither status in the folder: no column, as before
+    assert "infeasible" not in row and "unknown" not in row
+    assert "| method | runs | optimal | feasible | errors |" in markdown([row], "t")
+
+
 def test_gap_to_the_proven_optimum_is_nonnegative_in_both_senses():
     """Per instance |objective − optimum| / optimum; aggregate Σ objective /
     Σ optimum − 1, or 1 − that ratio when maximising (podpack): a method
