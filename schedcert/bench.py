@@ -337,8 +337,7 @@ def _run_locked(config, paths, methods, out_dir: Path, jobs, references, progres
     tasks = [(config.key(), str(p), m, known[p].to_dict() if known[p] else None)
              for p in paths for m in methods if (p.name, m) not in done]
     executor = executor or Executor(jobs)
-    counts = {"optimal": sum(r.get("status") == "optimal" for r in records),
-              "feasible": sum(r.get("status") == "feasible" for r in records)}
+    counts = {s: sum(r.get("status") == s for r in records) for s in ("optimal", "feasible", "infeasible")}
     bar = _Progress(len(tasks), len(done), counts, enabled=progress, retried=retried)
     with bar, (out_dir / RUNS).open("a") as fh:
         for rec in executor.map_unordered(tasks):
@@ -382,7 +381,8 @@ def drop_error_runs(out_dir: Path, pairs: set) -> int:
 
 
 class _Progress:
-    """rich progress bar on stderr: runs done, ETA, running optimal/feasible."""
+    """rich progress bar on stderr: runs done, ETA, running optimal/feasible
+    (and infeasible, once a run proves it) counts."""
 
     def __init__(self, total: int, skipped: int, counts: dict, enabled: bool = True, retried: int = 0):
         self.total, self.skipped, self.counts, self.retried = total, skipped, counts, retried
@@ -407,7 +407,8 @@ class _Progress:
         return self
 
     def _desc(self) -> str:
-        return f"optimal {self.counts['optimal']} feasible {self.counts['feasible']}"
+        infeasible = f" infeasible {self.counts['infeasible']}" if self.counts.get("infeasible") else ""
+        return f"optimal {self.counts['optimal']} feasible {self.counts['feasible']}{infeasible}"
 
     def advance(self, rec: dict):
         if self._p is not None:

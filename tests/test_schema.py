@@ -51,6 +51,7 @@ def test_bench_records_match_the_schema(run, validator, tmp_path):
     out = tmp_path / "b"
     res = run("bench", "rcpsp", example_path(get_problem("rcpsp")), bad, over, "-m", "sgs-lft", "-o", out)
     assert res.exit_code == 2 and "1 of 3 runs ended in an input error" in res.output
+    assert "optimal 0 feasible 1 infeasible 1" in res.output  # the progress bar's running counts
     records = read_runs(out)
     assert sorted(r["status"] for r in records) == ["error", "feasible", "infeasible"]
     assert all(_errors(validator, r) == [] for r in records)
