@@ -225,7 +225,8 @@ def run_one(config: dict, path: str, method: str, reference: dict | None) -> dic
         doc["instance"] = rec["instance"]
         rec = {**doc, "path": str(path)}
     except InfeasibleInstance as exc:  # proven as it was read (rcpsp: a demand above every capacity)
-        res = Result(prob.key, rec["instance"], method, Status.INFEASIBLE, None, None, time.perf_counter() - t0,
+        res = Result(problem=prob.key, instance=rec["instance"], method=method, status=Status.INFEASIBLE,
+                     objective=None, bound=None, runtime=time.perf_counter() - t0,
                      solver={"name": "schedcert", "version": own_version(), "params": dict(config["params"])},
                      info={"explanation": exc.message, "note": "proven infeasible when the instance was read"})
         rec = {**res.to_dict(), "path": str(path)}
@@ -328,9 +329,10 @@ def run_bench(config: BenchConfig, paths: list[Path], methods: list[str], out_di
 
 def _run_locked(config, paths, methods, out_dir: Path, jobs, references, progress, executor) -> list[dict]:
     _check_config(out_dir, config, methods)
-    read_runs(out_dir, repair=True)
+    records = read_runs(out_dir, repair=True)
     retried = drop_error_runs(out_dir, {(p.name, m) for p in paths for m in methods})
-    records = read_runs(out_dir)
+    if retried:
+        records = read_runs(out_dir)
     done = {(r["instance"], r["method"]) for r in records}
     refs = references or {}
     known = {p: reference_for(refs, p) for p in paths}
