@@ -3,6 +3,7 @@ never worse than its justified priority-rule schedules, is reproducible by
 seed, and lands near the PSPLIB optima."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from schedcert.heuristics import rcpsp as H
@@ -54,3 +55,23 @@ def test_close_to_optimum_on_j30_sample(psplib):
         devs.append(res.objective / int(ref[p.name]["upper_bound"]) - 1)
     assert min(devs) >= 0
     assert np.mean(devs) < 0.004, devs  # 0.29 % at seed 0; sampling with 200 samples: 0.59 %
+
+
+def test_extended_instances_run_sampling_and_say_so():
+    """The GA's SGS ignores windows, calendars, pairs and lags, so ga runs
+    sampling there: the same schedule, and the Result says so; parameters
+    the path taken does not read are refused rather than ignored."""
+    from schedcert.errors import InputError
+    from schedcert.instances import rcpsp_ramp
+
+    ext, _ = rcpsp_ramp.ramp_instance(seed=1, level=6, mix="all")
+    opts = Options(time_limit=5, params={"samples": 50})
+    a, b = run_method("rcpsp", "ga", ext, opts), run_method("rcpsp", "sampling", ext, opts)
+    assert a.evaluation.feasible and a.solution == b.solution
+    assert a.info["fallback"] == "sampling" and "ignores release dates" in a.info["note"]
+    with pytest.raises(InputError, match="--param pop: ga reads it only on plain instances"):
+        run_method("rcpsp", "ga", ext, Options(params={"pop": 10}))
+    plain = R.generate(seed=0, jobs=10)
+    with pytest.raises(InputError, match="--param samples, alpha: ga reads them only on instances with extensions"):
+        run_method("rcpsp", "ga", plain, Options(params={"samples": 10, "alpha": 2}))
+    assert "fallback" not in run_method("rcpsp", "ga", plain, Options(time_limit=1)).info
