@@ -375,7 +375,11 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
     if meth.kind == "exact" and options.warm_start is None and heuristic:
         warm_options = warm_start_options(options, _warm_share(prob, options))
         with compile_seconds() as compiling:
-            warm = run_method(prob, heuristic, instance, warm_options)
+            try:
+                warm = run_method(prob, heuristic, instance, warm_options)
+            except InputError as err:  # its --param keys are the user's warm_KEY ones
+                raise InputError(f"the warm start ({heuristic}): " + err.message.replace("--param ", "--param warm_"),
+                                 err.file, err.line) from None
         lost = warm.runtime - warm_options.time_limit  # beyond plan, taken from the exact method
         if options.time_limit is not None and lost > max(WARM_SLACK, 0.1 * options.time_limit):
             why = (f", {compiling[0]:.1f} s of it numba compiling its kernels (once after an install; then cached)"
@@ -477,7 +481,7 @@ def compile_seconds():
 def warm_start_options(options: Options, share: float = 0.1) -> Options:
     """Options for the heuristic that warm-starts an exact method: `share` of
     the time limit, at most 2 s (2 s without a limit); ``warm_*`` params are
-    passed on without the prefix (e.g. ``warm_samples=200``), and so is
+    passed on without the prefix (e.g. ``warm_stall=20``), and so is
     ``objective``."""
     budget = 2.0 if options.time_limit is None else min(2.0, share * options.time_limit)
     params = {k[5:]: v for k, v in options.params.items() if k.startswith("warm_") and k != "warm_share"}

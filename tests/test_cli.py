@@ -423,6 +423,9 @@ def test_names_with_brackets_are_printed_as_written(run, tmp_path):
     (["solve", "rcpsp", "--example", "--param", "samples=200"], 2, "--param samples: not read by cpsat"),
     (["solve", "rcpsp", "--example", "--param", "warm_samplez=9"], 2,
      "--param warm_samplez: the warm start ga takes alpha, generations"),
+    # ga runs sampling only on instances with extensions: warm_samples on a plain one did nothing, silently
+    (["solve", "rcpsp", "--example", "--param", "warm_samples=9"], 2,
+     "the warm start (ga): --param warm_samples: ga reads it only on instances with extensions"),
     (["solve", "rcpsp", "--example", "-m", "sgs-lft", "--param", "warm=0"], 2,
      "--param warm: not read by sgs-lft (takes: objective)"),
     (["solve", "smtt", "--example", "--objective", "feasibility"], 2, "--objective: not read by bb"),
