@@ -230,8 +230,16 @@ def _pct(x: float) -> str:
     return f"{p:.2g} %" if 0 < abs(p) < 0.005 else f"{p:.2f} %"
 
 
+def _time_unit(unit, *values) -> str:
+    """The time unit row: `unit` seconds per time unit, and `values` (time
+    units) in seconds."""
+    secs = ", ".join(f"{_fmt(v)} = {v * unit:.6g} s" for v in dict.fromkeys(values) if v is not None)
+    return f"{unit:g} s (times read in seconds, rounded to it){'; ' + secs if secs else ''}"
+
+
 def _result_rows(res: Result, sense: str):
     g = res.gap
+    unit = res.info.get("time_unit_s")
     return [
         ("instance", res.instance),
         ("method", res.method),
@@ -242,7 +250,7 @@ def _result_rows(res: Result, sense: str):
         ("runtime", f"{res.runtime:.2f} s"),
         ("validated", "feasible (independent check)" if res.evaluation and res.evaluation.feasible
          else "no solution"),
-    ]
+    ] + ([("time unit", _time_unit(unit, res.objective))] if unit else [])
 
 
 def _shortfall(prob, inst, objective, bound) -> str | None:
@@ -527,6 +535,8 @@ def certify(problem, file, example, heuristic, solution_file, exact, time_limit,
         rows.append(("gap", f"{_pct(hg)} (|{role} - bound| / {role})"))
     if short:
         rows.append(("short of bound", short))
+    if h.info.get("time_unit_s"):
+        rows.append(("time unit", _time_unit(h.info["time_unit_s"], h.objective, e.objective)))
     con = _console()
     con.print(_summary_table(rows, "certificate"))
     for who, r in ((role, h), ("exact", e)):

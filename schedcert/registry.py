@@ -409,6 +409,10 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
             result.bound = better(result.bound, warm.bound)
             if result.objective is not None and abs(result.objective - result.bound) < 1e-9:
                 result.status = Status.OPTIMAL
+    meta = getattr(instance, "meta", None) or getattr(instance, "metadata", None) or {}  # rcpsp's is "metadata"
+    unit = meta.get("time_unit_s")
+    if unit:  # times read in seconds and scaled to integers (dag WfFormat): every Result says by how much
+        result.info["time_unit_s"] = unit
     check_result(prob, instance, result)
     return result
 

@@ -80,3 +80,32 @@ def test_platform_errors_exit_2(run, tmp_path):
     assert res.exit_code == 2 and "no --platform" in res.output
     res = run("solve", "dag", stg, "--platform", tmp_path / "missing.yaml")
     assert res.exit_code == 2 and "platform file not found" in res.output
+
+
+def test_time_unit_of_a_workflow_is_stated(run, tmp_path):
+    """WfFormat runtimes are seconds, scaled to the platform's time unit and
+    rounded: a makespan of 7 in units of 0.5 s is 3.5 s, and the output
+    said neither (nor the chart's axis)."""
+    spec = {"tasks": [{"id": "a", "children": ["b"], "parents": [], "inputFiles": [], "outputFiles": []},
+                      {"id": "b", "children": [], "parents": ["a"], "inputFiles": [], "outputFiles": []}],
+            "files": []}
+    execution = {"tasks": [{"id": "a", "runtimeInSeconds": 1.2}, {"id": "b", "runtimeInSeconds": 2.4}]}
+    wf = tmp_path / "w.json"
+    wf.write_text(json.dumps({"workflow": {"specification": spec, "execution": execution}}))
+    plat = tmp_path / "p.yaml"
+    plat.write_text("time_unit: 0.5\nprocessors:\n - {name: cpu, speed: 1}\n")
+    doc = json.loads(run("solve", "dag", wf, "--platform", plat, "-m", "heft", "--json").output)
+    assert doc["objective"] == 7 and doc["info"]["time_unit_s"] == 0.5  # round(2.4) + round(4.8)
+    out = run("solve", "dag", wf, "--platform", plat, "-m", "heft", "--plot", tmp_path / "g.png").output
+    assert "time unit    0.5 s (times read in seconds, rounded to it); 7 = 3.5 s" in out
+    out = run("certify", "dag", wf, "--platform", plat, "-H", "heft", "--time-limit", "5").output
+    assert "time unit     0.5 s (times read in seconds, rounded to it); 7 = 3.5 s" in out
+    assert "time unit" not in run("solve", "dag", "--example", "-m", "heft").output
+    assert "time_unit_s" not in json.loads(run("solve", "dag", "--example", "-m", "heft", "--json").output)["info"]
+    from schedcert.instances.dag_formats import read
+    from schedcert.plots.dag import draw_schedule
+    from schedcert.registry import run_method
+
+    inst = read(wf, platform=str(plat))
+    assert draw_schedule(inst, run_method("dag", "heft", inst).solution).axes[0].get_xlabel() == \
+        "time (units of 0.5 s)"

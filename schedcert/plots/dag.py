@@ -47,7 +47,8 @@ def draw_schedule(instance, solution, title: str | None = None):
     ax.set_yticks(range(q), instance.processors)
     ax.set_ylim(q - 0.5, -0.5)
     ax.axvline(ms, color="red", lw=1)
-    ax.set_xlabel("time")
+    unit = instance.meta.get("time_unit_s")
+    ax.set_xlabel(f"time (units of {unit:g} s)" if unit else "time")
     ax.set_title(title or f"{instance.name}: makespan {ms}")
     ax.grid(axis="x", alpha=0.3)
     return fig
