@@ -786,9 +786,10 @@ def _generator_params(args) -> dict:
 def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, objective, reference, out_dir, limit,
           no_report, **reader):
     """Run METHODS on every instance in INPUTS (files, folders, globs); append
-    to OUT/runs.jsonl, resume on rerun (retrying runs that ended in an input
+    to OUT/runs.jsonl, resume on rerun (retrying runs that ended in an
     error), then write the summary. Exit 2 when a run ended in an input
-    error (every other run is recorded)."""
+    error, 3 when one returned a solution the validator rejects (a defect
+    in schedcert); every other run is recorded."""
     from schedcert.bench import BenchConfig, expand_inputs, run_bench
     from schedcert.reference import read_reference, reference_for
     from schedcert.report import write_report
@@ -828,12 +829,19 @@ def bench(problem, inputs, methods, time_limit, workers, jobs, seed, params, obj
         write_report(out_dir)
         click.echo((Path(out_dir) / "summary.md").read_text())
     named = {(p.name, m) for p in paths for m in mlist}
-    errors = sum(r["status"] == "error" and (r["instance"], r["method"]) in named for r in records)
+    failed = [r for r in records if r["status"] == "error" and (r["instance"], r["method"]) in named]
+    defects = sum(bool(r.get("defect")) for r in failed)
+    errors = len(failed) - defects
+    where = "under Errors in summary.md" if not no_report else 'with status "error" in runs.jsonl'
     if errors:  # the other runs are recorded; a script running the bench still learns of the bad input
-        where = "under Errors in summary.md" if not no_report else 'with status "error" in runs.jsonl'
         click.echo(f"schedcert: error: {errors} of {len(named)} runs ended in an input error (listed {where} "
                    f"of {out_dir}; fix the files and rerun to retry them)", err=True)
-        sys.exit(2)
+    if defects:
+        click.echo(f"schedcert: DEFECT: {defects} of {len(named)} runs returned a solution the independent "
+                   f"validator rejects, a defect in schedcert, not in the input (listed {where} of {out_dir} "
+                   "with the violations; please report them with the instance and the command)", err=True)
+    if errors or defects:
+        sys.exit(3 if defects else 2)
 
 
 @cli.command()

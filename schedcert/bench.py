@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from schedcert.errors import InfeasibleInstance, InputError, make_folder, parse_json, read_text
+from schedcert.errors import InfeasibleInstance, InputError, ValidationError, make_folder, parse_json, read_text
 from schedcert.reference import Reference, reference_for
 from schedcert.result import is_number
 
@@ -206,10 +206,17 @@ def _check_config(out_dir: Path, config: BenchConfig, methods: list[str]) -> Non
     cfg_path.write_text(json.dumps({**config.key(), "methods": listed}, indent=1) + "\n")
 
 
+#: how the record of a run whose solution the validator rejected begins its error
+DEFECT = "defect in schedcert, not in the input (please report it)"
+
+
 def run_one(config: dict, path: str, method: str, reference: dict | None) -> dict:
     """One (instance, method) run -> its JSONL record. Runs in a worker
     process; input errors become an ``error`` record instead of a crash, an
-    instance proven infeasible as it is read an ``infeasible`` one."""
+    instance proven infeasible as it is read an ``infeasible`` one, and a
+    solution the validator rejects (a ValidationError: a defect in
+    schedcert) an ``error`` record with ``defect: true`` and the violations,
+    so one defect does not stop a batch (the CLI exits 3 at the end)."""
     from schedcert.registry import get_problem, own_version, read_instance, run_method
     from schedcert.result import Options, Result, Status
 
@@ -232,6 +239,8 @@ def run_one(config: dict, path: str, method: str, reference: dict | None) -> dic
         rec = {**res.to_dict(), "path": str(path)}
     except InputError as exc:
         rec.update(status="error", error=str(exc), runtime=round(time.perf_counter() - t0, 4))
+    except ValidationError as exc:  # a defect: recorded and counted loudly, so the batch gets past it
+        rec.update(status="error", defect=True, error=f"{DEFECT}: {exc}", runtime=round(time.perf_counter() - t0, 4))
     if reference is not None:
         rec["reference"] = reference
     return rec
@@ -404,7 +413,7 @@ class _Progress:
             if self.skipped:
                 self._p.console.print(f"resuming: {self.skipped} runs already recorded")
             if self.retried:
-                self._p.console.print(f"retrying {self.retried} runs that ended in an input error")
+                self._p.console.print(f"retrying {self.retried} runs that ended in an error")
             self._task = self._p.add_task(self._desc(), total=self.total)
         return self
 

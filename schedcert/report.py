@@ -316,9 +316,10 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def errors_markdown(records: list[dict], limit: int = 30) -> str:
-    """A section naming the runs that ended in an input error (instance,
-    method, message; the first `limit`), or "" when there are none."""
-    errs = [r for r in records if r.get("status") == "error"]
+    """A section naming the runs that ended in an error (instance, method,
+    message; the first `limit`, defects in schedcert first), or "" when
+    there are none."""
+    errs = sorted((r for r in records if r.get("status") == "error"), key=lambda r: not r.get("defect"))
     if not errs:
         return ""
     runs = f"{len(errs)} run{'' if len(errs) == 1 else 's'}"

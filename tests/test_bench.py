@@ -77,7 +77,7 @@ def test_bench_records_bad_instances_as_errors(tmp_path):
     assert (out / "runs.jsonl").read_bytes().splitlines(keepends=True) == before
     bad.write_bytes(good.read_bytes())
     res = _bench(out, [good, bad])
-    assert res.exit_code == 0 and "retrying 2 runs that ended in an input error" in res.output
+    assert res.exit_code == 0 and "retrying 2 runs that ended in an error" in res.output
     after = (out / "runs.jsonl").read_bytes().splitlines(keepends=True)
     assert [line for line in before if b'"status": "error"' not in line] == after[:2]
     recs = read_runs(out)
@@ -85,6 +85,35 @@ def test_bench_records_bad_instances_as_errors(tmp_path):
         (f.name, m) for f in (good, bad) for m in ("sgs-lft", "cpsat"))
     assert all(r["status"] in ("optimal", "feasible") for r in recs) and not (out / "runs.jsonl.tmp").exists()
     assert "## Errors" not in (out / "summary.md").read_text()
+
+
+def test_a_defect_is_recorded_and_the_bench_goes_on(monkeypatch, tmp_path):
+    """A method whose solution the validator rejects (a defect in schedcert)
+    stopped the bench with a traceback, and a rerun stopped at the same run
+    again: the batch could not get past it. It is now an error run marked
+    ``defect``, listed first under Errors, the other runs are made, and the
+    bench exits 3 with a line saying so."""
+    from schedcert.instances.rcpsp import RcpspSolution
+    from schedcert.registry import Method
+    from schedcert.result import Result, Status
+
+    def broken(inst, options):  # every activity at 0: breaks the precedences
+        return Result(problem="rcpsp", instance=inst.name, method="", status=Status.FEASIBLE,
+                      objective=max(inst.durations), bound=0, runtime=0.0, solution=RcpspSolution((0,) * inst.n))
+
+    monkeypatch.setitem(get_problem("rcpsp").methods, "broken",
+                        Method("broken", broken, "heuristic", "test: returns an infeasible schedule", False, {}))
+    out = tmp_path / "b"
+    example = str(example_path(get_problem("rcpsp")))
+    res = CliRunner().invoke(cli, ["bench", "rcpsp", example, "--methods", "broken,sgs-lft", "--out", str(out)],
+                             catch_exceptions=False)
+    assert res.exit_code == 3, res.output
+    assert "DEFECT: 1 of 2 runs returned a solution the independent validator rejects" in res.output
+    recs = {r["method"]: r for r in read_runs(out)}
+    assert recs["sgs-lft"]["status"] in ("optimal", "feasible")
+    assert recs["broken"]["status"] == "error" and recs["broken"]["defect"] is True
+    assert "defect in schedcert" in recs["broken"]["error"] and "precedence" in recs["broken"]["error"]
+    assert "| broken | defect in schedcert" in (out / "summary.md").read_text()
 
 
 def test_summary_counts_a_reference_of_zero():
