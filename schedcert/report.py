@@ -315,6 +315,17 @@ def write_csv(path: Path, rows: list[dict]) -> None:
         w.writerows(rows)
 
 
+def time_unit_note(records: list[dict]) -> str:
+    """A line saying in what unit objectives and bounds are, when the runs
+    record one (``info.time_unit_s``: dag WfFormat runtimes, read in seconds
+    and scaled), else ""."""
+    units = sorted({r["info"]["time_unit_s"] for r in records if (r.get("info") or {}).get("time_unit_s")})
+    if not units:
+        return ""
+    return ("\nObjectives and bounds are in time units of " + " / ".join(f"{u:g} s" for u in units)
+            + " (times read in seconds, scaled and rounded; `info.time_unit_s` of each run).\n")
+
+
 def errors_markdown(records: list[dict], limit: int = 30) -> str:
     """A section naming the runs that ended in an error (instance, method,
     message; the first `limit`, defects in schedcert first), or "" when
@@ -371,7 +382,7 @@ def _write_report(out_dir: Path, make_plot: bool, group: str | None) -> None:
     rows = summarise(records, sense)
     n = len({r["instance"] for r in records})
     title = f"{out_dir.name}: {n} instance{'' if n == 1 else 's'}"
-    text = markdown(rows, title, config, sense)
+    text = markdown(rows, title, config, sense) + time_unit_note(records)
     if len(rows) > 1:
         crows = certified(records, sense, group)
         text += "\n" + certified_markdown(crows)

@@ -102,6 +102,10 @@ def test_time_unit_of_a_workflow_is_stated(run, tmp_path):
     assert "time unit     0.5 s (times read in seconds, rounded to it); 7 = 3.5 s" in out
     assert "time unit" not in run("solve", "dag", "--example", "-m", "heft").output
     assert "time_unit_s" not in json.loads(run("solve", "dag", "--example", "-m", "heft", "--json").output)["info"]
+    res = run("bench", "dag", wf, "--platform", plat, "-m", "heft", "-o", tmp_path / "b", "--no-report")
+    assert res.exit_code == 0, res.output
+    run("report", tmp_path / "b")
+    assert "Objectives and bounds are in time units of 0.5 s" in (tmp_path / "b" / "summary.md").read_text()
     from schedcert.instances.dag_formats import read
     from schedcert.plots.dag import draw_schedule
     from schedcert.registry import run_method
