@@ -3,7 +3,8 @@
 Every problem plugs in through the registry (reader, validator, methods,
 generator, plot); nothing here is problem-specific. Exit codes: 0 success,
 1 no solution found / proven infeasible / invalid schedule, 2 bad input or
-usage, 130 interrupted (Ctrl-C; :mod:`schedcert.interrupt`). Input errors
+usage, 3 (bench) a run returned a solution the validator rejects, 130
+interrupted (Ctrl-C; :mod:`schedcert.interrupt`). Input errors
 print one line naming file, line and what was expected, never a traceback.
 """
 
@@ -81,7 +82,8 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
              epilog="Exit codes: 0 solved / feasible; 1 no solution, proven infeasible or an invalid schedule; "
-                    "2 bad input or usage (one line naming file, line and what was expected); 130 interrupted "
+                    "2 bad input or usage (one line naming file, line and what was expected); 3 (bench) a run "
+                    "returned a solution the validator rejects (a defect); 130 interrupted "
                     "(Ctrl-C: solve and certify still print the best answer found).")
 @click.version_option(package_name="schedcert")
 def cli():

@@ -116,6 +116,14 @@ def test_a_defect_is_recorded_and_the_bench_goes_on(monkeypatch, tmp_path):
     assert "| broken | defect in schedcert" in (out / "summary.md").read_text()
 
 
+def test_top_level_help_lists_every_exit_code():
+    """``schedcert --help`` names every exit code a command can return,
+    including bench's 3 for a defect (README "Exit codes")."""
+    text = " ".join(CliRunner().invoke(cli, ["--help"]).output.split())
+    for code in ("0 solved", "1 no solution", "2 bad input", "3 (bench)", "130 interrupted"):
+        assert code in text, code
+
+
 def test_summary_counts_a_reference_of_zero():
     """A reference optimum of 0 (common in OR-Library wt40/wt50) is matched
     or beaten like any other; only the relative deviation skips it."""
