@@ -24,7 +24,7 @@ from schedcert.errors import (InputError, make_folder, parse_json, read_text, re
 from schedcert.interrupt import interrupted
 from schedcert.registry import (check_params, default_method_for, example_path, get_method, get_problem,
                                 keyword_usage, param_listing, problem_keys, read_instance, run_method)
-from schedcert.result import Options, Result, Status, false_claims, solution_of
+from schedcert.result import Options, Result, Status, false_claims, false_solution_facts, solution_of
 
 
 INTERRUPTED = 130  # exit code after Ctrl-C, as shells report SIGINT
@@ -637,7 +637,10 @@ def _verdict(prob, inst, sol, data, label: str = "", show_all: bool = False) -> 
     if ev.feasible:
         click.echo(f"{label}feasible: objective {_fmt(ev.objective)}")
         claims = false_claims(data, ev.objective, prob.sense)  # a Result's certificate, held to its own solution
-        return _list_claims(f"{label}the result's claims", claims), ev
+        if prob.decision_keys and isinstance(data, dict):  # the makespan, completion times ... it states
+            claims += false_solution_facts(solution_of(data), prob.solution_to_dict(sol, inst), prob.decision_keys)
+        whose = "the result's" if isinstance(data, dict) and "schema" in data else "the solution's"
+        return _list_claims(f"{label}{whose} claims", claims), ev
     heads = [v.split(":", 1)[0] for v in ev.violations]  # the type: every validator writes "type: detail"
     kinds = Counter(heads)
     by_type = f" ({', '.join(f'{k} {c}' for k, c in kinds.items())})" if kinds else ""

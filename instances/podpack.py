@@ -921,6 +921,7 @@ PROBLEM = register_problem(Problem(
     evaluate=evaluate,
     solution_to_dict=solution_to_dict,
     solution_from_dict=solution_from_dict,
+    decision_keys=("assignment",),
     generate=generate,
     describe=describe,
     plot=_plot,

@@ -940,6 +940,7 @@ PROBLEM = register_problem(Problem(
     evaluate=evaluate,
     solution_to_dict=solution_to_dict,
     solution_from_dict=solution_from_dict,
+    decision_keys=("starts",),
     read_solution=read_solution,
     report=_report,
     generate=generate_any,

@@ -419,6 +419,7 @@ PROBLEM = register_problem(Problem(
     evaluate=evaluate,
     solution_to_dict=solution_to_dict,
     solution_from_dict=solution_from_dict,
+    decision_keys=("sequence",),
     generate=generate,
     plot=_plot,
     describe=describe,

@@ -131,6 +131,12 @@ class Problem:
     expand : callable, optional
         ``expand(path) -> [instance spec]`` for files holding several
         instances (``bench`` runs each spec); default: the file itself.
+    decision_keys : tuple of str
+        The keys of ``solution_to_dict``'s output that hold the decision
+        (starts, sequence, assignment ...); every other key it writes
+        (makespan, completion times, tier counts ...) is a fact derived
+        from them, which ``validate`` recomputes and holds a solution file
+        to (:func:`schedcert.result.false_solution_facts`). Empty: no check.
     read_solution : callable, optional
         ``read_solution(instance, path) -> solution`` for solutions written
         by hand in other formats than the JSON of ``solution_from_dict``
@@ -170,6 +176,7 @@ class Problem:
     plan: Callable | None = None
     report: Callable | None = None
     read_solution: Callable | None = None
+    decision_keys: tuple = ()
     methods: dict[str, Method] = field(default_factory=dict)
 
 

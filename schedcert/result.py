@@ -10,6 +10,7 @@ records; change them together.
 from __future__ import annotations
 
 import enum
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -259,6 +260,60 @@ def false_claims(document, objective: float | None, sense: str = "min") -> list[
     if document.get("valid") is False:
         out.append("valid: the result calls its solution invalid, but it is feasible")
     return out
+
+
+def false_solution_facts(stated, recomputed: dict, decision_keys) -> list[str]:
+    """What a solution document `stated` (bare, as ``solution_to_dict``
+    writes it) says about its own decision that is not so: every key of
+    `recomputed` (``solution_to_dict(solution, instance)`` of the solution
+    read from `stated`) outside `decision_keys` that `stated` also holds
+    (rcpsp's and dag's ``makespan``, smtt's ``completion``, podpack's tier
+    counts, moves, evictions ...) is compared, numbers by :func:`agrees`.
+    One ``kind: text`` line per key that differs, naming its first
+    differing entry; [] when `stated` is not a mapping."""
+    if not isinstance(stated, dict):
+        return []
+    out = []
+    for key, value in recomputed.items():
+        if key in decision_keys or key not in stated:
+            continue
+        where = _first_difference(stated[key], json.loads(json.dumps(value)), key)
+        if where is not None:
+            path, theirs, ours = where
+            at = "" if path == key else f"{path} = "
+            out.append(f"{key}: the solution states {at}{_show(theirs)}; recomputed from it: {_show(ours)}")
+    return out
+
+
+def _first_difference(stated, ours, path: str):
+    """(path, stated, ours) at the first place `stated` and `ours` (JSON
+    values) differ, or None."""
+    if is_number(ours) and is_number(stated):
+        return None if agrees(stated, ours) else (path, stated, ours)
+    if isinstance(ours, dict) and isinstance(stated, dict):
+        for k in sorted(set(ours) | set(stated), key=str):
+            if k not in stated or k not in ours:
+                return f"{path}.{k}", stated.get(k, "(absent)"), ours.get(k, "(absent)")
+            sub = _first_difference(stated[k], ours[k], f"{path}.{k}")
+            if sub is not None:
+                return sub
+        return None
+    if isinstance(ours, list) and isinstance(stated, list):
+        if len(ours) != len(stated):
+            return f"len({path})", len(stated), len(ours)
+        for i, (a, b) in enumerate(zip(stated, ours)):
+            sub = _first_difference(a, b, f"{path}[{i}]")
+            if sub is not None:
+                return sub
+        return None
+    return None if stated == ours and type(stated) is type(ours) else (path, stated, ours)
+
+
+def _show(x) -> str:
+    if x == "(absent)":
+        return x
+    text = json.dumps(_num(x))
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _num(x):

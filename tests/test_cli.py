@@ -73,6 +73,32 @@ def test_validate_checks_what_a_result_claims(run, tmp_path):
     assert res.exit_code == 0 and "the result is for instance other.sm" in res.output
 
 
+@pytest.mark.parametrize("problem, method, edit, line", [
+    ("rcpsp", "sgs-lft", lambda s: s.update(makespan=s["makespan"] - 1),
+     "makespan: the solution states {0}; recomputed from it: {1}"),
+    ("dag", "heft", lambda s: s.update(makespan=100), "makespan: the solution states 100; recomputed from it: 136"),
+    ("smtt", "edd", lambda s: s["completion"].__setitem__(2, 0),
+     "completion: the solution states completion[2] = 0; recomputed from it: "),
+    ("podpack", "default", lambda s: s.update(evicted=2), "evicted: the solution states 2; recomputed from it: 0"),
+])
+def test_validate_recomputes_what_a_solution_states(run, tmp_path, problem, method, edit, line):
+    """The facts ``solve --out`` writes beside the decision (the makespan,
+    completion times, podpack's eviction count ...) are recomputed: an
+    edited makespan validated as "feasible" with exit 0, bare or in a
+    Result."""
+    doc = json.loads(run("solve", problem, "--example", "-m", method, "--json").output)
+    path = tmp_path / "sol.json"
+    path.write_text(json.dumps(doc))
+    assert run("validate", problem, "--example", path).exit_code == 0
+    before = json.loads(json.dumps(doc["solution"]))
+    edit(doc["solution"])
+    for text, whose in ((json.dumps(doc), "result"), (json.dumps(doc["solution"]), "solution")):
+        path.write_text(text)
+        res = run("validate", problem, "--example", path)
+        assert res.exit_code == 1 and f"the {whose}'s claims: 1 false" in res.output, res.output
+        assert line.format(before.get("makespan", 0) - 1, before.get("makespan")) in res.output, res.output
+
+
 def test_a_result_of_another_problem_is_named_as_such(run, tmp_path):
     """A dag Result or certificate given to `validate rcpsp` / `certify
     smtt -s` was refused as "expected a JSON object with 'starts'", as if

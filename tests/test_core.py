@@ -87,6 +87,21 @@ def test_false_claims_of_a_result_document():
     assert false_claims({**mid, "bound": 0.5, "gap": 1.0}, 10 ** 400) != []  # no OverflowError
 
 
+def test_false_solution_facts():
+    """Every derived key a solution states is recomputed; the decision keys
+    and keys it leaves out are not compared."""
+    from schedcert.result import false_solution_facts
+
+    ours = {"assignment": {"a": "n1"}, "tiers": {"10": "1/2", "5": "0/1"}, "moved": 0, "gpu_free": 1.5}
+    assert false_solution_facts({"assignment": ["n1"], "moved": 0.0, "gpu_free": 1.5}, ours, ("assignment",)) == []
+    assert false_solution_facts([1, 2], ours, ("assignment",)) == []
+    assert false_solution_facts({"tiers": {"10": "1/2"}, "moved": True}, ours, ("assignment",)) == [
+        "tiers: the solution states tiers.5 = (absent); recomputed from it: \"0/1\"",
+        "moved: the solution states true; recomputed from it: 0"]
+    assert false_solution_facts({"completion": [3, 5]}, {"sequence": [1, 2], "completion": [3, 4]}, ("sequence",)) \
+        == ["completion: the solution states completion[1] = 5; recomputed from it: 4"]
+
+
 def test_false_certificate_claims():
     from schedcert.certify import false_certificate_claims
 
