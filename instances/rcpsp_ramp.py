@@ -23,8 +23,10 @@ witness does not use the resource, windows around the witness's start, pairs
 the witness runs apart. With ``allow_infeasible`` the constraints are drawn
 without looking at the witness, so some instances have no schedule.
 
-Levels are nested: for one seed, level k+1 adds edges to level k's DAG, and
-every mix draws each constraint type from its own random stream, so mix
+Levels are nested in their edges only: for one seed, level k+1 adds edges to
+level k's DAG, but each level draws its own witness and its downtime,
+windows and pairs afresh (a higher level is no superset of a lower one).
+Every mix draws each constraint type from its own random stream, so mix
 ``all`` at (seed, level) is the union of the three single-type mixes.
 """
 
