@@ -1,6 +1,8 @@
 """Simulation of the default kube-scheduler for ``podpack``.
 
-Modelled (Kubernetes ≥ 1.29 default profile, pkg/scheduler/framework/plugins):
+Modelled (Kubernetes v1.33–v1.35 default profile,
+pkg/scheduler/framework/plugins; v1.36 scores BalancedAllocation by the
+change in balance the pod makes, kubernetes#135573, which is not modelled):
 
 * **Queue — PrioritySort**: higher ``priority`` first, then earlier creation
   (queue-entry) time. With ``arrival`` instances the pending pods enter the
@@ -14,13 +16,17 @@ Modelled (Kubernetes ≥ 1.29 default profile, pkg/scheduler/framework/plugins):
 * **Score** (integer arithmetic of the real plugins, MaxNodeScore 100):
   NodeResourcesFit weight 1 with strategy ``LeastAllocated`` (default:
   ``Σ_r w_r·(alloc_r − req_r)·100 // alloc_r // Σ w_r`` over cpu, memory,
-  weights 1), ``MostAllocated`` (``req_r·100 // alloc_r``) or
+  weights 1; a resource with allocatable 0 leaves the sum and the weight
+  sum), ``MostAllocated`` (``min(req_r, alloc_r)·100 // alloc_r``) or
   ``RequestedToCapacityRatio`` (broken-linear shape, default
-  0→0, 100→10, scaled ×10, rounded); these use *non-zero* requests (each
+  0→0, 100→10, scaled ×10; only resources scoring above 0 count, the
+  mean rounded); these use *non-zero* requests (each
   container requesting no cpu counts 100m, no memory 200 MiB:
   ``Pod.scored_requests``);
   NodeResourcesBalancedAllocation weight 1 (``int((1 − std)·100)`` of the
-  cpu and memory fractions of the actual requests, each capped at 1);
+  cpu and memory fractions of the actual requests, each capped at 1;
+  skipped for a best-effort pod, one requesting neither, since v1.33,
+  kubernetes#130260);
   TaintToleration weight 3 (intolerable PreferNoSchedule taints, normalised
   and reversed).
 * **Select**: highest total score; ties go to the node whose name sorts
@@ -73,11 +79,13 @@ def least_allocated(req, alloc):
 
 
 def most_allocated(req, alloc):
-    """MostAllocated per resource: ``req·100 // alloc``, 0 when req > alloc
-    or alloc = 0."""
+    """MostAllocated per resource: ``min(req, alloc)·100 // alloc`` (a
+    request above allocatable, which the non-zero defaults can make, counts
+    as full: 100, as ``mostRequestedScore`` clamps it since Kubernetes
+    1.22), 0 when alloc = 0."""
     req, alloc = np.asarray(req, dtype=np.int64), np.asarray(alloc, dtype=np.int64)
     safe = np.where(alloc == 0, 1, alloc)
-    return np.where((alloc == 0) | (req > alloc), 0, req * MAX_NODE_SCORE // safe)
+    return np.where(alloc == 0, 0, np.minimum(req, alloc) * MAX_NODE_SCORE // safe)
 
 
 def broken_linear(shape, util):
@@ -103,6 +111,27 @@ def ratio_score(shape, req, alloc):
     req, alloc = np.asarray(req, dtype=np.int64), np.asarray(alloc, dtype=np.int64)
     util = np.where((alloc == 0) | (req > alloc), 100, req * 100 // np.where(alloc == 0, 1, alloc))
     return broken_linear(shape, util)
+
+
+def resource_mean(scores, allocs, positive_only: bool = False, rounded: bool = False):
+    """The weight-1 mean of per-resource `scores` (list of arrays, one per
+    resource, over nodes) as the NodeResourcesFit scorers take it: a
+    resource whose allocatable (`allocs`, same shape) is 0 is left out of
+    the sum and the weight sum, and with `positive_only`
+    (RequestedToCapacityRatio) so is a resource scoring 0; floor division
+    (LeastAllocated, MostAllocated) or, with `rounded`, ``math.Round``
+    (half away from zero); 0 when no resource is left."""
+    total = np.zeros(np.shape(scores[0]), dtype=np.int64)
+    count = np.zeros_like(total)
+    for sc, al in zip(scores, allocs):
+        used = np.asarray(al) != 0
+        if positive_only:
+            used &= np.asarray(sc) > 0
+        total += np.where(used, sc, 0)
+        count += used
+    safe = np.maximum(count, 1)
+    mean = (total + safe // 2) // safe if rounded else total // safe
+    return np.where(count == 0, 0, mean)
 
 
 def balanced_allocation(req_cpu, alloc_cpu, req_mem, alloc_mem):
@@ -170,12 +199,14 @@ def node_scores(state: ClusterState, i: int, strategy: str, shape) -> np.ndarray
     nz = state.nonzero + state.nzreq[i]
     a_c, a_m = state.alloc[:, ci], state.alloc[:, mi]
     if strategy == "LeastAllocated":
-        fit = (least_allocated(nz[:, 0], a_c) + least_allocated(nz[:, 1], a_m)) // 2
+        fit = resource_mean([least_allocated(nz[:, 0], a_c), least_allocated(nz[:, 1], a_m)], [a_c, a_m])
     elif strategy == "MostAllocated":
-        fit = (most_allocated(nz[:, 0], a_c) + most_allocated(nz[:, 1], a_m)) // 2
-    else:  # RequestedToCapacityRatio: math.Round(nodeScore / weightSum)
-        tot = ratio_score(shape, nz[:, 0], a_c) + ratio_score(shape, nz[:, 1], a_m)
-        fit = (tot + 1) // 2
+        fit = resource_mean([most_allocated(nz[:, 0], a_c), most_allocated(nz[:, 1], a_m)], [a_c, a_m])
+    else:  # RequestedToCapacityRatio: resources scoring 0 leave the weight sum; math.Round(nodeScore / weightSum)
+        fit = resource_mean([ratio_score(shape, nz[:, 0], a_c), ratio_score(shape, nz[:, 1], a_m)], [a_c, a_m],
+                            positive_only=True, rounded=True)
+    if state.req[i, ci] == 0 and state.req[i, mi] == 0:  # a best-effort pod: BalancedAllocation skips it (1.33)
+        return WEIGHTS["fit"] * fit
     bal = balanced_allocation(state.used[:, ci] + state.req[i, ci], a_c, state.used[:, mi] + state.req[i, mi], a_m)
     return WEIGHTS["fit"] * fit + WEIGHTS["balanced"] * bal
 

@@ -2,7 +2,7 @@
 placements, preemption."""
 
 from schedcert.heuristics.podpack import (balanced_allocation, broken_linear, least_allocated, most_allocated,
-                                          simulate)
+                                          resource_mean, simulate)
 from schedcert.registry import run_method
 from schedcert.result import Options
 from podpack_helpers import fragmentation, node, pod, snapshot
@@ -12,13 +12,49 @@ def test_score_arithmetic():
     # (4000 - 3000) * 100 // 4000 = 25; integer division truncates 2/3 -> 66
     assert least_allocated(3000, 4000) == 25 and least_allocated(1000, 3000) == 66
     assert least_allocated(5000, 4000) == 0 and least_allocated(1, 0) == 0
-    assert most_allocated(3000, 4000) == 75 and most_allocated(5000, 4000) == 0
+    # a request above allocatable (non-zero defaults) counts as full, as mostRequestedScore clamps it
+    assert most_allocated(3000, 4000) == 75 and most_allocated(5000, 4000) == 100 and most_allocated(1, 0) == 0
     # cpu 3/4, memory 1/2: std = 0.125 -> int(87.5) = 87; fractions cap at 1
     assert balanced_allocation(3000, 4000, 5000, 10000) == 87
     assert balanced_allocation(8000, 4000, 10000, 10000) == 100
     # default bin-packing shape 0->0, 100->10 (x10): 55 % -> 55; a falling shape
     assert broken_linear(((0, 0), (100, 10)), 55) == 55
     assert broken_linear(((0, 10), (50, 0), (100, 10)), 25) == 50
+
+
+def test_resource_mean_leaves_out_what_the_plugins_leave_out():
+    """leastResourceScorer / mostResourceScorer skip a resource with
+    allocatable 0; requestedToCapacityRatio also one scoring 0, and
+    rounds (kubernetes pkg/scheduler/framework/plugins/noderesources)."""
+    assert list(resource_mean([[40, 40, 0], [51, 0, 0]], [[1, 1, 0], [1, 0, 0]])) == [45, 40, 0]
+    assert list(resource_mean([[50, 50, 3], [0, 1, 0]], [[1, 1, 1], [1, 1, 0]], positive_only=True,
+                              rounded=True)) == [50, 26, 3]
+
+
+def _placed(nodes, pods, strategy="LeastAllocated"):
+    return dict(zip((p["name"] for p in pods), simulate(snapshot(nodes, pods), strategy)[0].assignment))
+
+
+def test_scores_follow_the_plugins_on_edge_cases():
+    """Three cases where the simulation scored differently from the
+    kube-scheduler: MostAllocated gave 0, not 100, to a node whose non-zero
+    requests exceed allocatable; RequestedToCapacityRatio halved a score
+    whose other resource scores 0; BalancedAllocation scored a best-effort
+    pod (skipped since kubernetes#130260)."""
+    mi = 2 ** 20
+    # 12 pods without a cpu request count 1200m on a 1000m node: full, so MostAllocated packs there
+    idle = [pod(f"i{k}", 0, at="a") for k in range(12)]
+    got = _placed([node("a", 1000), node("b", 1000)], idle + [pod("new", 100)], "MostAllocated")
+    assert got["new"] == "a"
+    # 100 Mi on 100 Gi is utilisation 0: only cpu counts on a (50), b scores round((50 + 1) / 2) = 26
+    got = _placed([node("a", 1000, mem=100 * 1024 * mi), node("b", 1000, mem=5 * 1024 * mi)],
+                  [pod("new", 500, mem=100 * mi)], "RequestedToCapacityRatio")
+    assert got["new"] == "a"
+    # a best-effort pod goes by LeastAllocated alone (b: 49 against a: 46; BalancedAllocation preferred a)
+    got = _placed([node("a", 4000, mem=4096 * mi), node("b", 4000, mem=4096 * mi)],
+                  [pod("x", 2000, at="a", mem=2048 * mi), pod("y", 1000, at="b", mem=2800 * mi),
+                   pod("be", 0, mem=0)])
+    assert got["be"] == "b"
 
 
 def test_least_allocated_spreads_and_ties_go_to_first_name():
