@@ -41,8 +41,8 @@ import io
 import json
 from pathlib import Path
 
-from schedcert.errors import (InputError, integer_expected, parse_json, parse_yaml, read_text, reject_unknown_keys,
-                              require_file, require_list, require_problem, require_times)
+from schedcert.errors import (InputError, integer_expected, parse_json, parse_yaml, read_text, reject_duplicate_keys,
+                              reject_unknown_keys, require_file, require_list, require_problem, require_times)
 from schedcert.result import solution_of
 
 _EXT_KEYS = ("horizon", "precedences", "disjunctive")
@@ -78,6 +78,7 @@ def _yaml_loader():
         pass
 
     def mapping(loader, node):
+        reject_duplicate_keys(loader, node)
         loader.flatten_mapping(node)
         m = _Map(loader.construct_pairs(node, deep=True))
         m.line = node.start_mark.line + 1

@@ -10,7 +10,8 @@ surface loudly.
 
 `require_file`, `read_text`, `parse_json`, `parse_yaml` and
 `require_keywords` are the checks every reader and the generators share: a
-path that must be a regular file of UTF-8 text holding valid JSON or YAML,
+path that must be a regular file of UTF-8 text holding valid JSON or YAML
+(each key once per mapping),
 ``--name value`` options that must match a function's keyword
 parameters; `require_list`, `reject_unknown_keys`, `require_problem` and
 `entry_errors` turn a slip inside a nested document into such a message,
@@ -106,26 +107,83 @@ def read_text(path: str | Path, what: str = "instance file") -> str:
                          line) from None
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_object(pairs):
+    """``object_pairs_hook`` refusing a key given twice in one JSON object
+    (``json.loads`` keeps the last and drops the first unseen)."""
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key, out.get("name") if key != "name" else None)
+        out[key] = value
+    return out
+
+
 def parse_json(text: str, path: str | Path | None = None, **kwargs):
-    """``json.loads(text, **kwargs)``; a syntax error becomes an InputError
-    naming `path` and the line."""
+    """``json.loads(text, **kwargs)``; a syntax error, or a key given twice
+    in one object (unless `kwargs` has its own ``object_pairs_hook``),
+    becomes an InputError naming `path` (and the line of a syntax error;
+    of a repeated key, the object's ``name`` if it has one)."""
     import json
 
+    kwargs.setdefault("object_pairs_hook", _unique_object)
     try:
         return json.loads(text, **kwargs)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", path, exc.lineno) from None
+    except _DuplicateKey as exc:
+        key, name = exc.args
+        where = f" (the one named {name!r})" if isinstance(name, (str, int)) else ""
+        raise InputError(f"key {key!r} given twice in one object{where}; expected each key once "
+                         "(JSON readers keep only the last)", path) from None
     except RecursionError:
         raise InputError("invalid JSON: nested too deeply", path) from None
 
 
-def parse_yaml(text: str, path: str | Path | None = None, loader=None, every: bool = False):
-    """The YAML document in `text` (``yaml.SafeLoader`` unless `loader`), or
-    with `every` the list of its non-empty documents; a syntax error or a
-    mapping used as a key becomes an InputError naming `path` and the line."""
+def reject_duplicate_keys(loader, node) -> None:
+    """Raise a YAML ConstructorError at the second occurrence of a key in
+    the mapping `node` (YAML requires unique keys; PyYAML keeps the last
+    silently). Keys merged in with ``<<`` may be overridden."""
     import yaml
 
-    loader = loader or yaml.SafeLoader
+    seen = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+            continue
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping", node.start_mark,
+                f"key {key!r} given twice (first on line {seen[key]}); expected each key once",
+                key_node.start_mark)
+        seen[key] = key_node.start_mark.line + 1
+
+
+def unique_key_loader():
+    """A ``yaml.SafeLoader`` subclass that refuses a key given twice in
+    one mapping (:func:`reject_duplicate_keys`)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                reject_duplicate_keys(self, node)
+            return super().construct_mapping(node, deep=deep)
+
+    return Loader
+
+
+def parse_yaml(text: str, path: str | Path | None = None, loader=None, every: bool = False):
+    """The YAML document in `text` (:func:`unique_key_loader` unless
+    `loader`), or with `every` the list of its non-empty documents; a
+    syntax error, a key given twice in one mapping or a mapping used as a
+    key becomes an InputError naming `path` and the line."""
+    import yaml
+
+    loader = loader or unique_key_loader()
     try:
         if every:
             return [d for d in yaml.load_all(text, Loader=loader) if d is not None]  # noqa: S506 - safe loaders

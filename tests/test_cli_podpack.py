@@ -71,6 +71,10 @@ def test_bad_input_exit_2(run, tmp_path):
     assert res.exit_code == 2 and "no such file" in res.output
     res = run("solve", "rcpsp", "--example", "--pods", f)
     assert res.exit_code == 2 and "take no --pods" in res.output
+    f.write_text("nodes:\n  - name: a\n    allocatable: {cpu: 4, memory: 1Gi}\n    allocatable: {cpu: 8}\npods: []\n")
+    res = run("solve", "podpack", f)  # the second allocatable replaced the first unseen
+    assert res.exit_code == 2 and "c.yaml:4: invalid YAML: key 'allocatable' given twice (first on line 3)" \
+        in res.output
 
 
 def test_plan_evicts_by_command_and_binds_by_document():

@@ -87,6 +87,15 @@ def test_false_claims_of_a_result_document():
     assert false_claims({**mid, "bound": 0.5, "gap": 1.0}, 10 ** 400) != []  # no OverflowError
 
 
+def test_yaml_merge_keys_may_be_overridden_but_keys_not_repeated():
+    from schedcert.errors import parse_yaml
+
+    assert parse_yaml("base: &b {cpu: 1, mem: 2}\nnode: {<<: *b, cpu: 4}\n")["node"] == {"cpu": 4, "mem": 2}
+    with pytest.raises(InputError, match="key 'cpu' given twice") as err:
+        parse_yaml("a: 1\nnode:\n  cpu: 1\n  cpu: 4\n", "x.yaml")
+    assert err.value.line == 4
+
+
 def test_false_solution_facts():
     """Every derived key a solution states is recomputed; the decision keys
     and keys it leaves out are not compared."""

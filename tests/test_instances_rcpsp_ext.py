@@ -96,6 +96,20 @@ def test_misspelt_and_missing_keys_are_named_not_dropped(tmp_path, bad, repl, li
     assert err.value.line == line and "tiny.yaml" in str(err.value)
 
 
+def test_a_key_given_twice_is_refused_not_dropped(tmp_path):
+    """YAML and JSON readers keep the last of two equal keys: a second
+    'demands' (a misspelt resource in the first) or a second 'deadline'
+    replaced the first without a word."""
+    text = TINY.replace("deadline: 12}", "deadline: 12,\n     deadline: 30}")
+    with pytest.raises(InputError, match="key 'deadline' given twice \\(first on line 7\\)") as err:
+        tiny(tmp_path, text)
+    assert err.value.line == 8
+    doc = D.to_dict(tiny(tmp_path))
+    bad = json.dumps(doc).replace('"name": "b", ', '"name": "b", "duration": 9, ', 1)
+    with pytest.raises(InputError, match="key 'duration' given twice in one object \\(the one named 'b'\\)"):
+        tiny(tmp_path, bad, "tiny.json")
+
+
 def test_overlay_adds_constraints_to_a_base_instance(tmp_path):
     base = tmp_path / "base.json"
     base.write_text(files("schedcert").joinpath("examples/rcpsp-example.json").read_text())
