@@ -431,7 +431,8 @@ def solve(problem, file, example, method, time_limit, workers, seed, params, obj
         if short:
             rows.insert([k for k, _ in rows].index("gap") + 1, ("short of bound", short))
         con.print(_summary_table(rows))
-        for key, label in (("explanation", "conflict"), ("failure", "no schedule"), ("note", "note")):
+        for key, label in (("explanation", "conflict"), ("failure", "no schedule"), ("note", "note"),
+                           ("input_note", "input")):
             if res.info.get(key):
                 con.print(f"[bold]{label}:[/bold] {escape(res.info[key])}")
         if res.info.get("interrupted"):
@@ -544,6 +545,8 @@ def certify(problem, file, example, heuristic, solution_file, exact, time_limit,
     for who, r in ((role, h), ("exact", e)):
         if r.info.get("note"):
             con.print(f"[bold]note ({who}):[/bold] {escape(r.info['note'])}")
+    if e.info.get("input_note"):
+        con.print(f"[bold]input:[/bold] {escape(e.info['input_note'])}")
     if stopped:
         con.print(f"[bold]interrupted:[/bold] {_INTERRUPTED_NOTE}")
     for f, what in written:
@@ -595,9 +598,13 @@ def validate(problem, file, solution, example, fmt, show_all, **reader):
     sp = require_file(solution, "solution file")
     data = _solution_document(prob, inst, sp, "validated")
     if _is_certificate(data):
-        sys.exit(0 if _check_certificate(prob, inst, data, sp, show_all) else 1)
-    sol = _solution_in(prob, inst, sp, data)
-    sys.exit(0 if _verdict(prob, inst, sol, data, show_all=show_all)[0] else 1)
+        ok = _check_certificate(prob, inst, data, sp, show_all)
+    else:
+        ok = _verdict(prob, inst, _solution_in(prob, inst, sp, data), data, show_all=show_all)[0]
+    note = (getattr(inst, "meta", None) or {}).get("input_note")
+    if note:  # what the verdict does not cover (podpack: pod constraints the reader reads past)
+        click.echo(f"input: {note}")
+    sys.exit(0 if ok else 1)
 
 
 def _solution_document(prob, inst, sp: Path, verb: str):

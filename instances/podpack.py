@@ -39,7 +39,7 @@ from pathlib import Path
 from schedcert.errors import (InputError, entry_errors, parse_json, parse_yaml, read_text, reject_unknown_keys,
                               magnitude, require_file, require_list, require_problem, require_sizes)
 from schedcert.instances.podpack_formats import (GPU, KUBELET_MAX_PODS, NONZERO, node_allocatable, read_alibaba,
-                                                 read_kubectl, resource_map)
+                                                 read_kubectl, resource_map, unmodelled_note)
 from schedcert.registry import Problem, register_problem
 from schedcert.reports.podpack import report as podpack_report
 from schedcert.result import Evaluation
@@ -717,9 +717,12 @@ def read(path, format=None, pods=None, max_pods=None) -> PodpackInstance:
                              "Alibaba inputs", pods_path)
         return read_compact(path)
     if fmt == "kubectl":
-        nodes, plist, dropped = read_kubectl(path, pods_path)
+        nodes, plist, dropped, unmodelled = read_kubectl(path, pods_path)
+        meta = {"source": "kubectl", "dropped_finished_pods": len(dropped)}
+        if unmodelled:
+            meta["input_note"] = unmodelled_note(unmodelled)
         return _make(path.stem if pods_path is None else f"{path.stem}+{pods_path.stem}", nodes, plist, False,
-                     {"source": "kubectl", "dropped_finished_pods": len(dropped)}, path, pods_path)
+                     meta, path, pods_path)
     if fmt == "alibaba":
         if pods_path is None:  # the node list alone is an instance with nothing to place
             raise InputError("an Alibaba node list holds no pods: give the pod list with --pods FILE "
@@ -893,6 +896,8 @@ def plan_yaml(inst: PodpackInstance, sol: PodpackSolution) -> str:
             bindings.append({"apiVersion": "v1", "kind": "Binding", "metadata": meta,
                              "target": {"apiVersion": "v1", "kind": "Node", "name": where}})
     head = [f"# schedcert podpack PLAN for {inst.name} -- not executed; review it first."]
+    if inst.meta.get("input_note"):
+        head.append(f"# NOTE: {inst.meta['input_note']}.")
     if evictions:
         head += ["# Step 1: evict (the Eviction API is a pod subresource; PodDisruptionBudgets are respected):",
                  *evictions]

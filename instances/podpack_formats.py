@@ -249,9 +249,45 @@ def node_from_object(obj: dict, src) -> dict:
                 unschedulable=bool(spec.get("unschedulable", False)))
 
 
+def _required_terms(spec: dict, kind: str):
+    return ((spec.get("affinity") or {}).get(kind) or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
+
+
+def _ports(spec: dict):
+    containers = (spec.get("containers") or []) + (spec.get("initContainers") or [])
+    return [p for c in containers for p in c.get("ports") or []]
+
+
+#: The hard scheduling constraints of a Pod object that schedcert reads past
+#: (the default profile's InterPodAffinity, PodTopologySpread, NodePorts and
+#: VolumeBinding filters, and scheduling gates): label -> test on its spec.
+UNMODELLED = (
+    ("required pod affinity", lambda spec: _required_terms(spec, "podAffinity")),
+    ("required pod anti-affinity", lambda spec: _required_terms(spec, "podAntiAffinity")),
+    ("topology spread (DoNotSchedule)", lambda spec: any(c.get("whenUnsatisfiable") == "DoNotSchedule"
+                                                         for c in spec.get("topologySpreadConstraints") or [])),
+    ("host ports", lambda spec: any(p.get("hostPort") for p in _ports(spec))),
+    ("persistent volume claims", lambda spec: any(v.get("persistentVolumeClaim") for v in spec.get("volumes") or [])),
+    ("scheduling gates", lambda spec: spec.get("schedulingGates")),
+)
+
+
+def unmodelled_note(found: dict) -> str | None:
+    """The note for the pods carrying constraints of :data:`UNMODELLED`
+    (`found`: label -> pod names), or None."""
+    if not found:
+        return None
+    pods = {p for names in found.values() for p in names}
+    kinds = "; ".join(f"{label} ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+                      for label, names in found.items())
+    return (f"{len(pods)} pod(s) carry hard constraints schedcert does not read: {kinds}. A placement that moves "
+            "or binds them may break them, and the validator does not check them")
+
+
 def pod_from_object(obj: dict, classes: dict, default_class, src, index: int) -> dict | None:
-    """A Pod object -> the fields of :class:`~schedcert.instances.podpack.Pod`,
-    or None for a pod that holds nothing (phase Succeeded or Failed)."""
+    """A Pod object -> the fields of :class:`~schedcert.instances.podpack.Pod`
+    and ``unmodelled`` (the labels of :data:`UNMODELLED` it carries), or
+    None for a pod that holds nothing (phase Succeeded or Failed)."""
     meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
     name = meta.get("name")
     if not name:
@@ -283,7 +319,8 @@ def pod_from_object(obj: dict, classes: dict, default_class, src, index: int) ->
     terms = tuple(_term(t, what) for t in affinity.get("nodeSelectorTerms") or [])
     tols = tuple((t.get("key", "") or "", t.get("operator", "Equal") or "Equal", t.get("value", "") or "",
                   t.get("effect", "") or "") for t in spec.get("tolerations") or [])
-    return dict(name=full, requests=effective_requests(spec, what), nonzero_requests=nonzero_requests(spec, what),
+    return dict(unmodelled=[label for label, test in UNMODELLED if test(spec)],
+                name=full, requests=effective_requests(spec, what), nonzero_requests=nonzero_requests(spec, what),
                 priority=priority,
                 node=spec.get("nodeName") or None, node_selector=dict(spec.get("nodeSelector") or {}),
                 affinity=terms, tolerations=tols, preemption_policy=policy,
@@ -308,7 +345,8 @@ _KUBECTL_SHAPE = "the object as `kubectl get nodes,pods -o json` writes it (Kube
 def read_kubectl(nodes_path: Path, pods_path: Path | None) -> tuple[list, list, list]:
     """Node and pod field dicts from kubectl output: one file holding both, or
     ``nodes_path`` + ``pods_path``. PriorityClass objects in either file
-    resolve ``priorityClassName``. Returns (nodes, pods, dropped pod names)."""
+    resolve ``priorityClassName``. Returns (nodes, pods, dropped pod names,
+    {label of :data:`UNMODELLED`: names of the pods carrying it})."""
     items = [(o, nodes_path) for o in load_documents(nodes_path)]
     if pods_path is not None:
         items += [(o, pods_path) for o in load_documents(pods_path)]
@@ -324,7 +362,7 @@ def read_kubectl(nodes_path: Path, pods_path: Path | None) -> tuple[list, list, 
                 classes[name] = (int(o["value"]), o.get("preemptionPolicy") or "PreemptLowerPriority")
             if o.get("globalDefault"):
                 default_class = name
-    nodes, pods, dropped = [], [], []
+    nodes, pods, dropped, unmodelled = [], [], [], {}
     for i, (o, src) in enumerate(items):
         kind = o.get("kind")
         name = o["metadata"].get("name") if isinstance(o.get("metadata"), dict) else None
@@ -337,12 +375,14 @@ def read_kubectl(nodes_path: Path, pods_path: Path | None) -> tuple[list, list, 
             if p is None:
                 dropped.append((o.get("metadata") or {}).get("name"))
             else:
+                for label in p.pop("unmodelled"):
+                    unmodelled.setdefault(label, []).append(p["name"])
                 pods.append(p)
         elif kind not in ("PriorityClass",):
             raise InputError(f"unexpected object kind {kind!r} (expected Node, Pod or PriorityClass)", src)
     if not nodes:
         raise InputError("no Node objects (kubectl get nodes -o json output expected)", nodes_path)
-    return nodes, pods, dropped
+    return nodes, pods, dropped, unmodelled
 
 
 # --------------------------------------------------------------------------

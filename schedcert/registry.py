@@ -420,6 +420,8 @@ def run_method(problem: Problem | str, method_name: str, instance, options: Opti
     unit = meta.get("time_unit_s")
     if unit:  # times read in seconds and scaled to integers (dag WfFormat): every Result says by how much
         result.info["time_unit_s"] = unit
+    if meta.get("input_note"):  # what the reader read past (podpack: pod constraints it does not model)
+        result.info["input_note"] = meta["input_note"]
     check_result(prob, instance, result)
     return result
 

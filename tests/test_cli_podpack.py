@@ -48,6 +48,38 @@ def test_validate_and_kubectl_two_files(run, tmp_path):
     assert res.exit_code == 1 and "node is unschedulable" in res.output
 
 
+def test_constraints_the_reader_reads_past_are_named(run, tmp_path):
+    """A pod's required anti-affinity, DoNotSchedule topology spread or
+    host port was dropped without a word, and the placement validated as
+    feasible although it may break them; solve, certify, validate and the
+    plan now name them."""
+    spread = {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}
+    extra = [{"kind": "Pod", "metadata": {"name": "db-0", "ownerReferences": [{"kind": "StatefulSet",
+                                                                               "controller": True}]},
+              "spec": {"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                  {"labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": "kubernetes.io/hostname"}]}},
+                       "topologySpreadConstraints": [spread, dict(spread, whenUnsatisfiable="ScheduleAnyway")],
+                       "containers": [{"ports": [{"containerPort": 80, "hostPort": 8080}],
+                                       "resources": {"requests": {"cpu": "100m"}}}]},
+              "status": {"phase": "Pending"}}]
+    n, p = _kubectl(tmp_path, extra)
+    note = ("1 pod(s) carry hard constraints schedcert does not read: required pod anti-affinity (default/db-0); "
+            "topology spread (DoNotSchedule) (default/db-0); host ports (default/db-0). A placement that moves or "
+            "binds them may break them, and the validator does not check them")
+    out, plan = tmp_path / "r.json", tmp_path / "plan.yaml"
+    res = run("solve", "podpack", n, "--pods", p, "-o", out, "--plan", plan)
+    assert res.exit_code == 0 and note in " ".join(res.output.split()), res.output
+    assert json.loads(out.read_text())["info"]["input_note"] == note
+    assert f"# NOTE: {note}." in plan.read_text()
+    res = run("validate", "podpack", n, out, "--pods", p)
+    assert res.exit_code == 0 and res.output.splitlines()[-1] == f"input: {note}"
+    res = run("certify", "podpack", n, "--pods", p)
+    assert res.exit_code == 0 and note in " ".join(res.output.split())
+    n, p = _kubectl(tmp_path)  # none of them: no note
+    res = run("solve", "podpack", n, "--pods", p)
+    assert res.exit_code == 0 and "input:" not in res.output
+
+
 def test_generate_and_bench(run, tmp_path):
     res = run("generate", "podpack", "--nodes", 4, "--pods-per-node", 4, "--priorities", 2,
               "--utilisation", 1.05, "--seed", 0, "--count", 2, "-o", tmp_path / "g")
