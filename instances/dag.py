@@ -160,13 +160,14 @@ def check(inst: DagInstance, source=None) -> DagInstance:
 
     Raises InputError (naming `source`) for: no processors, a cost row of the
     wrong length, a negative or non-integer cost, a task no processor can
-    run, an edge to an unknown task or a self-loop, negative data, a
-    non-positive bandwidth, a cycle.
+    run, an edge to an unknown task or a self-loop, negative data, an edge
+    or a task given twice, a non-positive bandwidth, a cycle.
     """
     if inst.q == 0:
         raise InputError("no processors", source)
     if len(set(inst.tasks)) != inst.n:
-        raise InputError("duplicate task names", source)
+        twice = next(t for k, t in enumerate(inst.tasks) if t in inst.tasks[:k])
+        raise InputError(f"task {twice} is given twice; expected each task once", source)
     for i, row in enumerate(inst.costs):
         if len(row) != inst.q:
             raise InputError(f"task {inst.tasks[i]}: {len(row)} costs for {inst.q} processors", source)
@@ -175,12 +176,17 @@ def check(inst: DagInstance, source=None) -> DagInstance:
                 raise InputError(f"task {inst.tasks[i]}: cost {c!r} is not a non-negative integer", source)
         if all(c is None for c in row):
             raise InputError(f"task {inst.tasks[i]}: no processor can run it", source)
+    seen = {}
     for i, j, d in inst.edges:
         if not (0 <= i < inst.n and 0 <= j < inst.n) or i == j:
             raise InputError(f"bad edge {i}->{j}", source)
         if not isinstance(d, int) or d < 0:
             raise InputError(f"edge {inst.tasks[i]}->{inst.tasks[j]}: data {d!r} is not a non-negative integer",
                              source)
+        if (i, j) in seen:  # both were kept, so the larger data silently won
+            raise InputError(f"edge {inst.tasks[i]}->{inst.tasks[j]} is given twice (data {seen[i, j]} and {d}); "
+                             "expected one edge per pair of tasks", source)
+        seen[i, j] = d
     if inst.latency < 0:
         raise InputError("latency must be >= 0", source)
     serial = sum(max(c for c in row if c is not None) for row in inst.costs) + \

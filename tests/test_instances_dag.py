@@ -170,6 +170,18 @@ def test_cycle_and_unrunnable_task_rejected(tmp_path):
         from_dict({"processors": ["P"], "tasks": [{"name": "a", "costs": [None]}]})
 
 
+def test_an_edge_or_task_given_twice_is_refused(tmp_path):
+    """Both copies of an edge were kept, so the larger data won without a
+    word (a second line meant to correct the first changed nothing); two
+    tasks of one name read "duplicate task names" without naming it."""
+    (tmp_path / "costs.csv").write_text("task,P1\na,1\nb,2\n")
+    (tmp_path / "edges.csv").write_text("source,target,cost\na,b,9\na,b,1\n")
+    with pytest.raises(InputError, match="edge a->b is given twice \\(data 9 and 1\\); expected one edge per pair"):
+        read(tmp_path)
+    with pytest.raises(InputError, match="task a is given twice"):
+        from_dict({"processors": ["P"], "tasks": [{"name": "a", "costs": [1]}, {"name": "a", "costs": [2]}]})
+
+
 def test_validator_catches_communication_delay():
     inst = tiny([[2, 2], [3, 3]], [(0, 1, 4)])
     assert evaluate(inst, DagSolution((0, 0), (0, 2))).feasible  # same processor: no delay
