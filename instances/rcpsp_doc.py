@@ -157,6 +157,8 @@ def from_dict(data: dict, path=None):
         if not isinstance(r, dict) or "name" not in r:
             raise InputError("resource: expected a mapping with 'name' and 'capacity'", path, _line(r) or _line(res))
         reject_unknown_keys(r, _RESOURCE_KEYS, f"resource {r['name']}", path, _line(r))
+        if str(r["name"]) in rnames:  # a demand on it counted against both capacities
+            raise InputError(f"resource name {r['name']!r} is used twice; names must be unique", path, _line(r))
         rnames.append(str(r["name"]))
         caps.append(_int(r.get("capacity"), f"resource {r['name']}: capacity", path, r, 0))
     anames = []

@@ -99,11 +99,16 @@ def test_misspelt_and_missing_keys_are_named_not_dropped(tmp_path, bad, repl, li
 def test_a_key_given_twice_is_refused_not_dropped(tmp_path):
     """YAML and JSON readers keep the last of two equal keys: a second
     'demands' (a misspelt resource in the first) or a second 'deadline'
-    replaced the first without a word."""
+    replaced the first without a word; a second resource of one name took
+    every demand on it against both capacities."""
     text = TINY.replace("deadline: 12}", "deadline: 12,\n     deadline: 30}")
     with pytest.raises(InputError, match="key 'deadline' given twice \\(first on line 7\\)") as err:
         tiny(tmp_path, text)
     assert err.value.line == 8
+    text = TINY.replace("  - {name: lift,", "  - {name: crew, capacity: 5}\n  - {name: lift,")
+    with pytest.raises(InputError, match="resource name 'crew' is used twice") as err:
+        tiny(tmp_path, text)
+    assert err.value.line == 4
     doc = D.to_dict(tiny(tmp_path))
     bad = json.dumps(doc).replace('"name": "b", ', '"name": "b", "duration": 9, ', 1)
     with pytest.raises(InputError, match="key 'duration' given twice in one object \\(the one named 'b'\\)"):
