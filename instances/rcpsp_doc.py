@@ -301,11 +301,17 @@ def _overlay(data: dict, path):
     index = {n: j for j, n in enumerate(base.activity_names)}
     rindex = {n: k for k, n in enumerate(base.resource_names)}
     release, deadline = list(base.release), list(base.deadline)
+    listed = {}
     for a in data.get("activities") or []:
         nm = str(a.get("name")) if isinstance(a, dict) else None
         if nm not in index:
             raise InputError(f"overlay: unknown activity {nm!r}; expected one of the base's "
                              f"({base.activity_names[0]}..{base.activity_names[-1]})", path, _line(a))
+        if nm in listed:  # the second window replaced the first
+            first = f" (first on line {listed[nm]})" if listed[nm] else ""
+            raise InputError(f"overlay: activity {nm} is listed twice{first}; expected one entry per activity",
+                             path, _line(a))
+        listed[nm] = _line(a)
         reject_unknown_keys(a, _OVERLAY_ACTIVITY_KEYS, f"overlay: activity {nm}", path, _line(a))
         j = index[nm]
         release[j] = _int(a.get("release", release[j]), f"activity {nm}: release", path, a, 0)

@@ -138,6 +138,11 @@ def test_overlay_adds_constraints_to_a_base_instance(tmp_path):
     (tmp_path / "bad.yaml").write_text(f"base: base.json\nactivities:\n  - {{name: '{a1}', relase: 5}}\n")
     with pytest.raises(InputError, match="overlay: activity .*: unknown key 'relase' \\(did you mean 'release'"):
         R.read(tmp_path / "bad.yaml")
+    (tmp_path / "bad.yaml").write_text(f"base: base.json\nactivities:\n  - {{name: '{a1}', release: 5}}\n"
+                                       f"  - {{name: '{a1}', release: 9}}\n")  # the second replaced the first
+    with pytest.raises(InputError, match=f"overlay: activity {a1} is listed twice \\(first on line 3\\)") as err:
+        R.read(tmp_path / "bad.yaml")
+    assert err.value.line == 4
     (tmp_path / "meta.yaml").write_text("base: base.json\nmetadata: {owner: ops}\nbase_note: x\n")
     with pytest.raises(InputError, match="overlay: unknown key 'base_note'"):
         R.read(tmp_path / "meta.yaml")
