@@ -28,7 +28,11 @@ change in balance the pod makes, kubernetes#135573, which is not modelled):
   skipped for a best-effort pod, one requesting neither, since v1.33,
   kubernetes#130260);
   TaintToleration weight 3 (intolerable PreferNoSchedule taints, normalised
-  and reversed).
+  and reversed); PodTopologySpread weight 2 with its system-default
+  constraints (hostname maxSkew 3, zone maxSkew 5, ScheduleAnyway) for a
+  pod with an ``owner_uid`` (owned by a ReplicaSet, ReplicationController
+  or StatefulSet: kubectl input, or ``ownerUid`` in the compact format):
+  siblings are counted by owner (:func:`spread_scores`).
 * **Select**: highest total score; ties go to the node whose name sorts
   first (the real scheduler samples among ties at random).
 * **DefaultPreemption** (policy ≠ ``Never``): on each node that passes the
@@ -41,8 +45,10 @@ change in balance the pod makes, kubernetes#135573, which is not modelled):
   re-queued; the preemptor is bound to the chosen node at once (its
   nomination is honoured).
 
-Assumed off / not modelled: PodTopologySpread and InterPodAffinity (no
-topology constraints or pod affinities are read), ImageLocality, volume
+Assumed off / not modelled: a pod's own topologySpreadConstraints,
+InterPodAffinity (no pod affinities are read; the kubectl reader names the
+pods that carry hard ones), the system-default spreading of pods that only
+a Service selects, ImageLocality, volume
 plugins, preferred node affinity, PodDisruptionBudgets (no victim violates
 one), ``percentageOfNodesToScore`` (every feasible node is scored) and the
 preemption candidate sampling (every node is a candidate), nominated-node
@@ -53,13 +59,14 @@ reservations against higher-priority pods, per-container non-zero requests
 from __future__ import annotations
 
 import heapq
+import math
 import time
 
 import numpy as np
 
-from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, demand, filter_signature, tolerates,
-                                         lex_upper_bound, passing_nodes, placed_counts, summary, tier_sizes,
-                                         lex_value)
+from schedcert.instances.podpack import (PodpackInstance, PodpackSolution, affinity_matches, demand,
+                                         filter_signature, lex_upper_bound, lex_value, passing_nodes, placed_counts,
+                                         summary, tier_sizes, tolerates)
 from schedcert.errors import InputError
 from schedcert.params import FLAG, Kind, choice
 from schedcert.registry import method
@@ -67,7 +74,9 @@ from schedcert.result import Options, Result, Status
 
 MAX_NODE_SCORE = 100
 PRIORITY_OFFSET = 2 ** 31  # MaxInt32 + 1, as in pickOneNodeForPreemption
-WEIGHTS = {"fit": 1, "balanced": 1, "taint": 3}
+WEIGHTS = {"fit": 1, "balanced": 1, "taint": 3, "spread": 2}
+#: PodTopologySpread's system-default constraints: (topology key, maxSkew), ScheduleAnyway
+SPREAD_DEFAULTS = (("kubernetes.io/hostname", 3), ("topology.kubernetes.io/zone", 5))
 
 
 def least_allocated(req, alloc):
@@ -165,6 +174,15 @@ class ClusterState:
         self.by_prio = {prio: np.zeros_like(self.alloc) for prio in inst.tiers}  # used[n, r] per priority
         self.req_list = self.req.tolist()  # the same as Python ints, for per-pod arithmetic
         self.version = 0  # counts binds and unbinds: equal versions, equal cluster state
+        codes: dict = {}
+        self.owner_code = [-1 if p.owner_uid is None else codes.setdefault(p.owner_uid, len(codes))
+                           for p in inst.pods]
+        self.owned = np.zeros((len(codes), len(inst.nodes)), dtype=np.int64)  # pods per owner and node
+        self.domain = []  # per SPREAD_DEFAULTS key: each node's label value as a code, -1 without the label
+        for key, _ in SPREAD_DEFAULTS:
+            values: dict = {}
+            self.domain.append(np.array([-1 if key not in nd.labels else values.setdefault(nd.labels[key], len(values))
+                                         for nd in inst.nodes], dtype=np.int64))
 
     def bind(self, i: int, n: int, start) -> None:
         self.version += 1
@@ -173,6 +191,8 @@ class ClusterState:
         self.used[n] += self.req[i]
         self.nonzero[n] += self.nzreq[i]
         self.by_prio[self.inst.pods[i].priority][n] += self.req[i]
+        if self.owner_code[i] >= 0:
+            self.owned[self.owner_code[i], n] += 1
 
     def unbind(self, i: int) -> None:
         self.version += 1
@@ -181,6 +201,8 @@ class ClusterState:
         self.used[n] -= self.req[i]
         self.nonzero[n] -= self.nzreq[i]
         self.by_prio[self.inst.pods[i].priority][n] -= self.req[i]
+        if self.owner_code[i] >= 0:
+            self.owned[self.owner_code[i], n] -= 1
         self.where[i] = None
 
     def fit_mask(self, i: int) -> np.ndarray:
@@ -227,15 +249,56 @@ def taint_scores(counts: np.ndarray, feasible: np.ndarray) -> np.ndarray:
     return MAX_NODE_SCORE - MAX_NODE_SCORE * counts // mx
 
 
-def select_node(state: ClusterState, i: int, strategy: str, shape, passing: np.ndarray, taints: np.ndarray):
+def spread_scores(state: ClusterState, i: int, feasible: np.ndarray, included: np.ndarray) -> np.ndarray:
+    """PodTopologySpread's score of pod i with the system-default
+    constraints (:data:`SPREAD_DEFAULTS`, which apply to a pod with an
+    ``owner_uid``; 0 everywhere for any other) on the `feasible` nodes,
+    normalised (kubernetes pkg/scheduler/framework/plugins/
+    podtopologyspread/scoring.go): per constraint whose topology label the
+    node has, ``count · log(domains + 2) + maxSkew − 1``, where count is
+    the pods of its owner on the node (hostname) or in the node's zone over
+    the nodes matching the pod's node affinity (`included`,
+    nodeAffinityPolicy Honor) and domains the feasible nodes (hostname) or
+    their distinct zone values (a node without the label counting as the
+    value ""); summed, rounded half away from zero; then ``100·(max + min −
+    s) // max`` over the feasible nodes (100 when max = 0)."""
+    out = np.zeros(len(feasible), dtype=np.int64)
+    code = state.owner_code[i]
+    if code < 0:
+        return out
+    counts = state.owned[code]
+    feas = np.flatnonzero(feasible)
+    raw = np.zeros(len(feas))
+    for k, ((_, max_skew), codes) in enumerate(zip(SPREAD_DEFAULTS, state.domain)):
+        here = codes[feas]  # -1: no label, which counts as the value "" among the domains
+        if k == 0:  # hostname: one domain per node, counted on the node itself
+            cnt, domains = counts[feas], len(feas)
+        else:
+            domains = len(np.unique(here))
+            per_value = np.bincount(codes[included] + 1, weights=counts[included], minlength=int(codes.max()) + 2)
+            cnt = per_value[here + 1]
+        raw += np.where(here >= 0, cnt * math.log(domains + 2) + (max_skew - 1), 0.0)
+    score = np.floor(raw + 0.5).astype(np.int64)
+    lo, hi = int(score.min()), int(score.max())
+    out[feas] = MAX_NODE_SCORE if hi == 0 else MAX_NODE_SCORE * (hi + lo - score) // hi
+    return out
+
+
+def select_node(state: ClusterState, i: int, strategy: str, shape, passing: np.ndarray, taints: np.ndarray,
+                included: np.ndarray | None = None):
     """Filter + Score + Select for pod i: among nodes passing the filters
     (`passing`: non-resource filters; resources checked here) the one of
     highest total score, ties to the first node name; None if none fits.
-    `taints`: :func:`intolerable_counts` of the pod."""
+    `taints`: :func:`intolerable_counts` of the pod; `included`: the nodes
+    matching its node affinity (for :func:`spread_scores`; default
+    `passing`)."""
     feasible = passing & state.fit_mask(i)
     if not feasible.any():
         return None
     total = node_scores(state, i, strategy, shape) + WEIGHTS["taint"] * taint_scores(taints, feasible)
+    if state.owner_code[i] >= 0:
+        total = total + WEIGHTS["spread"] * spread_scores(state, i, feasible, passing if included is None
+                                                           else included)
     total = np.where(feasible, total, -1)
     cand = np.flatnonzero(total == total.max())
     return int(cand[np.argmin(state.name_rank[cand])])
@@ -309,13 +372,15 @@ def simulate(inst: PodpackInstance, strategy: str = "LeastAllocated", shape=((0,
     for i, p in enumerate(inst.pods):
         if p.node is not None:
             state.bind(i, idx[p.node], (0, p.created))
-    masks: dict = {}  # filter signature -> (nodes passing the non-resource filters, intolerable taints)
+    masks: dict = {}  # filter signature -> (nodes passing the non-resource filters, intolerable taints,
+    #                                        nodes matching the node affinity)
 
     def filters(i):
         p = inst.pods[i]
         key = filter_signature(p)
         if key not in masks:
-            masks[key] = (np.array(passing_nodes(inst, p), dtype=bool), intolerable_counts(inst, p))
+            masks[key] = (np.array(passing_nodes(inst, p), dtype=bool), intolerable_counts(inst, p),
+                          np.array([affinity_matches(nd, p) for nd in inst.nodes], dtype=bool))
         return masks[key]
 
     # Whether a pod is placed (by Filter or by preemption) depends only on the
@@ -353,8 +418,8 @@ def simulate(inst: PodpackInstance, strategy: str = "LeastAllocated", shape=((0,
         if failed.get(fkey) == state.version:
             unschedulable.append(i)
             continue
-        passing, taints = filters(i)
-        n = select_node(state, i, strategy, shape, passing, taints)
+        passing, taints, included = filters(i)
+        n = select_node(state, i, strategy, shape, passing, taints, included)
         if n is not None:
             state.bind(i, n, (1, step))
             stats["scheduled"] += 1

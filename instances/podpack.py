@@ -71,7 +71,12 @@ class Pod:
     resource scoring counts them (100m / 200 MiB for each container that
     requests none), set by the kubectl reader, which sees the containers;
     empty: the pod is one container, ``requests`` with 100m / 200 MiB for
-    a missing or zero cpu / memory (see :meth:`scored_requests`)."""
+    a missing or zero cpu / memory (see :meth:`scored_requests`);
+    ``owner_uid``: its first owner reference (namespace/kind/uid), set by
+    the kubectl reader when a ReplicaSet, ReplicationController or
+    StatefulSet owns it, so that the default scheduler spreads it with
+    its siblings (PodTopologySpread's system defaults); None: no
+    spreading."""
 
     name: str
     requests: dict
@@ -85,6 +90,7 @@ class Pod:
     owner: str | None = "ReplicaSet"
     movable: bool = True
     nonzero_requests: dict = field(default_factory=dict)
+    owner_uid: str | None = None
 
     def scored_requests(self) -> tuple[int, int]:
         """``(cpu, memory)`` as the scheduler's resource scoring counts them."""
@@ -182,6 +188,13 @@ def _expr_ok(node: Node, expr: tuple) -> bool:
         return present and (int(have) > int(values[0]) if op == "Gt" else int(have) < int(values[0]))
     except (ValueError, IndexError):
         return False
+
+
+def affinity_matches(node: Node, pod: Pod) -> bool:
+    """Does `node` match the pod's nodeSelector and required node affinity
+    (taints and unschedulable aside)?"""
+    return all(node.labels.get(k) == str(v) for k, v in pod.node_selector.items()) and \
+        (not pod.affinity or any(all(_expr_ok(node, e) for e in term) for term in pod.affinity))
 
 
 def filter_reasons(node: Node, pod: Pod) -> list:
@@ -560,10 +573,13 @@ def read_compact(path: Path) -> PodpackInstance:
         pods:
           - {name: web, replicas: 3, requests: {cpu: 500m, memory: 1Gi}, priority: 100,
              node: n1, nodeSelector: {zone: a}, tolerations: [{key: k, operator: Equal, value: v}],
-             protected: false, preemptionPolicy: PreemptLowerPriority, created: 1}
+             protected: false, preemptionPolicy: PreemptLowerPriority, created: 1, ownerUid: rs-web}
 
     ``replicas: k`` expands to pods ``web-0 .. web-(k-1)``; ``node`` binds
-    (running), absent = pending; quantities as Kubernetes writes them.
+    (running), absent = pending; quantities as Kubernetes writes them;
+    ``ownerUid`` (optional) names the ReplicaSet or StatefulSet that owns
+    the pod: pods of one owner are spread by the default scheduler's
+    system-default topology spreading (none without it).
     """
     text = read_text(path)
     data = parse_json(text, path) if path.suffix.lower() == ".json" else parse_yaml(text, path)
@@ -577,7 +593,7 @@ def read_compact(path: Path) -> PodpackInstance:
 
 _NODE_KEYS = ("name", "allocatable", "labels", "taints", "unschedulable")
 _POD_KEYS = ("name", "replicas", "requests", "priority", "node", "nodeSelector", "affinity", "tolerations",
-             "protected", "preemptionPolicy", "created", "nonzeroRequests")
+             "protected", "preemptionPolicy", "created", "nonzeroRequests", "ownerUid")
 _NODE_SHAPE = "labels a mapping and taints a list of {key, value, effect}"
 _POD_SHAPE = ("requests and nodeSelector mappings, tolerations a list of {key, operator, value, effect} and "
               "affinity a list of terms, each a list of {key, operator, values}")
@@ -667,7 +683,8 @@ def _compact_pod(p: dict, i: int, prio: int) -> dict:
                 preemption_policy=p.get("preemptionPolicy", "PreemptLowerPriority"),
                 created=f"{p.get('created', i)}".zfill(12), movable=not p.get("protected", False),
                 owner=None if p.get("protected") else "ReplicaSet",
-                nonzero_requests=_nonzero(p.get("nonzeroRequests"), what))
+                nonzero_requests=_nonzero(p.get("nonzeroRequests"), what),
+                owner_uid=None if p.get("ownerUid") is None else _text(p["ownerUid"]))
 
 
 def _nonzero(data, what: str) -> dict:
@@ -758,6 +775,8 @@ def to_compact(inst: PodpackInstance) -> dict:
             d["preemptionPolicy"] = p.preemption_policy
         if p.nonzero_requests and p.scored_requests() != replace(p, nonzero_requests={}).scored_requests():
             d["nonzeroRequests"] = {r: _qty(r, q) for r, q in p.nonzero_requests.items()}
+        if p.owner_uid is not None:
+            d["ownerUid"] = p.owner_uid
         pods.append(d)
     nodes = [{"name": n.name, "allocatable": {r: _qty(r, q) for r, q in n.allocatable.items()},
               **({"labels": n.labels} if n.labels else {}),

@@ -258,6 +258,11 @@ def _ports(spec: dict):
     return [p for c in containers for p in c.get("ports") or []]
 
 
+#: Owners whose selector makes PodTopologySpread's system-default
+#: constraints apply to a pod (DefaultSelector also takes Services, which a
+#: pods file does not hold).
+SPREAD_OWNERS = ("ReplicaSet", "ReplicationController", "StatefulSet")
+
 #: The hard scheduling constraints of a Pod object that schedcert reads past
 #: (the default profile's InterPodAffinity, PodTopologySpread, NodePorts and
 #: VolumeBinding filters, and scheduling gates): label -> test on its spec.
@@ -311,8 +316,11 @@ def pod_from_object(obj: dict, classes: dict, default_class, src, index: int) ->
         priority = 0
     policy = spec.get("preemptionPolicy") or (classes.get(pclass, (0, None))[1] if pclass else None) \
         or "PreemptLowerPriority"
-    owners = [o for o in meta.get("ownerReferences") or [] if o.get("controller")]
+    refs = [o for o in meta.get("ownerReferences") or [] if isinstance(o, dict)]
+    owners = [o for o in refs if o.get("controller")]
     owner = owners[0].get("kind") if owners else None
+    ident = (refs[0].get("uid") or refs[0].get("name")) if refs else None
+    spread = ident and any(o.get("kind") in SPREAD_OWNERS for o in refs)  # a selector the defaults spread by
     mirror = "kubernetes.io/config.mirror" in (meta.get("annotations") or {})
     affinity = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
                 .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
@@ -325,7 +333,8 @@ def pod_from_object(obj: dict, classes: dict, default_class, src, index: int) ->
                 node=spec.get("nodeName") or None, node_selector=dict(spec.get("nodeSelector") or {}),
                 affinity=terms, tolerations=tols, preemption_policy=policy,
                 created=str(meta.get("creationTimestamp") or ""), owner=owner,
-                movable=owner is not None and owner != "DaemonSet" and not mirror)
+                movable=owner is not None and owner != "DaemonSet" and not mirror,
+                owner_uid=f"{ns}/{refs[0].get('kind')}/{ident}" if spread else None)
 
 
 def _term(t: dict, what: str) -> tuple:

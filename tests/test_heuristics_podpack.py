@@ -57,6 +57,27 @@ def test_scores_follow_the_plugins_on_edge_cases():
     assert got["be"] == "b"
 
 
+def test_replicas_spread_by_the_system_default_topology_spread():
+    """PodTopologySpread's system defaults (hostname maxSkew 3, weight 2)
+    spread a ReplicaSet's pods: with two siblings on a, the third goes to
+    b although a scores 491 against 489 without it (spread: a round(2 ln 4
+    + 2) = 5 -> 100 (5 + 2 - 5) // 5 = 40, b 2 -> 100)."""
+    hosts = [node(n, 4000, labels={"kubernetes.io/hostname": n}) for n in ("a", "b")]
+    rs = dict(owner_uid="ns/ReplicaSet/u1")
+    pods = [pod("r-0", 100, at="a", **rs), pod("r-1", 100, at="a", **rs), pod("x", 300, at="b"),
+            pod("r-2", 100, **rs)]
+    assert _placed(hosts, pods)["r-2"] == "b"
+    assert _placed(hosts, [dict(p, owner_uid=None) for p in pods])["r-2"] == "a"  # no owner: no spreading
+    # zones (maxSkew 5): z2 holds both siblings (on c), so a in z1 wins although b is emptier (196 against
+    # 171): spread a 6 -> 100, b round(2 + 2 ln 4 + 4) = 9 -> 75, c 12 -> 50; by hostname alone a and b tie
+    zoned = [node(n, 4000, labels={"kubernetes.io/hostname": n, "topology.kubernetes.io/zone": z})
+             for n, z in (("a", "z1"), ("b", "z2"), ("c", "z2"))]
+    pods = [pod("r-0", 100, at="c", **rs), pod("r-1", 100, at="c", **rs), pod("y", 1000, at="a"),
+            pod("r-2", 100, **rs)]
+    assert _placed(zoned, pods)["r-2"] == "a"
+    assert _placed(hosts + [node("c", 4000, labels={"kubernetes.io/hostname": "c"})], pods)["r-2"] == "b"
+
+
 def test_least_allocated_spreads_and_ties_go_to_first_name():
     inst = snapshot([node("b", 4000), node("a", 4000)], [pod("p1", 1000, created="1"), pod("p2", 1000, created="2")],
                     arrival=True)

@@ -157,6 +157,24 @@ def test_kubectl_reader(tmp_path):
     assert inst.resources == ("cpu", "memory", "pods", "nvidia.com/gpu")
 
 
+def test_kubectl_owner_identity_for_spreading(tmp_path):
+    """Pods of one ReplicaSet (its uid) are siblings for PodTopologySpread's
+    system defaults; a Job's pod or one without an owner has none."""
+    def owned(name, kind, uid):
+        return {"kind": "Pod", "metadata": {"name": name, "ownerReferences": [
+            {"kind": kind, "name": "o", "uid": uid, "controller": True}]}, "spec": {"containers": []}}
+
+    n, p = _kubectl(tmp_path, [owned("a", "ReplicaSet", "u1"), owned("b", "ReplicaSet", "u1"),
+                               owned("c", "Job", "u2")])
+    by = {x.name: x.owner_uid for x in read(n, pods=p).pods}
+    assert by["default/a"] == by["default/b"] == "default/ReplicaSet/u1"
+    assert by["default/c"] is None and by["default/job"] is None
+    from schedcert.instances.podpack import read_compact, write
+
+    write(read(n, pods=p), tmp_path / "c.yaml")  # the compact format keeps it
+    assert {x.name: x.owner_uid for x in read_compact(tmp_path / "c.yaml").pods} == by
+
+
 def test_kubectl_errors_name_object_and_field(tmp_path):
     n, p = _kubectl(tmp_path, [{"kind": "Pod", "metadata": {"name": "bad"},
                                 "spec": {"containers": [{"resources": {"requests": {"memory": "1gb"}}}]}}])
