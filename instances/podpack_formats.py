@@ -320,7 +320,8 @@ def pod_from_object(obj: dict, classes: dict, default_class, src, index: int) ->
     owners = [o for o in refs if o.get("controller")]
     owner = owners[0].get("kind") if owners else None
     ident = (refs[0].get("uid") or refs[0].get("name")) if refs else None
-    spread = ident and any(o.get("kind") in SPREAD_OWNERS for o in refs)  # a selector the defaults spread by
+    spread = ident and any(o.get("kind") in SPREAD_OWNERS for o in refs) \
+        and not spec.get("topologySpreadConstraints")  # its own constraints replace the system defaults
     mirror = "kubernetes.io/config.mirror" in (meta.get("annotations") or {})
     affinity = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
                 .get("requiredDuringSchedulingIgnoredDuringExecution") or {})

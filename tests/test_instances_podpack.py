@@ -159,16 +159,21 @@ def test_kubectl_reader(tmp_path):
 
 def test_kubectl_owner_identity_for_spreading(tmp_path):
     """Pods of one ReplicaSet (its uid) are siblings for PodTopologySpread's
-    system defaults; a Job's pod or one without an owner has none."""
+    system defaults; a Job's pod, one without an owner and one with its own
+    topologySpreadConstraints have none."""
     def owned(name, kind, uid):
         return {"kind": "Pod", "metadata": {"name": name, "ownerReferences": [
             {"kind": kind, "name": "o", "uid": uid, "controller": True}]}, "spec": {"containers": []}}
 
+    own = owned("d", "ReplicaSet", "u1")
+    own["spec"]["topologySpreadConstraints"] = [{"maxSkew": 1, "topologyKey": "zone",
+                                                 "whenUnsatisfiable": "ScheduleAnyway"}]
     n, p = _kubectl(tmp_path, [owned("a", "ReplicaSet", "u1"), owned("b", "ReplicaSet", "u1"),
-                               owned("c", "Job", "u2")])
+                               owned("c", "Job", "u2"), own])
     by = {x.name: x.owner_uid for x in read(n, pods=p).pods}
     assert by["default/a"] == by["default/b"] == "default/ReplicaSet/u1"
     assert by["default/c"] is None and by["default/job"] is None
+    assert by["default/d"] is None  # its own constraints replace the system defaults (not modelled)
     from schedcert.instances.podpack import read_compact, write
 
     write(read(n, pods=p), tmp_path / "c.yaml")  # the compact format keeps it
