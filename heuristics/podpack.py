@@ -466,7 +466,8 @@ def _valid_shape(text) -> bool:
 
 
 @method("podpack", "default", "heuristic",
-        "default kube-scheduler simulation (PrioritySort, Filter, LeastAllocated+BalancedAllocation, preemption)",
+        "default kube-scheduler simulation, v1.33-v1.35 (PrioritySort, Filter, LeastAllocated+BalancedAllocation"
+        "+TaintToleration+default PodTopologySpread, preemption)",
         params={"strategy": choice("least", "most", "ratio"), "preemption": FLAG,
                 "shape": Kind("points 'utilisation:score,...' such as 0:0,100:10", _valid_shape)})
 def default_scheduler(inst: PodpackInstance, options: Options) -> Result:
