@@ -179,10 +179,11 @@ class ClusterState:
                            for p in inst.pods]
         self.owned = np.zeros((len(codes), len(inst.nodes)), dtype=np.int64)  # pods per owner and node
         self.domain = []  # per SPREAD_DEFAULTS key: each node's label value as a code, -1 without the label
-        for key, _ in SPREAD_DEFAULTS:
-            values: dict = {}
-            self.domain.append(np.array([-1 if key not in nd.labels else values.setdefault(nd.labels[key], len(values))
-                                         for nd in inst.nodes], dtype=np.int64))
+        for k, (key, _) in enumerate(SPREAD_DEFAULTS):
+            values: dict = {}  # the kubelet labels every node with its hostname: a compact node lacking it has its name
+            labels = [nd.labels.get(key, nd.name if k == 0 else None) for nd in inst.nodes]
+            self.domain.append(np.array([-1 if v is None else values.setdefault(v, len(values)) for v in labels],
+                                        dtype=np.int64))
 
     def bind(self, i: int, n: int, start) -> None:
         self.version += 1

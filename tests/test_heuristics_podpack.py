@@ -68,6 +68,7 @@ def test_replicas_spread_by_the_system_default_topology_spread():
             pod("r-2", 100, **rs)]
     assert _placed(hosts, pods)["r-2"] == "b"
     assert _placed(hosts, [dict(p, owner_uid=None) for p in pods])["r-2"] == "a"  # no owner: no spreading
+    assert _placed([node("a", 4000), node("b", 4000)], pods)["r-2"] == "b"  # every node has its hostname label
     # zones (maxSkew 5): z2 holds both siblings (on c), so a in z1 wins although b is emptier (196 against
     # 171): spread a 6 -> 100, b round(2 + 2 ln 4 + 4) = 9 -> 75, c 12 -> 50; by hostname alone a and b tie
     zoned = [node(n, 4000, labels={"kubernetes.io/hostname": n, "topology.kubernetes.io/zone": z})
