@@ -286,20 +286,18 @@ def spread_scores(state: ClusterState, i: int, feasible: np.ndarray, included: n
 
 
 def select_node(state: ClusterState, i: int, strategy: str, shape, passing: np.ndarray, taints: np.ndarray,
-                included: np.ndarray | None = None):
+                included: np.ndarray):
     """Filter + Score + Select for pod i: among nodes passing the filters
     (`passing`: non-resource filters; resources checked here) the one of
     highest total score, ties to the first node name; None if none fits.
     `taints`: :func:`intolerable_counts` of the pod; `included`: the nodes
-    matching its node affinity (for :func:`spread_scores`; default
-    `passing`)."""
+    matching its node affinity (for :func:`spread_scores`)."""
     feasible = passing & state.fit_mask(i)
     if not feasible.any():
         return None
     total = node_scores(state, i, strategy, shape) + WEIGHTS["taint"] * taint_scores(taints, feasible)
     if state.owner_code[i] >= 0:
-        total = total + WEIGHTS["spread"] * spread_scores(state, i, feasible, passing if included is None
-                                                           else included)
+        total = total + WEIGHTS["spread"] * spread_scores(state, i, feasible, included)
     total = np.where(feasible, total, -1)
     cand = np.flatnonzero(total == total.max())
     return int(cand[np.argmin(state.name_rank[cand])])

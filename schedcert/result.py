@@ -293,7 +293,7 @@ def _first_difference(stated, ours, path: str):
     if isinstance(ours, dict) and isinstance(stated, dict):
         for k in sorted(set(ours) | set(stated), key=str):
             if k not in stated or k not in ours:
-                return f"{path}.{k}", stated.get(k, "(absent)"), ours.get(k, "(absent)")
+                return f"{path}.{k}", stated.get(k, _ABSENT), ours.get(k, _ABSENT)
             sub = _first_difference(stated[k], ours[k], f"{path}.{k}")
             if sub is not None:
                 return sub
@@ -309,9 +309,12 @@ def _first_difference(stated, ours, path: str):
     return None if stated == ours and type(stated) is type(ours) else (path, stated, ours)
 
 
+_ABSENT = object()  # a key one side of a mapping lacks
+
+
 def _show(x) -> str:
-    if x == "(absent)":
-        return x
+    if x is _ABSENT:
+        return "(absent)"
     text = json.dumps(_num(x))
     return text if len(text) <= 60 else text[:57] + "..."
 
